@@ -1,0 +1,11 @@
+pub mod info;
+pub mod settings;
+
+/// Why a command failed; printed as one line on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Core(#[from] loft_core::CoreError),
+    #[error("{0}")]
+    Usage(String),
+}

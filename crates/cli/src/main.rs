@@ -1,0 +1,61 @@
+//! `loft`: the headless front end to the Loft player service.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Output;
+
+#[derive(Debug, Parser)]
+#[command(name = "loft", version, about = "Loft, the music player for your disk and your own cloud", long_about = None)]
+struct Cli {
+    /// The profile to use: database, cache, settings and logs. Defaults to the directory the
+    /// desktop app uses, so both see the same library.
+    #[arg(long, global = true, value_name = "DIR", env = loft_core::DATA_DIR_ENV)]
+    data_dir: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of text (query commands).
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the version and where this profile keeps its files.
+    Info,
+    /// Show or change settings that the desktop app shares.
+    #[command(subcommand)]
+    Settings(commands::settings::SettingsCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    match run(cli, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("loft: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => loft_core::default_data_dir()?,
+    };
+    let loft = loft_core::Loft::open(data_dir)?;
+    let _log_guard = loft_core::logging::init_file_logging(&loft.profile().logs_dir(), "loft-cli.log");
+    match cli.command {
+        Command::Info => commands::info::run(&loft, out),
+        Command::Settings(command) => commands::settings::run(&loft, out, command),
+    }
+}

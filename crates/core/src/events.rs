@@ -1,0 +1,38 @@
+//! What the service tells its front ends while it runs: scan progress, library changes,
+//! playback position and state, upload progress, errors. The desktop shell forwards each
+//! event to the UI; the CLI prints the ones a command waits on.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// One thing that happened. Serialized with a `type` tag so the UI can switch on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Settings changed (from any front end of this process).
+    SettingsChanged { settings: crate::Settings },
+}
+
+/// Receives events. Implementations must return quickly and never block: they are called
+/// from the service's worker threads.
+pub trait EventSink: Send + Sync + 'static {
+    fn emit(&self, event: Event);
+}
+
+/// Discards everything; for front ends that don't listen.
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _event: Event) {}
+}
+
+/// Sends events down a channel, for front ends that consume them on their own thread.
+impl EventSink for std::sync::mpsc::Sender<Event> {
+    fn emit(&self, event: Event) {
+        // A closed receiver means nobody listens any more; that is not an error.
+        let _ = self.send(event);
+    }
+}
+
+pub type SharedSink = Arc<dyn EventSink>;

@@ -1,0 +1,21 @@
+//! The Loft player service.
+//!
+//! Every front end (the desktop shell in `src-tauri`, the `loft` command in `crates/cli`) talks
+//! to one [`Loft`] value. It owns the profile on disk — database, cache, settings, logs — and
+//! composes the library index, the audio engine and the locker as they land.
+
+mod error;
+mod events;
+pub mod logging;
+mod profile;
+mod service;
+mod settings;
+
+pub use error::{CoreError, ErrorPayload};
+pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
+pub use service::{AppInfo, Loft};
+pub use settings::{ReplayGainMode, Settings};
+
+/// The version every front end reports, taken from the workspace.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

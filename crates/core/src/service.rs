@@ -1,0 +1,124 @@
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::{CoreError, Event, NoEvents, Profile, Settings, SharedSink};
+
+/// What a front end shows in an "about" line and what tests check.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: PathBuf,
+    pub database: PathBuf,
+    pub logs_dir: PathBuf,
+}
+
+/// The player service. One per process; both front ends hold exactly one and call into it.
+pub struct Loft {
+    profile: Profile,
+    settings: Mutex<Settings>,
+    events: SharedSink,
+}
+
+impl Loft {
+    /// Opens (or creates) the profile at `data_dir`, for a front end that ignores events.
+    pub fn open(data_dir: impl Into<PathBuf>) -> Result<Self, CoreError> {
+        Self::open_with_events(data_dir, Arc::new(NoEvents))
+    }
+
+    /// Opens (or creates) the profile at `data_dir`; `events` receives everything the service
+    /// reports while it runs.
+    pub fn open_with_events(data_dir: impl Into<PathBuf>, events: SharedSink) -> Result<Self, CoreError> {
+        let profile = Profile::open(data_dir)?;
+        let settings = Settings::load(&profile.settings_path())?;
+        tracing::info!(data_dir = %profile.root().display(), "profile opened");
+        Ok(Loft { profile, settings: Mutex::new(settings), events })
+    }
+
+    /// Where the service's components send what front ends should hear about.
+    pub fn events(&self) -> &SharedSink {
+        &self.events
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.profile.root()
+    }
+
+    pub fn info(&self) -> AppInfo {
+        AppInfo {
+            version: crate::VERSION.to_owned(),
+            data_dir: self.profile.root().to_owned(),
+            database: self.profile.database_path(),
+            logs_dir: self.profile.logs_dir(),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.lock_settings().clone()
+    }
+
+    /// Applies `change` to the settings and persists the result before returning it.
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<Settings, CoreError> {
+        let mut settings = self.lock_settings();
+        let mut next = settings.clone();
+        change(&mut next);
+        next.save(&self.profile.settings_path())?;
+        *settings = next.clone();
+        drop(settings);
+        self.events.emit(Event::SettingsChanged { settings: next.clone() });
+        Ok(next)
+    }
+
+    pub fn set_volume(&self, volume: f32) -> Result<Settings, CoreError> {
+        if !(0.0..=1.0).contains(&volume) || volume.is_nan() {
+            return Err(CoreError::InvalidInput(format!("volume must be between 0 and 1, not {volume}")));
+        }
+        self.update_settings(|s| s.volume = volume)
+    }
+
+    fn lock_settings(&self) -> std::sync::MutexGuard<'_, Settings> {
+        // A panic while holding this lock cannot leave the settings half-changed (they are
+        // replaced whole), so a poisoned lock is still safe to use.
+        self.settings.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_persists_across_reopen() {
+        let tmp = tempfile::tempdir().unwrap();
+        let loft = Loft::open(tmp.path()).unwrap();
+        loft.set_volume(0.3).unwrap();
+        drop(loft);
+        let reopened = Loft::open(tmp.path()).unwrap();
+        assert_eq!(reopened.settings().volume, 0.3);
+    }
+
+    #[test]
+    fn out_of_range_volume_is_refused_and_nothing_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let loft = Loft::open(tmp.path()).unwrap();
+        let before = loft.settings();
+        let error = loft.set_volume(1.5).unwrap_err();
+        assert_eq!(error.kind(), "invalid_input");
+        assert_eq!(loft.settings(), before);
+        assert!(loft.set_volume(f32::NAN).is_err());
+    }
+
+    #[test]
+    fn info_names_the_profile() {
+        let tmp = tempfile::tempdir().unwrap();
+        let loft = Loft::open(tmp.path()).unwrap();
+        let info = loft.info();
+        assert_eq!(info.data_dir, tmp.path());
+        assert_eq!(info.version, crate::VERSION);
+    }
+}

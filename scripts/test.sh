@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every test Loft has, in the order that fails fastest: formatting, lints, Rust tests, the UI's
+# type check and unit tests, then the end-to-end tests of the real app.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --for-tests
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "UI build (the desktop crate embeds it)"
+npm run ui:build --silent
+
+step "clippy, warnings denied"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests"
+cargo test --workspace --exclude loft-desktop --locked
+
+step "UI type check"
+npm run ui:check --silent
+
+step "UI unit tests"
+npm run ui:test --silent
+
+step "end-to-end tests of the real app"
+tests/run-e2e.sh

@@ -1,0 +1,117 @@
+// Starts the real Loft desktop app under tauri-driver (which drives WebKitWebDriver) with a
+// profile and an audio setup of its own, and hands the test a WebDriver session.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Session } from './webdriver.mjs';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+export const artifactsDir = join(repoRoot, 'tests', 'e2e', '.artifacts');
+
+/** The app binary the harness drives; `tests/run-e2e.sh` builds it with the UI embedded. */
+export const appBinary = process.env.LOFT_APP_BINARY ?? join(repoRoot, 'target', 'debug', 'loft-desktop');
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * An ALSA configuration that replaces the default output with the `file` plugin, so whatever
+ * the app plays through cpal lands in `capturePath` as a WAV file. ALSA reads it from
+ * $HOME/.asoundrc, so it applies to the app under test and nothing else.
+ */
+export function writeAlsaCapture(home, capturePath) {
+  mkdirSync(home, { recursive: true });
+  writeFileSync(
+    join(home, '.asoundrc'),
+    `pcm.!default {
+  type file
+  slave.pcm "null"
+  file "${capturePath}"
+  format "wav"
+}
+`,
+  );
+}
+
+async function waitForPort(port, child, output, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tauri-driver exited early:\n${output.join('')}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/status`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`tauri-driver did not listen on port ${port}:\n${output.join('')}`);
+}
+
+/**
+ * Launches the app. `profileDir` keeps the profile between launches of one test (to test a
+ * restart); by default every launch gets a fresh one.
+ */
+export async function launchApp({ profileDir, env = {} } = {}) {
+  if (!existsSync(appBinary)) {
+    throw new Error(`the app binary ${appBinary} is missing: run tests/run-e2e.sh, which builds it`);
+  }
+  const scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-'));
+  const dataDir = profileDir ?? join(scratch, 'profile');
+  const home = join(scratch, 'home');
+  const capturePath = join(scratch, 'capture.wav');
+  writeAlsaCapture(home, capturePath);
+
+  const port = await freePort();
+  const nativePort = await freePort();
+  const output = [];
+  const driver = spawn(
+    process.env.TAURI_DRIVER ?? 'tauri-driver',
+    ['--port', String(port), '--native-port', String(nativePort)],
+    {
+      env: { ...process.env, HOME: home, LOFT_DATA_DIR: dataDir, RUST_LOG: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  driver.stdout.on('data', (d) => output.push(d.toString()));
+  driver.stderr.on('data', (d) => output.push(d.toString()));
+
+  try {
+    await waitForPort(port, driver, output);
+    const session = await Session.create(`http://127.0.0.1:${port}`, {
+      'tauri:options': { application: appBinary },
+    });
+    return {
+      session,
+      dataDir,
+      capturePath,
+      output,
+      async close() {
+        try {
+          await session.close();
+        } catch {
+          // The app may already be gone; the driver is stopped below either way.
+        }
+        driver.kill('SIGTERM');
+        await new Promise((r) => (driver.exitCode !== null ? r() : driver.once('exit', r)));
+      },
+      removeScratch() {
+        rmSync(scratch, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    driver.kill('SIGKILL');
+    throw error;
+  }
+}

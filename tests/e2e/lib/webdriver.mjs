@@ -1,0 +1,133 @@
+// A small W3C WebDriver client: just the endpoints Loft's end-to-end tests use.
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+export class WebDriverError extends Error {
+  constructor(status, body) {
+    const value = body?.value ?? {};
+    super(`WebDriver ${status}: ${value.error ?? 'error'}: ${value.message ?? JSON.stringify(body)}`);
+    this.code = value.error;
+  }
+}
+
+async function request(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : {};
+  if (!response.ok) throw new WebDriverError(response.status, json);
+  return json.value;
+}
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(base, capabilities) {
+    const value = await request(base, 'POST', '/session', { capabilities: { alwaysMatch: capabilities } });
+    return new Session(base, value.sessionId);
+  }
+
+  #call(method, path, body) {
+    return request(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  title() {
+    return this.#call('GET', '/title');
+  }
+
+  async find(css) {
+    const found = await this.#call('POST', '/element', { using: 'css selector', value: css });
+    return new Element(this, found[ELEMENT]);
+  }
+
+  async findAll(css) {
+    const found = await this.#call('POST', '/elements', { using: 'css selector', value: css });
+    return found.map((f) => new Element(this, f[ELEMENT]));
+  }
+
+  byTestId(id) {
+    return this.find(`[data-testid="${id}"]`);
+  }
+
+  /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+  async waitFor(what, probe, timeoutMs = 15000) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError;
+    while (Date.now() < deadline) {
+      try {
+        const value = await probe();
+        if (value) return value;
+      } catch (error) {
+        lastError = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+  }
+
+  execute(script, args = []) {
+    return this.#call('POST', '/execute/sync', { script, args });
+  }
+
+  executeAsync(script, args = []) {
+    return this.#call('POST', '/execute/async', { script, args });
+  }
+
+  /** A PNG of the window's web content, as a Buffer. */
+  async screenshot() {
+    return Buffer.from(await this.#call('GET', '/screenshot'), 'base64');
+  }
+
+  async close() {
+    await this.#call('DELETE', '');
+  }
+
+  call(method, path, body) {
+    return this.#call(method, path, body);
+  }
+}
+
+export class Element {
+  constructor(session, id) {
+    this.session = session;
+    this.id = id;
+  }
+
+  #call(method, path, body) {
+    return this.session.call(method, `/element/${this.id}${path}`, body);
+  }
+
+  text() {
+    return this.#call('GET', '/text');
+  }
+
+  displayed() {
+    return this.#call('GET', '/displayed');
+  }
+
+  click() {
+    return this.#call('POST', '/click', {});
+  }
+
+  attribute(name) {
+    return this.#call('GET', `/attribute/${encodeURIComponent(name)}`);
+  }
+
+  property(name) {
+    return this.#call('GET', `/property/${encodeURIComponent(name)}`);
+  }
+
+  sendKeys(text) {
+    return this.#call('POST', '/value', { text });
+  }
+
+  clear() {
+    return this.#call('POST', '/clear', {});
+  }
+}
