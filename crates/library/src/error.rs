@@ -1,0 +1,54 @@
+use std::path::PathBuf;
+
+/// Everything the library can fail with. A single bad music file is never one of these: it
+/// becomes a [`crate::ScanError`] in the scan report instead.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("the library database {path} cannot be used: {source}")]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("library database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{path} is not a folder that can be read: {source}")]
+    FolderUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a folder")]
+    NotAFolder { path: PathBuf },
+    #[error("{path} is already in the library as part of {parent}")]
+    FolderAlreadyCovered { path: PathBuf, parent: PathBuf },
+    #[error("{path} is not a library folder")]
+    UnknownFolder { path: PathBuf },
+    #[error("there is no track {0}")]
+    UnknownTrack(i64),
+    #[error("cannot watch the library folders: {0}")]
+    Watch(String),
+    #[error("unknown sort field {0:?}; use one of: {fields}", fields = crate::SortField::NAMES.join(", "))]
+    UnknownSortField(String),
+    #[error("input/output error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl LibraryError {
+    /// A stable, machine-readable name for the kind of failure.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LibraryError::Database { .. } | LibraryError::Sql(_) => "library_database",
+            LibraryError::FolderUnreadable { .. }
+            | LibraryError::NotAFolder { .. }
+            | LibraryError::FolderAlreadyCovered { .. }
+            | LibraryError::UnknownFolder { .. }
+            | LibraryError::UnknownSortField(_) => "invalid_input",
+            LibraryError::UnknownTrack(_) => "not_found",
+            LibraryError::Watch(_) => "library_watch",
+            LibraryError::Io(_) => "io",
+        }
+    }
+}
+
+pub type Result<T, E = LibraryError> = std::result::Result<T, E>;

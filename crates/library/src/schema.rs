@@ -1,0 +1,233 @@
+//! The database file: connection settings and the versioned schema.
+//!
+//! A track's identity (tags, play count, content hash) lives in `tracks`; where copies of it
+//! live is kept apart, so a track can have a local file, a locker copy, or both and still show
+//! once. `local_files` holds the copies on disk; the locker adds its own table of copies that
+//! refers to tracks by `sha256`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{LibraryError, Result};
+
+/// Each entry moves the schema one version up; `PRAGMA user_version` records how many ran.
+/// Never edit an entry that has shipped: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: folders, tracks, local files, covers, scan errors, full-text index.
+    r#"
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        added_at INTEGER NOT NULL
+    );
+
+    CREATE TABLE covers (
+        id INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL UNIQUE,
+        mime TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        image BLOB NOT NULL,
+        thumbnail BLOB NOT NULL
+    );
+
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT UNIQUE,
+        title TEXT NOT NULL,
+        artist TEXT NOT NULL,
+        artists TEXT NOT NULL,
+        album TEXT NOT NULL,
+        album_artist TEXT NOT NULL,
+        track_no INTEGER,
+        track_total INTEGER,
+        disc_no INTEGER,
+        disc_total INTEGER,
+        year INTEGER,
+        date TEXT NOT NULL,
+        genre TEXT NOT NULL,
+        composer TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        sample_rate INTEGER,
+        channels INTEGER,
+        bit_depth INTEGER,
+        bitrate_kbps INTEGER,
+        rg_track_gain REAL,
+        rg_track_peak REAL,
+        rg_album_gain REAL,
+        rg_album_peak REAL,
+        mb_recording_id TEXT NOT NULL,
+        mb_track_id TEXT NOT NULL,
+        mb_release_id TEXT NOT NULL,
+        mb_artist_id TEXT NOT NULL,
+        mb_release_artist_id TEXT NOT NULL,
+        compilation INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        cover_id INTEGER REFERENCES covers(id) ON DELETE SET NULL,
+        play_count INTEGER NOT NULL DEFAULT 0,
+        last_played_at INTEGER,
+        added_at INTEGER NOT NULL,
+        -- Derived keys: folded (case, diacritics, a leading "The") so sorting and grouping
+        -- treat "Beyoncé" and "beyonce" alike; title falls back to the file name.
+        group_artist TEXT NOT NULL,
+        sort_title TEXT NOT NULL,
+        sort_artist TEXT NOT NULL,
+        sort_album TEXT NOT NULL,
+        sort_group_artist TEXT NOT NULL,
+        sort_genre TEXT NOT NULL
+    );
+
+    -- One index per sorted view, each ending in the same order the query asks for, so the first
+    -- page of any view is read straight off an index.
+    CREATE INDEX tracks_by_title ON tracks(sort_title, id);
+    CREATE INDEX tracks_by_artist ON tracks(sort_artist, sort_album, disc_no, track_no, id);
+    CREATE INDEX tracks_by_album ON tracks(sort_album, disc_no, track_no, id);
+    CREATE INDEX tracks_by_album_artist
+        ON tracks(sort_group_artist, sort_album, disc_no, track_no, id);
+    CREATE INDEX tracks_by_year ON tracks(year, sort_group_artist, sort_album, disc_no, track_no, id);
+    CREATE INDEX tracks_by_genre ON tracks(sort_genre, sort_artist, id);
+    CREATE INDEX tracks_by_duration ON tracks(duration_ms, id);
+    CREATE INDEX tracks_by_added ON tracks(added_at, id);
+    CREATE INDEX tracks_by_play_count ON tracks(play_count, id);
+    CREATE INDEX tracks_by_cover ON tracks(cover_id);
+
+    CREATE TABLE local_files (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id),
+        folder_id INTEGER NOT NULL REFERENCES folders(id),
+        path BLOB NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        fingerprint BLOB NOT NULL
+    );
+    CREATE INDEX local_files_by_track ON local_files(track_id);
+    CREATE INDEX local_files_by_folder ON local_files(folder_id);
+
+    -- Files that could not be indexed, remembered with their size and mtime so an unchanged
+    -- bad file is reported again without being parsed again.
+    CREATE TABLE scan_errors (
+        path BLOB PRIMARY KEY,
+        folder_id INTEGER NOT NULL REFERENCES folders(id),
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX scan_errors_by_folder ON scan_errors(folder_id);
+
+    CREATE VIRTUAL TABLE tracks_fts USING fts5(
+        title, artist, album, album_artist, genre, composer,
+        content = '',
+        contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '1 2 3'
+    );
+
+    CREATE TRIGGER tracks_fts_insert AFTER INSERT ON tracks BEGIN
+        INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre, composer)
+        VALUES (new.id, CASE WHEN new.title = '' THEN new.sort_title ELSE new.title END,
+                new.artist, new.album, new.album_artist, new.genre, new.composer);
+    END;
+    CREATE TRIGGER tracks_fts_delete AFTER DELETE ON tracks BEGIN
+        DELETE FROM tracks_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER tracks_fts_update
+    AFTER UPDATE OF title, artist, album, album_artist, genre, composer, sort_title ON tracks BEGIN
+        DELETE FROM tracks_fts WHERE rowid = old.id;
+        INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre, composer)
+        VALUES (new.id, CASE WHEN new.title = '' THEN new.sort_title ELSE new.title END,
+                new.artist, new.album, new.album_artist, new.genre, new.composer);
+    END;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;",
+    )?;
+    Ok(())
+}
+
+/// Opens the writing connection, creating the file and bringing the schema up to date.
+pub fn open_writer(path: &Path) -> Result<Connection> {
+    let wrap = |source| LibraryError::Database { path: path.to_owned(), source };
+    let mut connection = Connection::open(path).map_err(wrap)?;
+    // WAL lets the readers browse while a scan writes.
+    let mode: String =
+        connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(wrap)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, "the library database is not in WAL mode");
+    }
+    configure(&connection).map_err(wrap)?;
+    migrate(&mut connection).map_err(wrap)?;
+    Ok(connection)
+}
+
+/// Opens a connection that only reads.
+pub fn open_reader(path: &Path) -> Result<Connection> {
+    let wrap = |source| LibraryError::Database { path: path.to_owned(), source };
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(path, flags).map_err(wrap)?;
+    configure(&connection).map_err(wrap)?;
+    Ok(connection)
+}
+
+fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+            Some(format!(
+                "the database has schema version {current}, newer than this Loft knows ({}); \
+                 update Loft",
+                MIGRATIONS.len()
+            )),
+        ));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(current) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+        tracing::info!(version = index + 1, "library schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_reopen_cleanly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("library.sqlite3");
+        let connection = open_writer(&path).unwrap();
+        let version: usize = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(connection);
+        let again = open_writer(&path).unwrap();
+        let mode: String = again.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("library.sqlite3");
+        let connection = Connection::open(&path).unwrap();
+        connection.pragma_update(None, "user_version", 999).unwrap();
+        drop(connection);
+        let error = open_writer(&path).unwrap_err().to_string();
+        assert!(error.contains("newer than this Loft knows"), "{error}");
+    }
+}
