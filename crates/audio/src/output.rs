@@ -1,0 +1,243 @@
+//! The device side: cpal streams and the real-time callback. The callback only copies samples
+//! out of the ring, ramps a gain and counts frames: no allocation, no lock, no blocking.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{FromSample, SizedSample};
+
+use crate::AudioError;
+use crate::chain::OUTPUT_CHANNELS;
+
+/// An output device as front ends list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The identifier to pass back when choosing the device.
+    pub name: String,
+    /// A human-readable description.
+    pub description: String,
+    pub is_default: bool,
+}
+
+/// The output devices of the default host.
+pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
+    let host = cpal::default_host();
+    let default_id = host.default_output_device().and_then(|d| d.id().ok()).map(|id| id.to_string());
+    let devices = host.output_devices().map_err(|e| AudioError::Device(e.to_string()))?;
+    Ok(devices
+        .filter_map(|device| {
+            let name = device.id().ok()?.to_string();
+            let description =
+                device.description().map(|d| d.name().to_owned()).unwrap_or_else(|_| name.clone());
+            let is_default = default_id.as_deref() == Some(name.as_str());
+            Some(DeviceInfo { name, description, is_default })
+        })
+        .collect())
+}
+
+/// State shared between the decoder thread, the reporter and the callback. Only atomics, so
+/// the callback never waits.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The reference point for `first_sample_nanos`.
+    pub epoch: std::time::Instant,
+    /// Set by a play command; the callback clears it and stamps `first_sample_nanos` when it
+    /// hands the first frame to the device.
+    pub first_sample_pending: AtomicBool,
+    pub first_sample_nanos: AtomicU64,
+    /// Frames taken out of the ring by the callback, played or flushed.
+    pub consumed_frames: AtomicU64,
+    /// Callbacks that found the ring short while audio was expected.
+    pub underruns: AtomicU64,
+    /// Set while the decoder has more to give; an empty ring is then an underrun.
+    pub expect_audio: AtomicBool,
+    pub paused: AtomicBool,
+    /// Target amplitude, as f32 bits.
+    pub volume_bits: AtomicU32,
+    /// The decoder bumps this to have the callback drop what the ring holds.
+    pub flush_request: AtomicU64,
+    pub flush_done: AtomicU64,
+    /// The stream reported that the device is gone or changed.
+    pub device_failed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Self {
+        Shared {
+            epoch: std::time::Instant::now(),
+            first_sample_pending: AtomicBool::new(false),
+            first_sample_nanos: AtomicU64::new(0),
+            consumed_frames: AtomicU64::new(0),
+            underruns: AtomicU64::new(0),
+            expect_audio: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            volume_bits: AtomicU32::new(1.0f32.to_bits()),
+            flush_request: AtomicU64::new(0),
+            flush_done: AtomicU64::new(0),
+            device_failed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn set_volume(&self, amplitude: f32) {
+        self.volume_bits.store(amplitude.to_bits(), Ordering::Relaxed);
+    }
+}
+
+pub(crate) struct Output {
+    _stream: cpal::Stream,
+    pub rate: u32,
+    pub device_name: String,
+}
+
+/// Opens `device_name` (or the default device), preferring `preferred_rate` so most tracks
+/// play without conversion, and starts a stream fed from `consumer`.
+pub(crate) fn open_output(
+    device_name: Option<&str>,
+    preferred_rate: u32,
+    consumer: rtrb::Consumer<f32>,
+    shared: Arc<Shared>,
+) -> Result<Output, AudioError> {
+    let host = cpal::default_host();
+    let device = match device_name {
+        None => host.default_output_device().ok_or(AudioError::NoDevice)?,
+        Some(name) => host
+            .output_devices()
+            .map_err(|e| AudioError::Device(e.to_string()))?
+            .find(|d| {
+                d.id().is_ok_and(|id| id.to_string() == name)
+                    || d.description().is_ok_and(|desc| desc.name() == name)
+            })
+            .ok_or_else(|| AudioError::UnknownDevice(name.to_owned()))?,
+    };
+    let name = device.id().map(|id| id.to_string()).unwrap_or_else(|_| "unknown".into());
+    let default = device.default_output_config().map_err(|e| AudioError::Device(e.to_string()))?;
+    let supported = device
+        .supported_output_configs()
+        .map_err(|e| AudioError::Device(e.to_string()))?
+        .filter(|c| c.sample_format() == default.sample_format())
+        .find(|c| c.min_sample_rate() <= preferred_rate && preferred_rate <= c.max_sample_rate())
+        .map(|c| c.with_sample_rate(preferred_rate));
+    let config = supported.unwrap_or(default);
+    let sample_format = config.sample_format();
+    let stream_config: cpal::StreamConfig = config.into();
+    let rate = stream_config.sample_rate;
+    let stream = match sample_format {
+        cpal::SampleFormat::F32 => build::<f32>(&device, &stream_config, consumer, shared),
+        cpal::SampleFormat::I16 => build::<i16>(&device, &stream_config, consumer, shared),
+        cpal::SampleFormat::I32 => build::<i32>(&device, &stream_config, consumer, shared),
+        cpal::SampleFormat::U16 => build::<u16>(&device, &stream_config, consumer, shared),
+        other => return Err(AudioError::Device(format!("unsupported sample format {other}"))),
+    }?;
+    stream.play().map_err(|e| AudioError::Device(e.to_string()))?;
+    Ok(Output { _stream: stream, rate, device_name: name })
+}
+
+fn build<T>(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    consumer: rtrb::Consumer<f32>,
+    shared: Arc<Shared>,
+) -> Result<cpal::Stream, AudioError>
+where
+    T: SizedSample + FromSample<f32>,
+{
+    let device_channels = usize::from(config.channels);
+    let mut callback = Callback::new(consumer, Arc::clone(&shared), config.sample_rate);
+    let error_shared = Arc::clone(&shared);
+    device
+        .build_output_stream(
+            *config,
+            move |data: &mut [T], _: &cpal::OutputCallbackInfo| callback.fill(data, device_channels),
+            move |error: cpal::Error| {
+                tracing::warn!(%error, "audio stream error");
+                if matches!(
+                    error.kind(),
+                    cpal::ErrorKind::DeviceNotAvailable
+                        | cpal::ErrorKind::DeviceChanged
+                        | cpal::ErrorKind::StreamInvalidated
+                ) {
+                    error_shared.device_failed.store(true, Ordering::Release);
+                }
+            },
+            None,
+        )
+        .map_err(|e| AudioError::Device(e.to_string()))
+}
+
+/// What the real-time callback owns.
+struct Callback {
+    consumer: rtrb::Consumer<f32>,
+    shared: Arc<Shared>,
+    gain: f32,
+    /// Largest gain change per frame: a full swing takes 10 ms, short enough to feel instant
+    /// and long enough not to click.
+    ramp_step: f32,
+    flushes_seen: u64,
+}
+
+impl Callback {
+    fn new(consumer: rtrb::Consumer<f32>, shared: Arc<Shared>, rate: u32) -> Self {
+        let flushes_seen = shared.flush_request.load(Ordering::Acquire);
+        Callback { consumer, shared, gain: 0.0, ramp_step: 1.0 / (rate as f32 * 0.010), flushes_seen }
+    }
+
+    fn fill<T: SizedSample + FromSample<f32>>(&mut self, data: &mut [T], device_channels: usize) {
+        let flush = self.shared.flush_request.load(Ordering::Acquire);
+        if flush != self.flushes_seen {
+            let queued = self.consumer.slots();
+            if let Ok(chunk) = self.consumer.read_chunk(queued) {
+                chunk.commit_all();
+            }
+            self.shared.consumed_frames.fetch_add((queued / OUTPUT_CHANNELS) as u64, Ordering::AcqRel);
+            self.flushes_seen = flush;
+            self.shared.flush_done.store(flush, Ordering::Release);
+        }
+        let paused = self.shared.paused.load(Ordering::Relaxed);
+        let volume = f32::from_bits(self.shared.volume_bits.load(Ordering::Relaxed));
+        let target = if paused { 0.0 } else { volume };
+        let mut consumed = 0u64;
+        let mut starved = false;
+        for frame in data.chunks_mut(device_channels) {
+            let (left, right) = if paused && self.gain == 0.0 {
+                (0.0, 0.0)
+            } else if self.consumer.slots() >= OUTPUT_CHANNELS {
+                let left = self.consumer.pop().unwrap_or(0.0);
+                let right = self.consumer.pop().unwrap_or(0.0);
+                consumed += 1;
+                (left, right)
+            } else {
+                starved = true;
+                (0.0, 0.0)
+            };
+            self.gain += (target - self.gain).clamp(-self.ramp_step, self.ramp_step);
+            let (left, right) = (left * self.gain, right * self.gain);
+            match frame {
+                [mono] => *mono = T::from_sample((left + right) * 0.5),
+                [l, r, rest @ ..] => {
+                    *l = T::from_sample(left);
+                    *r = T::from_sample(right);
+                    for extra in rest {
+                        *extra = T::from_sample(0.0f32);
+                    }
+                }
+                [] => {}
+            }
+        }
+        if consumed > 0 {
+            self.shared.consumed_frames.fetch_add(consumed, Ordering::AcqRel);
+            if self.shared.first_sample_pending.swap(false, Ordering::AcqRel) {
+                let nanos = self.shared.epoch.elapsed().as_nanos() as u64;
+                self.shared.first_sample_nanos.store(nanos, Ordering::Release);
+            }
+        }
+        if starved && !paused && self.shared.expect_audio.load(Ordering::Relaxed) {
+            self.shared.underruns.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The identifier of the current default output device.
+pub(crate) fn default_device_name() -> Option<String> {
+    cpal::default_host().default_output_device().and_then(|d| d.id().ok()).map(|id| id.to_string())
+}
