@@ -33,6 +33,19 @@ enum Command {
     /// Show or change settings that the desktop app shares.
     #[command(subcommand)]
     Settings(commands::settings::SettingsCommand),
+    /// Manage the music folders: add, remove, list.
+    #[command(subcommand)]
+    Library(commands::library::LibraryCommand),
+    /// Scan the music folders and bring the library in step with them.
+    Scan,
+    /// List tracks, sorted.
+    Tracks(commands::browse::TracksArgs),
+    /// Find tracks as you would type in the search box.
+    Search(commands::browse::SearchArgs),
+    /// List albums by album artist.
+    Albums,
+    /// List artists.
+    Artists,
 }
 
 fn main() -> ExitCode {
@@ -57,5 +70,11 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
     match cli.command {
         Command::Info => commands::info::run(&loft, out),
         Command::Settings(command) => commands::settings::run(&loft, out, command),
+        Command::Library(command) => commands::library::run(&loft, out, command),
+        Command::Scan => commands::library::scan(&loft, out),
+        Command::Tracks(args) => commands::browse::tracks(&loft, out, args),
+        Command::Search(args) => commands::browse::search(&loft, out, args),
+        Command::Albums => commands::browse::albums(&loft, out),
+        Command::Artists => commands::browse::artists(&loft, out),
     }
 }

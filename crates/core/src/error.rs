@@ -16,6 +16,8 @@ pub enum CoreError {
     Settings { path: std::path::PathBuf, reason: String },
     #[error("{0}")]
     InvalidInput(String),
+    #[error(transparent)]
+    Library(#[from] loft_library::LibraryError),
     #[error("input/output error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -27,6 +29,9 @@ impl CoreError {
             CoreError::DataDir { .. } | CoreError::NoDataDir => "data_dir",
             CoreError::Settings { .. } => "settings",
             CoreError::InvalidInput(_) => "invalid_input",
+            // The library's own kinds: "invalid_input", "not_found", "library_database",
+            // "library_watch", "io".
+            CoreError::Library(error) => error.kind(),
             CoreError::Io(_) => "io",
         }
     }

@@ -12,6 +12,22 @@ use serde::Serialize;
 pub enum Event {
     /// Settings changed (from any front end of this process).
     SettingsChanged { settings: crate::Settings },
+    /// A library scan is running. `files_to_read` is known once the folders are walked.
+    ScanProgress { files_seen: u64, files_to_read: u64, files_read: u64 },
+    /// A library scan finished, started by a front end or by the folder watcher.
+    ScanFinished {
+        files_seen: u64,
+        added: u64,
+        updated: u64,
+        moved: u64,
+        removed: u64,
+        errors: u64,
+        seconds: f64,
+    },
+    /// Tracks were added, changed, moved or removed, or merged by content: lists should reload.
+    LibraryChanged { added: u64, updated: u64, moved: u64, removed: u64 },
+    /// Watching the library folders failed; the message says why. Watching goes on.
+    LibraryWatchFailed { message: String },
 }
 
 /// Receives events. Implementations must return quickly and never block: they are called

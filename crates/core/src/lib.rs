@@ -6,6 +6,7 @@
 
 mod error;
 mod events;
+mod library;
 pub mod logging;
 mod profile;
 mod service;
@@ -16,6 +17,9 @@ pub use events::{Event, EventSink, NoEvents, SharedSink};
 pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
 pub use service::{AppInfo, Loft};
 pub use settings::{ReplayGainMode, Settings};
+
+/// The library types front ends receive from [`Loft`]'s library methods.
+pub use loft_library as library_types;
 
 /// The version every front end reports, taken from the workspace.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

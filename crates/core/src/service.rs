@@ -19,6 +19,7 @@ pub struct Loft {
     profile: Profile,
     settings: Mutex<Settings>,
     events: SharedSink,
+    pub(crate) library: crate::library::LibraryService,
 }
 
 impl Loft {
@@ -33,7 +34,8 @@ impl Loft {
         let profile = Profile::open(data_dir)?;
         let settings = Settings::load(&profile.settings_path())?;
         tracing::info!(data_dir = %profile.root().display(), "profile opened");
-        Ok(Loft { profile, settings: Mutex::new(settings), events })
+        let library = crate::library::LibraryService::open(&profile.database_path())?;
+        Ok(Loft { profile, settings: Mutex::new(settings), events, library })
     }
 
     /// Where the service's components send what front ends should hear about.

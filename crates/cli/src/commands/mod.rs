@@ -1,4 +1,6 @@
+pub mod browse;
 pub mod info;
+pub mod library;
 pub mod settings;
 
 /// Why a command failed; printed as one line on stderr.
