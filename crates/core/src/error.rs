@@ -20,6 +20,8 @@ pub enum CoreError {
     Library(#[from] loft_library::LibraryError),
     #[error("input/output error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Audio(#[from] loft_audio::AudioError),
 }
 
 impl CoreError {
@@ -33,6 +35,7 @@ impl CoreError {
             // "library_watch", "io".
             CoreError::Library(error) => error.kind(),
             CoreError::Io(_) => "io",
+            CoreError::Audio(_) => "audio",
         }
     }
 

@@ -12,6 +12,16 @@ use serde::Serialize;
 pub enum Event {
     /// Settings changed (from any front end of this process).
     SettingsChanged { settings: crate::Settings },
+    /// Where playback is, about four times a second while playing.
+    PlaybackPosition { index: usize, track_id: i64, position_secs: f64, duration_secs: Option<f64> },
+    /// A new track reached the speakers. `index` is its place in the queue.
+    TrackChanged { index: usize, track_id: i64, name: String, duration_secs: Option<f64> },
+    /// "playing", "paused", "buffering" or "stopped".
+    PlaybackState { state: String },
+    /// A track could not be played (`name` says which); playback moved on.
+    PlaybackError { index: Option<usize>, name: String, kind: String, message: String },
+    /// The last track of the queue has played.
+    QueueEnded,
     /// A library scan is running. `files_to_read` is known once the folders are walked.
     ScanProgress { files_seen: u64, files_to_read: u64, files_read: u64 },
     /// A library scan finished, started by a front end or by the folder watcher.

@@ -8,13 +8,17 @@ mod error;
 mod events;
 mod library;
 pub mod logging;
+pub mod player;
 mod profile;
+mod search;
 mod service;
 mod settings;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use player::Player;
 pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
+pub use search::SearchResults;
 pub use service::{AppInfo, Loft};
 pub use settings::{ReplayGainMode, Settings};
 
