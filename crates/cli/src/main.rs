@@ -46,6 +46,12 @@ enum Command {
     Albums,
     /// List artists.
     Artists,
+    /// Play files or library tracks through the audio device until the queue ends.
+    Play(commands::audio::PlayArgs),
+    /// Run the playback chain into a WAV file instead of the device.
+    Render(commands::audio::RenderArgs),
+    /// List the audio output devices.
+    Devices,
 }
 
 fn main() -> ExitCode {
@@ -76,5 +82,8 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
         Command::Search(args) => commands::browse::search(&loft, out, args),
         Command::Albums => commands::browse::albums(&loft, out),
         Command::Artists => commands::browse::artists(&loft, out),
+        Command::Play(args) => commands::audio::play(&loft, out, args),
+        Command::Render(args) => commands::audio::render(&loft, out, args),
+        Command::Devices => commands::audio::devices(out),
     }
 }

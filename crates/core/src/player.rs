@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+/// The engine crate, for front ends that render offline or build queue items themselves.
+pub use loft_audio as audio;
 pub use loft_audio::{DeviceInfo, PlaybackState, PlayerStatus, RepeatMode};
 use loft_audio::{Engine, EngineConfig, EngineEvent, GainSettings, QueueItem};
 
@@ -50,8 +52,12 @@ impl Player {
     /// Starts the engine with the profile's volume, ReplayGain mode and output device; events
     /// go to the service's sink.
     pub fn start(loft: &Loft) -> Result<Player, CoreError> {
+        Self::start_with_events(loft, loft.events().clone())
+    }
+
+    /// Like [`Player::start`], with events going to `sink` instead of the service's.
+    pub fn start_with_events(loft: &Loft, sink: SharedSink) -> Result<Player, CoreError> {
         let settings = loft.settings();
-        let sink: SharedSink = loft.events().clone();
         let config = EngineConfig {
             device: settings.output_device.clone(),
             volume: settings.volume,

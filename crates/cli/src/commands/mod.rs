@@ -1,3 +1,4 @@
+pub mod audio;
 pub mod browse;
 pub mod info;
 pub mod library;
