@@ -31,6 +31,7 @@ pub use model::{
     VARIOUS_ARTISTS,
 };
 pub use paths::AUDIO_EXTENSIONS;
+pub use query::SEARCH_CANDIDATES;
 pub use schema::SCHEMA_VERSION;
 pub use watch::{LibraryWatcher, WatchEvent};
 

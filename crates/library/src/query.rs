@@ -18,6 +18,9 @@ const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.artists, t.album, t.albu
     t.mb_release_artist_id, t.compilation, t.format, t.cover_id, t.play_count, t.added_at, t.sha256,
     (SELECT lf.path FROM local_files lf WHERE lf.track_id = t.id ORDER BY lf.id LIMIT 1)";
 
+/// How many full-text matches a search ranks at most.
+pub const SEARCH_CANDIDATES: i64 = 2000;
+
 /// SQLite takes LIMIT and OFFSET as signed integers.
 fn clamp(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -147,17 +150,22 @@ impl Library {
 
     /// Tracks matching what the user typed, best first: every word must start a word of the
     /// title, artist, album, album artist, genre or composer, ignoring case and diacritics.
+    ///
+    /// Ranking is done among the first [`SEARCH_CANDIDATES`] matches: that keeps a query as
+    /// broad as one letter as fast as a precise one, and a query with fewer matches than that
+    /// (any query precise enough to be worth ranking) is ranked in full.
     pub fn search(&self, text: &str, limit: u64) -> Result<Vec<Track>> {
         let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
         let sql = format!(
             "SELECT {TRACK_COLUMNS} FROM tracks t
-             JOIN (SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?1 ORDER BY rank LIMIT ?2) hit
+             JOIN (SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?1 LIMIT ?3) hit
                ON hit.rowid = t.id
-             ORDER BY hit.rank"
+             ORDER BY hit.rank, t.id
+             LIMIT ?2"
         );
         self.read(|db| {
             let mut statement = db.prepare_cached(&sql)?;
-            let rows = statement.query_map(params![query, clamp(limit)], track_from_row)?;
+            let rows = statement.query_map(params![query, clamp(limit), SEARCH_CANDIDATES], track_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }

@@ -1,0 +1,374 @@
+//! The library benchmark: a corpus of real, tagged audio files, then scan speed, rescan time,
+//! peak memory while scanning, and query latency with a large library.
+//!
+//! Run: `cargo bench -p loft-library --bench library`
+//!
+//! Sizes: LOFT_BENCH_FILES (default 20000) for the scan-speed runs, LOFT_BENCH_LARGE_FILES
+//! (default 100000) for peak memory and queries. The corpus is written under Cargo's target
+//! temp directory and deleted at the end unless LOFT_BENCH_KEEP_CORPUS is set.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use loft_library::{Library, Page, SortField, TrackQuery};
+use lofty::config::WriteOptions;
+use lofty::file::FileType;
+use lofty::tag::{Accessor, ItemKey, Tag, TagExt};
+
+/// Template formats: file extension and the ffmpeg arguments that make it. Short, small
+/// files: the scan reads headers and tags, so audio length barely matters.
+const TEMPLATES: &[(&str, &[&str])] = &[
+    ("mp3", &["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "32k"]),
+    ("flac", &["-ar", "44100", "-ac", "2", "-c:a", "flac"]),
+    ("m4a", &["-ar", "44100", "-ac", "2", "-c:a", "aac", "-b:a", "32k"]),
+    ("ogg", &["-ar", "44100", "-ac", "2", "-c:a", "libvorbis", "-q:a", "0"]),
+    ("opus", &["-ar", "48000", "-ac", "2", "-c:a", "libopus", "-b:a", "24k"]),
+    ("wav", &["-ar", "22050", "-ac", "1", "-c:a", "pcm_s16le"]),
+    ("aiff", &["-ar", "22050", "-ac", "1", "-c:a", "pcm_s16be"]),
+];
+
+const WORDS: &[&str] = &[
+    "love", "night", "sky", "river", "golden", "shadow", "summer", "electric", "heart", "dream", "fire",
+    "ocean", "silver", "morning", "city", "wild", "blue", "echo", "stone", "light", "rain", "garden",
+    "velvet", "storm",
+];
+const ARTIST_STEMS: &[&str] = &[
+    "Beyoncé",
+    "Sigur Rós",
+    "Björk",
+    "Mötley Crüe",
+    "The Beatles",
+    "Daft Punk",
+    "Røyksopp",
+    "Zoë Keating",
+    "Amadou & Mariam",
+    "Hüsker Dü",
+    "Ólafur Arnalds",
+    "Radiohead",
+    "Nina Simone",
+    "Kraftwerk",
+    "Café Tacvba",
+];
+const GENRES: &[&str] = &["Rock", "Jazz", "Electronic", "Pop", "Post-Rock", "Classical", "Hip-Hop", "Folk"];
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let small = env_count("LOFT_BENCH_FILES", 20_000);
+    let large = env_count("LOFT_BENCH_LARGE_FILES", 100_000).max(small);
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("loft-library-bench");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let corpus = root.join("corpus");
+    let templates = make_templates(&root.join("templates"));
+
+    println!("loft-library benchmark: {small} files for scan speed, {large} for memory and queries");
+    println!("machine: {}", machine());
+
+    let started = Instant::now();
+    generate(&corpus, &templates, 0, small);
+    println!(
+        "corpus: {small} files generated in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        corpus_size(&corpus)
+    );
+
+    warm_page_cache(&corpus);
+    let library = Library::open(root.join("small.sqlite3")).unwrap();
+    library.add_folder(&corpus).unwrap();
+    let report = library.scan(&|_| {}).unwrap();
+    assert_eq!(report.added as usize + report.errors.len(), small, "{:?}", report.errors.first());
+    println!(
+        "full scan, {} files, warm cache: {:.2} s = {:.0} files/s ({} errors)",
+        report.files_seen,
+        report.seconds,
+        report.files_seen as f64 / report.seconds,
+        report.errors.len()
+    );
+    let rescan = library.scan(&|_| {}).unwrap();
+    assert_eq!(rescan.unchanged, report.added);
+    println!("rescan with nothing changed, {} files: {:.3} s", rescan.files_seen, rescan.seconds);
+    drop(library);
+
+    generate(&corpus, &templates, small, large);
+    warm_page_cache(&corpus);
+    let before = peak_rss_kib();
+    let reset = reset_peak_rss();
+    let library = Library::open(root.join("large.sqlite3")).unwrap();
+    library.add_folder(&corpus).unwrap();
+    let report = library.scan(&|_| {}).unwrap();
+    let peak = peak_rss_kib();
+    println!(
+        "full scan, {} files: {:.2} s = {:.0} files/s; peak RSS {} (process peak before the scan: {}{})",
+        report.files_seen,
+        report.seconds,
+        report.files_seen as f64 / report.seconds,
+        mib(peak),
+        mib(before),
+        if reset { ", reset before scanning" } else { ", could not reset: figure includes generation" }
+    );
+    let rescan = library.scan(&|_| {}).unwrap();
+    println!("rescan with nothing changed, {} files: {:.3} s", rescan.files_seen, rescan.seconds);
+
+    queries(&library);
+
+    if std::env::var_os("LOFT_BENCH_KEEP_CORPUS").is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    } else {
+        println!("corpus kept in {}", root.display());
+    }
+}
+
+fn make_templates(dir: &Path) -> Vec<(String, FileType, Vec<u8>)> {
+    std::fs::create_dir_all(dir).unwrap();
+    TEMPLATES
+        .iter()
+        .map(|(ext, codec)| {
+            let path = dir.join(format!("template.{ext}"));
+            let output = Command::new("ffmpeg")
+                .args([
+                    "-hide_banner",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=330:duration=1",
+                ])
+                .args(*codec)
+                .arg(&path)
+                .output()
+                .expect("the benchmark needs ffmpeg on PATH (Debian: apt-get install ffmpeg)");
+            assert!(output.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&output.stderr));
+            let file_type = FileType::from_path(&path).unwrap();
+            (ext.to_string(), file_type, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+/// Writes files `from..to` of the corpus: copies of the templates, each with its own tags
+/// (written by lofty into the copy), in Artist/Album/NN Title.ext folders.
+fn generate(corpus: &Path, templates: &[(String, FileType, Vec<u8>)], from: usize, to: usize) {
+    let next = AtomicUsize::new(from);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= to {
+                        break;
+                    }
+                    write_one(corpus, templates, i);
+                }
+            });
+        }
+    });
+}
+
+fn write_one(corpus: &Path, templates: &[(String, FileType, Vec<u8>)], i: usize) {
+    let album_index = i / 10;
+    let artist_index = album_index / 4;
+    let (ext, file_type, bytes) = &templates[album_index % templates.len()];
+    let artist = format!("{} {}", ARTIST_STEMS[artist_index % ARTIST_STEMS.len()], artist_index);
+    let album = format!(
+        "{} {} {}",
+        WORDS[album_index % WORDS.len()],
+        WORDS[(album_index / 7) % WORDS.len()],
+        album_index
+    );
+    let title = format!("{} {} {}", WORDS[i % WORDS.len()], WORDS[(i / 3 + 5) % WORDS.len()], i);
+    let track = (i % 10) as u32 + 1;
+
+    let mut tag = Tag::new(file_type.primary_tag_type());
+    tag.set_title(title.clone());
+    tag.set_artist(artist.clone());
+    tag.set_album(album.clone());
+    tag.set_genre(GENRES[album_index % GENRES.len()].to_owned());
+    tag.set_track(track);
+    tag.set_track_total(10);
+    tag.set_disk(1);
+    tag.insert_text(ItemKey::AlbumArtist, artist.clone());
+    tag.insert_text(ItemKey::Year, (1960 + album_index % 60).to_string());
+    let mut file = Cursor::new(bytes.clone());
+    tag.save_to(&mut file, WriteOptions::default()).unwrap();
+
+    let dir = corpus.join(format!("{artist_index:05} {artist}")).join(format!("{album_index:06} {album}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{track:02} {title}.{ext}")), file.into_inner()).unwrap();
+}
+
+fn warm_page_cache(dir: &Path) {
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let _ = std::fs::read(&path);
+            }
+        }
+    }
+}
+
+fn corpus_size(dir: &Path) -> String {
+    let output = Command::new("du").args(["-sh"]).arg(dir).output();
+    output
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn queries(library: &Library) {
+    let tracks = library.track_count().unwrap();
+    // Warm the read connections and SQLite's cache the way a running app would be.
+    for _ in 0..3 {
+        library.tracks(&TrackQuery::default()).unwrap();
+        library.search("love", 50).unwrap();
+    }
+
+    let searches = [
+        "beyonce",
+        "sigur ros",
+        "love",
+        "night sky",
+        "bjork 12",
+        "the",
+        "a",
+        "mot",
+        "golden river",
+        "electric 4",
+        "jazz",
+        "zoe",
+        "husker du",
+        "cafe tac",
+        "velvet storm 123",
+        "no such words here",
+        "o",
+        "s",
+        "rain",
+        "ocean 9",
+    ];
+    let mut times = Vec::new();
+    let mut worst_query = ("", Duration::ZERO);
+    for round in 0..25 {
+        for query in searches {
+            let started = Instant::now();
+            let found = library.search(query, 100).unwrap();
+            let took = started.elapsed();
+            if round == 0 && query == "beyonce" {
+                assert!(!found.is_empty());
+            }
+            if took > worst_query.1 {
+                worst_query = (query, took);
+            }
+            times.push(took);
+        }
+    }
+    println!(
+        "search over {tracks} tracks, limit 100, {} queries: p50 {}, p99 {}, max {} ({:?})",
+        times.len(),
+        ms(percentile(&mut times, 50.0)),
+        ms(percentile(&mut times, 99.0)),
+        ms(worst_query.1),
+        worst_query.0
+    );
+
+    let mut worst = (String::new(), Duration::ZERO);
+    let mut all = Vec::new();
+    for name in SortField::NAMES {
+        let sort: SortField = name.parse().unwrap();
+        for descending in [false, true] {
+            let mut runs = Vec::new();
+            for _ in 0..10 {
+                let started = Instant::now();
+                let rows = library.tracks(&TrackQuery { sort, descending, offset: 0, limit: 200 }).unwrap();
+                runs.push(started.elapsed());
+                assert_eq!(rows.len(), 200);
+            }
+            let median = percentile(&mut runs, 50.0);
+            all.extend(runs.iter().copied());
+            if median > worst.1 {
+                worst = (format!("{name}{}", if descending { " desc" } else { "" }), median);
+            }
+        }
+    }
+    println!(
+        "first 200 rows of each sorted track view ({} views x 10 runs): p50 {}, p99 {}, slowest view median {} ({})",
+        SortField::NAMES.len() * 2,
+        ms(percentile(&mut all, 50.0)),
+        ms(percentile(&mut all, 99.0)),
+        ms(worst.1),
+        worst.0
+    );
+    let deep = Instant::now();
+    library
+        .tracks(&TrackQuery { sort: SortField::Title, descending: false, offset: 50_000, limit: 200 })
+        .unwrap();
+    println!("200 rows at offset 50,000 (title order): {}", ms(deep.elapsed()));
+
+    let mut albums = Vec::new();
+    let mut artists = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        library.albums(Page { offset: 0, limit: 200 }).unwrap();
+        albums.push(started.elapsed());
+        let started = Instant::now();
+        library.artists(Page { offset: 0, limit: 200 }).unwrap();
+        artists.push(started.elapsed());
+    }
+    println!(
+        "first 200 albums: p50 {}; first 200 artists: p50 {}",
+        ms(percentile(&mut albums, 50.0)),
+        ms(percentile(&mut artists, 50.0))
+    );
+    let started = Instant::now();
+    let every_album = library.albums(Page::ALL).unwrap();
+    println!("all {} albums: {}", every_album.len(), ms(started.elapsed()));
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> Duration {
+    times.sort();
+    let rank = ((p / 100.0) * times.len() as f64).ceil() as usize;
+    times[rank.clamp(1, times.len()) - 1]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "unknown".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Linux resets the peak-RSS mark of a process when "5" is written to its clear_refs.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", b"5").is_ok()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
