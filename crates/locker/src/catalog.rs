@@ -1,0 +1,682 @@
+//! The shared catalog as a state-based CRDT: every op carries a hybrid logical clock, and applying
+//! ops in any order, any number of times, gives the same state. Tracks and playlists merge per
+//! field (last writer wins by clock, then device id); playlist entries have unique ids and
+//! fractional positions, so concurrent adds, moves and removes all survive the merge.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A hybrid logical clock reading: wall-clock milliseconds, and a counter that orders events
+/// within one millisecond or while the wall clock lags a clock already seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Hlc {
+    pub wall_ms: u64,
+    pub counter: u32,
+}
+
+/// Hands out readings that are strictly increasing and later than every reading observed.
+#[derive(Debug, Clone, Default)]
+pub struct HlcClock {
+    last: Hlc,
+}
+
+impl HlcClock {
+    pub fn new(last: Hlc) -> HlcClock {
+        HlcClock { last }
+    }
+
+    pub fn last(&self) -> Hlc {
+        self.last
+    }
+
+    pub fn tick(&mut self, wall_ms: u64) -> Hlc {
+        self.last = if wall_ms > self.last.wall_ms {
+            Hlc { wall_ms, counter: 0 }
+        } else {
+            Hlc { wall_ms: self.last.wall_ms, counter: self.last.counter + 1 }
+        };
+        self.last
+    }
+
+    pub fn observe(&mut self, seen: Hlc) {
+        if seen > self.last {
+            self.last = seen;
+        }
+    }
+}
+
+pub fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Who wrote a value, and when: the total order in which writes win.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    pub hlc: Hlc,
+    pub device: String,
+}
+
+/// One change to the catalog, as written in a device's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    pub hlc: Hlc,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    /// The track (its blob's SHA-256) is in the locker, with these fields.
+    TrackPut {
+        track: String,
+        size: u64,
+        fields: BTreeMap<String, Value>,
+    },
+    /// Fields of a track changed (tag edits); `null` clears a field.
+    TrackEdit {
+        track: String,
+        fields: BTreeMap<String, Value>,
+    },
+    /// The track was removed from the locker; its blob is collected after a grace period.
+    TrackRemove {
+        track: String,
+    },
+    PlaylistCreate {
+        playlist: String,
+        name: String,
+    },
+    PlaylistRename {
+        playlist: String,
+        name: String,
+    },
+    PlaylistDelete {
+        playlist: String,
+    },
+    PlaylistAdd {
+        playlist: String,
+        entry: String,
+        track: String,
+        position: String,
+    },
+    PlaylistMove {
+        playlist: String,
+        entry: String,
+        position: String,
+    },
+    PlaylistRemove {
+        playlist: String,
+        entry: String,
+    },
+}
+
+impl Change {
+    fn subject(&self) -> Subject {
+        match self {
+            Change::TrackPut { track, .. }
+            | Change::TrackEdit { track, .. }
+            | Change::TrackRemove { track } => Subject::Track(track.clone()),
+            Change::PlaylistCreate { playlist, .. }
+            | Change::PlaylistRename { playlist, .. }
+            | Change::PlaylistDelete { playlist }
+            | Change::PlaylistAdd { playlist, .. }
+            | Change::PlaylistMove { playlist, .. }
+            | Change::PlaylistRemove { playlist, .. } => Subject::Playlist(playlist.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Subject {
+    Track(String),
+    Playlist(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Register<T> {
+    value: T,
+    stamp: Stamp,
+}
+
+/// Keeps the write with the greater stamp; equal stamps carry equal values (one op).
+fn assign<T: Clone>(slot: &mut Option<Register<T>>, value: &T, stamp: &Stamp) {
+    if slot.as_ref().is_none_or(|current| *stamp > current.stamp) {
+        *slot = Some(Register { value: value.clone(), stamp: stamp.clone() });
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct TrackState {
+    size: u64,
+    present: Option<Register<bool>>,
+    fields: BTreeMap<String, Option<Register<Value>>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct PlaylistState {
+    exists: Option<Register<bool>>,
+    name: Option<Register<String>>,
+    entries: BTreeMap<String, EntryState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct EntryState {
+    track: Option<String>,
+    position: Option<Register<String>>,
+    removed: bool,
+}
+
+/// The merged catalog.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogState {
+    tracks: BTreeMap<String, TrackState>,
+    playlists: BTreeMap<String, PlaylistState>,
+}
+
+impl CatalogState {
+    /// Folds one op in. Commutative, associative and idempotent, which is what makes the merge
+    /// independent of the order in which devices' logs arrive.
+    pub(crate) fn apply(&mut self, device: &str, op: &Op) -> Subject {
+        let stamp = Stamp { hlc: op.hlc, device: device.to_owned() };
+        match &op.change {
+            Change::TrackPut { track, size, fields } => {
+                let state = self.tracks.entry(track.clone()).or_default();
+                state.size = state.size.max(*size);
+                assign(&mut state.present, &true, &stamp);
+                for (name, value) in fields {
+                    assign(state.fields.entry(name.clone()).or_default(), value, &stamp);
+                }
+            }
+            Change::TrackEdit { track, fields } => {
+                let state = self.tracks.entry(track.clone()).or_default();
+                for (name, value) in fields {
+                    assign(state.fields.entry(name.clone()).or_default(), value, &stamp);
+                }
+            }
+            Change::TrackRemove { track } => {
+                assign(&mut self.tracks.entry(track.clone()).or_default().present, &false, &stamp);
+            }
+            Change::PlaylistCreate { playlist, name } => {
+                let state = self.playlists.entry(playlist.clone()).or_default();
+                assign(&mut state.exists, &true, &stamp);
+                assign(&mut state.name, name, &stamp);
+            }
+            Change::PlaylistRename { playlist, name } => {
+                assign(&mut self.playlists.entry(playlist.clone()).or_default().name, name, &stamp);
+            }
+            Change::PlaylistDelete { playlist } => {
+                assign(&mut self.playlists.entry(playlist.clone()).or_default().exists, &false, &stamp);
+            }
+            Change::PlaylistAdd { playlist, entry, track, position } => {
+                let state = self.playlists.entry(playlist.clone()).or_default();
+                let entry = state.entries.entry(entry.clone()).or_default();
+                entry.track = Some(track.clone());
+                assign(&mut entry.position, position, &stamp);
+            }
+            Change::PlaylistMove { playlist, entry, position } => {
+                let state = self.playlists.entry(playlist.clone()).or_default();
+                assign(&mut state.entries.entry(entry.clone()).or_default().position, position, &stamp);
+            }
+            Change::PlaylistRemove { playlist, entry } => {
+                // Entry ids are never reused, so a removal can simply win over everything.
+                let state = self.playlists.entry(playlist.clone()).or_default();
+                state.entries.entry(entry.clone()).or_default().removed = true;
+            }
+        }
+        op.change.subject()
+    }
+
+    pub fn track(&self, id: &str) -> Option<Track> {
+        let state = self.tracks.get(id)?;
+        let present = state.present.as_ref().filter(|present| present.value)?;
+        let text = |name: &str| -> Option<String> {
+            match state.fields.get(name)?.as_ref()?.value {
+                Value::String(ref text) => Some(text.clone()),
+                _ => None,
+            }
+        };
+        let number = |name: &str| -> Option<u64> { state.fields.get(name)?.as_ref()?.value.as_u64() };
+        Some(Track {
+            id: id.to_owned(),
+            size: state.size,
+            title: text("title"),
+            artist: text("artist"),
+            album: text("album"),
+            album_artist: text("album_artist"),
+            genre: text("genre"),
+            year: number("year").and_then(|year| u32::try_from(year).ok()),
+            track_number: number("track_number").and_then(|n| u32::try_from(n).ok()),
+            disc_number: number("disc_number").and_then(|n| u32::try_from(n).ok()),
+            duration_ms: number("duration_ms"),
+            file_name: text("file_name"),
+            added: present.stamp.hlc,
+        })
+    }
+
+    /// Every track in the locker, ordered by id.
+    pub fn tracks(&self) -> Vec<Track> {
+        self.tracks.keys().filter_map(|id| self.track(id)).collect()
+    }
+
+    pub fn track_count(&self) -> usize {
+        self.tracks.values().filter(|state| state.present.as_ref().is_some_and(|p| p.value)).count()
+    }
+
+    /// Bytes of every blob a present track references: what counts against the quota.
+    pub fn referenced_bytes(&self) -> u64 {
+        self.tracks
+            .values()
+            .filter(|state| state.present.as_ref().is_some_and(|p| p.value))
+            .map(|state| state.size)
+            .sum()
+    }
+
+    pub(crate) fn is_present(&self, id: &str) -> bool {
+        self.tracks.get(id).and_then(|state| state.present.as_ref()).is_some_and(|present| present.value)
+    }
+
+    /// When the track was removed, for tracks whose latest word is a removal.
+    pub(crate) fn removed_at(&self, id: &str) -> Option<Hlc> {
+        let present = self.tracks.get(id)?.present.as_ref()?;
+        (!present.value).then_some(present.stamp.hlc)
+    }
+
+    pub fn playlist(&self, id: &str) -> Option<Playlist> {
+        let state = self.playlists.get(id)?;
+        if !state.exists.as_ref().is_some_and(|exists| exists.value) {
+            return None;
+        }
+        let mut entries: Vec<(&String, &String, &str)> = state
+            .entries
+            .iter()
+            .filter(|(_, entry)| !entry.removed)
+            .filter_map(|(entry_id, entry)| {
+                Some((&entry.position.as_ref()?.value, entry_id, entry.track.as_ref()?))
+            })
+            .map(|(position, entry_id, track): (&String, &String, &String)| {
+                (position, entry_id, track.as_str())
+            })
+            .collect();
+        // Equal positions (two devices inserting at the same spot) are ordered by entry id, which
+        // every device sees the same.
+        entries.sort();
+        Some(Playlist {
+            id: id.to_owned(),
+            name: state.name.as_ref().map(|name| name.value.clone()).unwrap_or_default(),
+            entries: entries
+                .into_iter()
+                .map(|(position, entry_id, track)| PlaylistEntry {
+                    entry_id: entry_id.clone(),
+                    track_id: track.to_owned(),
+                    position: position.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    pub fn playlists(&self) -> Vec<Playlist> {
+        self.playlists.keys().filter_map(|id| self.playlist(id)).collect()
+    }
+
+    pub(crate) fn playlist_exists_state(&self, id: &str) -> bool {
+        self.playlists.contains_key(id)
+    }
+
+    pub(crate) fn playlist_ids(&self) -> BTreeSet<String> {
+        self.playlists.keys().cloned().collect()
+    }
+
+    /// Every track id the catalog has ever mentioned (present or removed).
+    pub(crate) fn known_track_ids(&self) -> BTreeSet<String> {
+        self.tracks.keys().cloned().collect()
+    }
+}
+
+/// A track as the catalog has it; its id is the SHA-256 of the audio file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Track {
+    pub id: String,
+    pub size: u64,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub album_artist: Option<String>,
+    pub genre: Option<String>,
+    pub year: Option<u32>,
+    pub track_number: Option<u32>,
+    pub disc_number: Option<u32>,
+    pub duration_ms: Option<u64>,
+    /// The name the file had when it was uploaded.
+    pub file_name: Option<String>,
+    /// When the track was (last) put in the locker.
+    pub added: Hlc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Playlist {
+    pub id: String,
+    pub name: String,
+    pub entries: Vec<PlaylistEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaylistEntry {
+    /// Unique for ever; moves and removals name the entry, not the track.
+    pub entry_id: String,
+    pub track_id: String,
+    pub position: String,
+}
+
+/// Tags of a track, as uploads read them and edits change them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackTags {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub album_artist: Option<String>,
+    pub genre: Option<String>,
+    pub year: Option<u32>,
+    pub track_number: Option<u32>,
+    pub disc_number: Option<u32>,
+    pub duration_ms: Option<u64>,
+}
+
+impl TrackTags {
+    /// The fields an upload records: every tag it read (absent ones are simply not set).
+    pub(crate) fn to_fields(&self) -> BTreeMap<String, Value> {
+        let mut fields = BTreeMap::new();
+        let mut text = |name: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                fields.insert(name.to_owned(), Value::String(value.clone()));
+            }
+        };
+        text("title", &self.title);
+        text("artist", &self.artist);
+        text("album", &self.album);
+        text("album_artist", &self.album_artist);
+        text("genre", &self.genre);
+        for (name, value) in [
+            ("year", self.year.map(u64::from)),
+            ("track_number", self.track_number.map(u64::from)),
+            ("disc_number", self.disc_number.map(u64::from)),
+            ("duration_ms", self.duration_ms),
+        ] {
+            if let Some(value) = value {
+                fields.insert(name.to_owned(), Value::from(value));
+            }
+        }
+        fields
+    }
+}
+
+/// A position strictly between `before` and `after` (either may be open), in the order of
+/// byte strings. Digits and lowercase letters only, and never ending in '0', so there is always
+/// room for another position on either side.
+pub fn position_between(before: Option<&str>, after: Option<&str>) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    const BASE: u32 = 36;
+    let digit = |text: &str, index: usize| -> Option<u32> {
+        text.as_bytes().get(index).map(|byte| DIGITS.iter().position(|d| d == byte).unwrap_or(0) as u32)
+    };
+    let low = before.unwrap_or("");
+    // An upper bound at or below the lower one (a position two devices chose alike) is ignored:
+    // anything after `low` will do, and entry ids order the rest.
+    let mut high = after.filter(|high| *high > low);
+    let mut out = String::new();
+    let mut index = 0;
+    loop {
+        let below = digit(low, index).unwrap_or(0);
+        let above = high.and_then(|high| digit(high, index)).unwrap_or(BASE);
+        if above > below + 1 {
+            out.push(DIGITS[((below + above) / 2) as usize] as char);
+            return out;
+        }
+        out.push(DIGITS[below as usize] as char);
+        if above == below + 1 {
+            // From here on only the lower bound constrains us.
+            high = None;
+        }
+        index += 1;
+    }
+}
+
+// --- The snapshot form: device ids interned, so 100,000 tracks stay a few tens of megabytes. ---
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct WireState {
+    devices: Vec<String>,
+    tracks: Vec<WireTrack>,
+    playlists: Vec<WirePlaylist>,
+}
+
+/// `[value, wall_ms, counter, device index]`
+#[derive(Serialize, Deserialize)]
+struct WireRegister<T>(T, u64, u32, u32);
+
+#[derive(Default)]
+struct Interner {
+    devices: Vec<String>,
+    index_of: BTreeMap<String, u32>,
+}
+
+impl Interner {
+    fn wire<T: Clone>(&mut self, register: &Register<T>) -> WireRegister<T> {
+        let device = match self.index_of.get(&register.stamp.device) {
+            Some(index) => *index,
+            None => {
+                let index = self.devices.len() as u32;
+                self.devices.push(register.stamp.device.clone());
+                self.index_of.insert(register.stamp.device.clone(), index);
+                index
+            }
+        };
+        WireRegister(register.value.clone(), register.stamp.hlc.wall_ms, register.stamp.hlc.counter, device)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireTrack {
+    id: String,
+    size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    present: Option<WireRegister<bool>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<String, WireRegister<Value>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WirePlaylist {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exists: Option<WireRegister<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<WireRegister<String>>,
+    entries: Vec<WireEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireEntry {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    track: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    position: Option<WireRegister<String>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    removed: bool,
+}
+
+impl CatalogState {
+    pub(crate) fn to_wire(&self) -> WireState {
+        let mut interner = Interner::default();
+        let mut tracks = Vec::with_capacity(self.tracks.len());
+        for (id, state) in &self.tracks {
+            let present = state.present.as_ref().map(|register| interner.wire(register));
+            let fields = state
+                .fields
+                .iter()
+                .filter_map(|(name, register)| Some((name.clone(), interner.wire(register.as_ref()?))))
+                .collect();
+            tracks.push(WireTrack { id: id.clone(), size: state.size, present, fields });
+        }
+        let mut playlists = Vec::with_capacity(self.playlists.len());
+        for (id, state) in &self.playlists {
+            let exists = state.exists.as_ref().map(|register| interner.wire(register));
+            let name = state.name.as_ref().map(|register| interner.wire(register));
+            let entries = state
+                .entries
+                .iter()
+                .map(|(entry_id, entry)| WireEntry {
+                    id: entry_id.clone(),
+                    track: entry.track.clone(),
+                    position: entry.position.as_ref().map(|register| interner.wire(register)),
+                    removed: entry.removed,
+                })
+                .collect();
+            playlists.push(WirePlaylist { id: id.clone(), exists, name, entries });
+        }
+        WireState { devices: interner.devices, tracks, playlists }
+    }
+
+    pub(crate) fn from_wire(wire: WireState) -> Result<CatalogState, String> {
+        let devices = wire.devices;
+        let stamp = |wall: u64, counter: u32, device: u32| -> Result<Stamp, String> {
+            let device = devices
+                .get(device as usize)
+                .ok_or_else(|| format!("device index {device} is out of range"))?;
+            Ok(Stamp { hlc: Hlc { wall_ms: wall, counter }, device: device.clone() })
+        };
+        fn register<T>(
+            wire: Option<WireRegister<T>>,
+            stamp: &impl Fn(u64, u32, u32) -> Result<Stamp, String>,
+        ) -> Result<Option<Register<T>>, String> {
+            wire.map(|WireRegister(value, wall, counter, device)| {
+                Ok(Register { value, stamp: stamp(wall, counter, device)? })
+            })
+            .transpose()
+        }
+        let mut state = CatalogState::default();
+        for track in wire.tracks {
+            let mut fields = BTreeMap::new();
+            for (name, value) in track.fields {
+                fields.insert(name, register(Some(value), &stamp)?);
+            }
+            state.tracks.insert(
+                track.id,
+                TrackState { size: track.size, present: register(track.present, &stamp)?, fields },
+            );
+        }
+        for playlist in wire.playlists {
+            let mut entries = BTreeMap::new();
+            for entry in playlist.entries {
+                entries.insert(
+                    entry.id,
+                    EntryState {
+                        track: entry.track,
+                        position: register(entry.position, &stamp)?,
+                        removed: entry.removed,
+                    },
+                );
+            }
+            state.playlists.insert(
+                playlist.id,
+                PlaylistState {
+                    exists: register(playlist.exists, &stamp)?,
+                    name: register(playlist.name, &stamp)?,
+                    entries,
+                },
+            );
+        }
+        Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(wall_ms: u64, change: Change) -> Op {
+        Op { hlc: Hlc { wall_ms, counter: 0 }, change }
+    }
+
+    #[test]
+    fn positions_always_fit_between() {
+        let mut positions = vec![position_between(None, None)];
+        // Insert repeatedly at the front, the back and in the middle; order must hold each time.
+        for round in 0..300 {
+            let at = match round % 3 {
+                0 => 0,
+                1 => positions.len(),
+                _ => positions.len() / 2,
+            };
+            let before = at.checked_sub(1).map(|index| positions[index].as_str());
+            let after = positions.get(at).map(String::as_str);
+            let new = position_between(before, after);
+            assert!(before.is_none_or(|before| before < new.as_str()), "{before:?} < {new}");
+            assert!(after.is_none_or(|after| new.as_str() < after), "{new} < {after:?}");
+            assert!(!new.ends_with('0'));
+            positions.insert(at, new);
+        }
+        assert!(positions.iter().all(|position| position.len() < 80));
+    }
+
+    #[test]
+    fn later_write_wins_per_field_and_ties_go_to_the_greater_device() {
+        let track = "t".to_owned();
+        let mut fields_a = BTreeMap::new();
+        fields_a.insert("title".to_owned(), Value::from("A"));
+        fields_a.insert("artist".to_owned(), Value::from("Artist A"));
+        let mut fields_b = BTreeMap::new();
+        fields_b.insert("title".to_owned(), Value::from("B"));
+        let put = op(1, Change::TrackPut { track: track.clone(), size: 10, fields: fields_a });
+        let edit_b = op(2, Change::TrackEdit { track: track.clone(), fields: fields_b.clone() });
+        let edit_c = op(
+            2,
+            Change::TrackEdit {
+                track: track.clone(),
+                fields: BTreeMap::from([("title".into(), Value::from("C"))]),
+            },
+        );
+
+        let mut forward = CatalogState::default();
+        forward.apply("a", &put);
+        forward.apply("b", &edit_b);
+        forward.apply("c", &edit_c);
+        let mut backward = CatalogState::default();
+        backward.apply("c", &edit_c);
+        backward.apply("b", &edit_b);
+        backward.apply("a", &put);
+        backward.apply("a", &put);
+        assert_eq!(forward, backward);
+        let merged = forward.track(&track).unwrap();
+        assert_eq!(merged.title.as_deref(), Some("C"));
+        assert_eq!(merged.artist.as_deref(), Some("Artist A"));
+    }
+
+    #[test]
+    fn snapshot_form_round_trips() {
+        let mut state = CatalogState::default();
+        state.apply("a", &op(1, Change::TrackPut { track: "t".into(), size: 5, fields: BTreeMap::new() }));
+        state.apply("b", &op(2, Change::PlaylistCreate { playlist: "p".into(), name: "Road".into() }));
+        state.apply(
+            "b",
+            &op(
+                3,
+                Change::PlaylistAdd {
+                    playlist: "p".into(),
+                    entry: "e".into(),
+                    track: "t".into(),
+                    position: "i".into(),
+                },
+            ),
+        );
+        state.apply("a", &op(4, Change::PlaylistRemove { playlist: "p".into(), entry: "e".into() }));
+        let json = serde_json::to_string(&state.to_wire()).unwrap();
+        let back = CatalogState::from_wire(serde_json::from_str(&json).unwrap()).unwrap();
+        assert_eq!(state, back);
+    }
+}

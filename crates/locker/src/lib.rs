@@ -1,0 +1,36 @@
+//! The Loft locker: storage the user owns (an S3-compatible bucket, a WebDAV server or a plain
+//! folder) used as a deduplicated music store whose catalog every device shares, with no server
+//! of ours. Devices coordinate through the storage alone: content-addressed blobs, one
+//! append-only log per device, a deterministic merge. docs/locker-format.md describes the layout.
+//!
+//! Everything is async on tokio (a multi-threaded runtime: hashing, file reads and tag parsing
+//! run on its blocking pool). Start with [`Locker::open`].
+
+mod blob;
+mod catalog;
+mod error;
+mod format;
+mod gc;
+mod inbox;
+mod location;
+mod locker;
+mod quota;
+mod storage;
+mod sync;
+mod tags;
+mod upload;
+
+pub use blob::BlobReader;
+pub use catalog::{
+    CatalogState, Change, Hlc, Op, Playlist, PlaylistEntry, Track, TrackTags, position_between,
+};
+pub use error::{LockerError, Result};
+pub use format::{DEFAULT_PART_SIZE, FORMAT_VERSION};
+pub use gc::{DEFAULT_GC_GRACE, GcReport};
+pub use inbox::{ImportedFile, InboxIssue, InboxReport};
+pub use location::{Credentials, LockerLocation};
+pub use locker::{DeviceInfo, Locker, LockerStatus, OpenOptions};
+pub use quota::{BackendQuota, DEFAULT_QUOTA, format_size, parse_size};
+pub use storage::RetryPolicy;
+pub use sync::SyncReport;
+pub use upload::{FailedUpload, ProgressCallback, UploadProgress, UploadReport, UploadedFile};

@@ -1,0 +1,525 @@
+//! Uploads: hash, skip what the locker already has, check the quota, send the parts (several at
+//! once, resumably), verify, publish the blob manifest, then record the track in the catalog.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Change, TrackTags};
+use crate::error::{LockerError, Result};
+use crate::format::{self, BlobManifest, FORMAT_VERSION};
+use crate::locker::{Locker, to_json, write_state_file};
+
+/// Extensions picked up when a folder is uploaded. Files named explicitly are tried whatever
+/// their name, and refused if they are not audio.
+const AUDIO_EXTENSIONS: &[&str] = &[
+    "mp3", "flac", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "wav", "aif", "aiff", "wv", "ape",
+    "mpc", "wma",
+];
+
+/// Where an upload has got to; passed to the progress callback after every part and file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UploadProgress {
+    pub files_done: usize,
+    pub files_total: usize,
+    /// Audio bytes sent so far in this upload (duplicates and resumed parts send none).
+    pub bytes_sent: u64,
+    pub current_file: Option<PathBuf>,
+}
+
+pub type ProgressCallback = Arc<dyn Fn(&UploadProgress) + Send + Sync>;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UploadReport {
+    pub uploaded: Vec<UploadedFile>,
+    /// Files the locker already had: no audio bytes were sent for them.
+    pub duplicates: Vec<UploadedFile>,
+    pub failed: Vec<FailedUpload>,
+    pub bytes_sent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UploadedFile {
+    pub path: PathBuf,
+    pub track_id: String,
+    pub size: u64,
+    pub bytes_sent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedUpload {
+    pub path: PathBuf,
+    /// [`LockerError::kind`] of the failure.
+    pub kind: String,
+    pub message: String,
+}
+
+impl FailedUpload {
+    fn new(path: PathBuf, error: &LockerError) -> FailedUpload {
+        FailedUpload { path, kind: error.kind().to_owned(), message: error.to_string() }
+    }
+}
+
+/// `<state_dir>/uploads/<hash of the source path>.json`: enough to resume an interrupted
+/// upload without hashing the file again, as long as it has not changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Journal {
+    source: PathBuf,
+    size: u64,
+    modified_ns: u128,
+    sha256: String,
+    part_size: u64,
+    part_hashes: Vec<String>,
+    done: BTreeSet<u64>,
+}
+
+pub(crate) struct Uploaded {
+    pub track_id: String,
+    pub size: u64,
+    pub bytes_sent: u64,
+    pub duplicate: bool,
+    /// The catalog op to commit, or `None` when the catalog has the track already.
+    pub change: Option<Change>,
+}
+
+impl Locker {
+    /// Uploads files and folders (recursively, audio files only). Each file either lands
+    /// (uploaded or recognised as a duplicate) or is reported failed with its reason; a failure
+    /// never stops the others. Catalog ops are committed in batches as files land.
+    pub async fn upload(&self, paths: &[PathBuf], progress: Option<ProgressCallback>) -> UploadReport {
+        let mut report = UploadReport::default();
+        let (files, unusable) = expand_paths(paths.to_vec()).await;
+        report.failed.extend(unusable);
+        let mut state = UploadProgress { files_total: files.len(), ..UploadProgress::default() };
+        let mut pending: Vec<(Change, UploadedFile, bool)> = Vec::new();
+        // Bytes of files uploaded in this batch whose ops are not committed yet: they count
+        // against the quota already.
+        let mut reserved = 0u64;
+        for file in files {
+            state.current_file = Some(file.clone());
+            if let Some(progress) = &progress {
+                progress(&state);
+            }
+            let name = file.file_name().map(|name| name.to_string_lossy().into_owned());
+            let outcome = self.upload_file(&file, name, None, reserved, progress.clone(), &mut state).await;
+            match outcome {
+                Ok(uploaded) => {
+                    report.bytes_sent += uploaded.bytes_sent;
+                    let entry = UploadedFile {
+                        path: file.clone(),
+                        track_id: uploaded.track_id.clone(),
+                        size: uploaded.size,
+                        bytes_sent: uploaded.bytes_sent,
+                    };
+                    match uploaded.change {
+                        Some(change) => {
+                            reserved += uploaded.size;
+                            pending.push((change, entry, uploaded.duplicate));
+                        }
+                        None => report.duplicates.push(entry),
+                    }
+                }
+                Err(error) => report.failed.push(FailedUpload::new(file.clone(), &error)),
+            }
+            state.files_done += 1;
+            if let Some(progress) = &progress {
+                progress(&state);
+            }
+            if pending.len() >= self.inner.options.ops_per_log_file {
+                self.commit_uploads(std::mem::take(&mut pending), &mut report).await;
+                reserved = 0;
+            }
+        }
+        self.commit_uploads(pending, &mut report).await;
+        report
+    }
+
+    async fn commit_uploads(&self, pending: Vec<(Change, UploadedFile, bool)>, report: &mut UploadReport) {
+        if pending.is_empty() {
+            return;
+        }
+        let changes = pending.iter().map(|(change, _, _)| change.clone()).collect();
+        match self.commit(changes).await {
+            Ok(()) => {
+                for (_, file, duplicate) in pending {
+                    if duplicate { report.duplicates.push(file) } else { report.uploaded.push(file) }
+                }
+            }
+            Err(error) => {
+                // The blobs are in the locker but the catalog does not say so: the files failed,
+                // and uploading them again costs no audio bytes.
+                for (_, file, _) in pending {
+                    report.failed.push(FailedUpload::new(file.path, &error));
+                }
+            }
+        }
+    }
+
+    /// The sources of uploads that were interrupted (by a crash or a kill) and can be resumed by
+    /// uploading them again.
+    pub async fn interrupted_uploads(&self) -> Vec<PathBuf> {
+        let dir = self.inner.state_dir.join("uploads");
+        tokio::task::spawn_blocking(move || {
+            let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+            entries
+                .filter_map(|entry| std::fs::read(entry.ok()?.path()).ok())
+                .filter_map(|bytes| serde_json::from_slice::<Journal>(&bytes).ok())
+                .map(|journal| journal.source)
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+    }
+
+    /// Puts one local file in the locker's blobs and returns the catalog op that records it.
+    /// `tags` are read from the file when not given.
+    pub(crate) async fn upload_file(
+        &self,
+        source: &Path,
+        file_name: Option<String>,
+        tags: Option<TrackTags>,
+        reserved: u64,
+        progress: Option<ProgressCallback>,
+        state: &mut UploadProgress,
+    ) -> Result<Uploaded> {
+        let tags = match tags {
+            Some(tags) => tags,
+            None => {
+                let path = source.to_owned();
+                blocking(move || crate::tags::read_local(&path)).await?
+            }
+        };
+        let part_size = self.part_size();
+        let journal_path = self.journal_path(source);
+        let before = file_identity(source).await?;
+        let journal = match read_journal(&journal_path).await {
+            Some(journal)
+                if journal.source == source
+                    && (journal.size, journal.modified_ns) == before
+                    && journal.part_size == part_size =>
+            {
+                journal
+            }
+            _ => {
+                let path = source.to_owned();
+                let (sha256, part_hashes) = blocking(move || hash_file(&path, part_size)).await?;
+                Journal {
+                    source: source.to_owned(),
+                    size: before.0,
+                    modified_ns: before.1,
+                    sha256,
+                    part_size,
+                    part_hashes,
+                    done: BTreeSet::new(),
+                }
+            }
+        };
+        let sha256 = journal.sha256.clone();
+        let size = journal.size;
+        let mut fields = tags.to_fields();
+        if let Some(name) = file_name {
+            fields.insert("file_name".to_owned(), serde_json::Value::String(name));
+        }
+        let change = Change::TrackPut { track: sha256.clone(), size, fields };
+
+        let (already_present, usage) = {
+            let local = self.inner.local.lock().await;
+            (local.catalog.is_present(&sha256), local.catalog.referenced_bytes())
+        };
+        if already_present {
+            remove_journal(&journal_path).await;
+            return Ok(Uploaded { track_id: sha256, size, bytes_sent: 0, duplicate: true, change: None });
+        }
+        let quota = self.quota();
+        let used = usage + reserved;
+        if used + size > quota {
+            return Err(LockerError::Quota {
+                path: source.to_owned(),
+                needed: size,
+                available: quota.saturating_sub(used),
+                quota,
+            });
+        }
+        if self.blob_manifest(&sha256).await?.is_some_and(|manifest| manifest.size == size) {
+            remove_journal(&journal_path).await;
+            return Ok(Uploaded {
+                track_id: sha256,
+                size,
+                bytes_sent: 0,
+                duplicate: true,
+                change: Some(change),
+            });
+        }
+
+        write_state_file(&journal_path, to_json(&journal)).await?;
+        let part_hashes = journal.part_hashes.clone();
+        let bytes_sent = self.send_parts(journal, &journal_path, progress, state).await?;
+
+        if file_identity(source).await? != before {
+            return Err(LockerError::FileChanged(source.to_owned()));
+        }
+        let manifest = BlobManifest {
+            format: FORMAT_VERSION,
+            sha256: sha256.clone(),
+            size,
+            part_size,
+            parts: part_hashes,
+        };
+        self.verify_parts(&sha256, size, part_size).await?;
+        // Publishing the manifest is what makes the blob exist; until here nothing was visible
+        // under its final name.
+        self.storage().put(&format::blob_path(&sha256), to_json(&manifest)).await?;
+        remove_journal(&journal_path).await;
+        Ok(Uploaded { track_id: sha256, size, bytes_sent, duplicate: false, change: Some(change) })
+    }
+
+    async fn send_parts(
+        &self,
+        journal: Journal,
+        journal_path: &Path,
+        progress: Option<ProgressCallback>,
+        state: &mut UploadProgress,
+    ) -> Result<u64> {
+        let count = format::part_count(journal.size, journal.part_size);
+        let todo: Vec<u64> = (0..count).filter(|index| !journal.done.contains(index)).collect();
+        let journal = Arc::new(journal);
+        let mut sends = futures::stream::iter(todo)
+            .map(|index| {
+                let journal = journal.clone();
+                let storage = self.storage().clone();
+                async move {
+                    let path = format::part_path(&journal.sha256, index);
+                    let start = index * journal.part_size;
+                    let length = journal.part_size.min(journal.size - start);
+                    // A part already there (sent just before a crash, or by another device
+                    // uploading the same file) is complete: parts are only ever published whole.
+                    if storage.size_of(&path).await? == Some(length) {
+                        return Ok::<_, LockerError>((index, 0));
+                    }
+                    let source = journal.source.clone();
+                    let expected = journal.part_hashes[index as usize].clone();
+                    let data = blocking(move || read_part(&source, start, length, &expected)).await?;
+                    storage.put(&path, data).await?;
+                    Ok((index, length))
+                }
+            })
+            .buffer_unordered(self.inner.options.parts_in_flight);
+        let mut done = journal.done.clone();
+        let mut sent = 0;
+        while let Some(result) = sends.next().await {
+            let (index, bytes) = result?;
+            done.insert(index);
+            sent += bytes;
+            state.bytes_sent += bytes;
+            let mut updated = (*journal).clone();
+            updated.done = done.clone();
+            write_state_file(journal_path, to_json(&updated)).await?;
+            if let Some(progress) = &progress {
+                progress(state);
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn verify_parts(&self, sha256: &str, size: u64, part_size: u64) -> Result<()> {
+        let count = format::part_count(size, part_size);
+        let storage = self.storage().clone();
+        let mut checks = futures::stream::iter(0..count)
+            .map(|index| {
+                let storage = storage.clone();
+                let path = format::part_path(sha256, index);
+                async move {
+                    let expected = part_size.min(size - index * part_size);
+                    match storage.size_of(&path).await? {
+                        Some(found) if found == expected => Ok(()),
+                        found => Err(LockerError::Storage(format!(
+                            "verifying the upload failed: {path} holds {found:?} bytes, expected {expected}"
+                        ))),
+                    }
+                }
+            })
+            .buffer_unordered(16);
+        while let Some(result) = checks.next().await {
+            result?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn blob_manifest(&self, sha256: &str) -> Result<Option<BlobManifest>> {
+        let path = format::blob_path(sha256);
+        match self.storage().read(&path).await? {
+            Some(bytes) => Ok(Some(BlobManifest::parse(&path, &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn journal_path(&self, source: &Path) -> PathBuf {
+        let digest = Sha256::digest(source.to_string_lossy().as_bytes());
+        self.inner.state_dir.join("uploads").join(format!("{}.json", &hex(&digest)[..32]))
+    }
+}
+
+/// Runs blocking work (file I/O, hashing, tag parsing) on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        LockerError::io("a background task failed", std::io::Error::other(error.to_string()))
+    })?
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+        let _ = write!(out, "{byte:02x}");
+        out
+    })
+}
+
+/// The SHA-256 of the whole file and of each part.
+fn hash_file(path: &Path, part_size: u64) -> Result<(String, Vec<String>)> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|error| LockerError::io(format!("cannot open {}", path.display()), error))?;
+    let mut whole = Sha256::new();
+    let mut part = Sha256::new();
+    let mut in_part = 0u64;
+    let mut parts = Vec::new();
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let want = buffer.len().min((part_size - in_part) as usize);
+        let read = file
+            .read(&mut buffer[..want])
+            .map_err(|error| LockerError::io(format!("cannot read {}", path.display()), error))?;
+        if read == 0 {
+            break;
+        }
+        whole.update(&buffer[..read]);
+        part.update(&buffer[..read]);
+        in_part += read as u64;
+        if in_part == part_size {
+            parts.push(hex(&std::mem::take(&mut part).finalize()));
+            in_part = 0;
+        }
+    }
+    if in_part > 0 {
+        parts.push(hex(&part.finalize()));
+    }
+    Ok((hex(&whole.finalize()), parts))
+}
+
+/// Reads one part and checks it still hashes as it did: a file edited mid-upload is caught here
+/// rather than published with mixed content.
+fn read_part(path: &Path, start: u64, length: u64, expected_sha256: &str) -> Result<Bytes> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|error| LockerError::io(format!("cannot open {}", path.display()), error))?;
+    let mut data = vec![0u8; length as usize];
+    file.seek(SeekFrom::Start(start)).and_then(|_| file.read_exact(&mut data)).map_err(
+        |error| match error.kind() {
+            std::io::ErrorKind::UnexpectedEof => LockerError::FileChanged(path.to_owned()),
+            _ => LockerError::io(format!("cannot read {}", path.display()), error),
+        },
+    )?;
+    if hex(&Sha256::digest(&data)) != expected_sha256 {
+        return Err(LockerError::FileChanged(path.to_owned()));
+    }
+    Ok(Bytes::from(data))
+}
+
+/// Size and modification time: what says a file is still the one that was hashed.
+async fn file_identity(path: &Path) -> Result<(u64, u128)> {
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|error| LockerError::io(format!("cannot read {}", path.display()), error))?;
+    if !meta.is_file() {
+        return Err(LockerError::InvalidInput(format!("{} is not a file", path.display())));
+    }
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    Ok((meta.len(), modified))
+}
+
+async fn read_journal(path: &Path) -> Option<Journal> {
+    let bytes = tokio::fs::read(path).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+async fn remove_journal(path: &Path) {
+    // A journal left behind only means a later upload of that file re-checks its parts.
+    let _ = tokio::fs::remove_file(path).await;
+}
+
+/// Files to upload: named files as they are, folders walked for audio files, in a stable order.
+async fn expand_paths(paths: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<FailedUpload>) {
+    tokio::task::spawn_blocking(move || {
+        let mut files = Vec::new();
+        let mut failed = Vec::new();
+        for path in paths {
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => walk(&path, &mut files, &mut failed),
+                Ok(_) => files.push(path),
+                Err(error) => {
+                    let error = LockerError::io(format!("cannot read {}", path.display()), error);
+                    failed.push(FailedUpload::new(path, &error));
+                }
+            }
+        }
+        (files, failed)
+    })
+    .await
+    .unwrap_or_default()
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut Vec<FailedUpload>) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect(),
+        Err(error) => {
+            let error = LockerError::io(format!("cannot list {}", dir.display()), error);
+            failed.push(FailedUpload::new(dir.to_owned(), &error));
+            return;
+        }
+    };
+    entries.sort();
+    for path in entries {
+        let hidden = path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files, failed);
+        } else if path.extension().is_some_and(|ext| {
+            AUDIO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+        }) {
+            files.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_parts_and_the_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        let data: Vec<u8> = (0..250_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let (whole, parts) = hash_file(&path, 100_000).unwrap();
+        assert_eq!(whole, hex(&Sha256::digest(&data)));
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[2], hex(&Sha256::digest(&data[200_000..])));
+        assert!(read_part(&path, 100_000, 100_000, &parts[1]).is_ok());
+        std::fs::write(&path, vec![0u8; 250_000]).unwrap();
+        assert_eq!(read_part(&path, 100_000, 100_000, &parts[1]).unwrap_err().kind(), "file_changed");
+    }
+}

@@ -1,0 +1,256 @@
+//! Real servers on loopback for the locker tests: S3 (s3s + s3s-fs, SigV4 checked), WebDAV
+//! (dav-server over hyper, Basic auth checked) and a plain folder. Each server runs on the
+//! test's own runtime and stops with it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use loft_locker::{Credentials, Locker, OpenOptions, RetryPolicy};
+use tempfile::TempDir;
+
+pub const S3_KEY: &str = "loft-test-key";
+pub const S3_SECRET: &str = "loft-test-secret-0123456789";
+pub const DAV_USER: &str = "loft";
+pub const DAV_PASSWORD: &str = "secret";
+/// `Basic base64("loft:secret")`.
+const DAV_AUTHORIZATION: &str = "Basic bG9mdDpzZWNyZXQ=";
+pub const S3_BUCKET: &str = "loft";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    S3,
+    WebDav,
+    Folder,
+}
+
+/// A locker location backed by a fresh temp dir, with its server (if any) running.
+pub struct TestStorage {
+    pub backend: Backend,
+    pub url: String,
+    pub credentials: Credentials,
+    /// Where the server keeps the locker's objects; writing here is "another tool".
+    pub objects_root: PathBuf,
+    pub port: Option<u16>,
+    _dir: TempDir,
+}
+
+impl TestStorage {
+    pub async fn start(backend: Backend) -> TestStorage {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::S3 => {
+                let root = dir.path().join("s3");
+                std::fs::create_dir_all(root.join(S3_BUCKET)).unwrap();
+                let port = serve_s3(&root).await;
+                TestStorage {
+                    backend,
+                    url: format!("s3://{S3_BUCKET}/music?endpoint=http://127.0.0.1:{port}&region=us-east-1"),
+                    credentials: Credentials::S3 {
+                        access_key_id: S3_KEY.into(),
+                        secret_access_key: S3_SECRET.into(),
+                    },
+                    objects_root: root.join(S3_BUCKET).join("music"),
+                    port: Some(port),
+                    _dir: dir,
+                }
+            }
+            Backend::WebDav => {
+                let root = dir.path().join("dav");
+                std::fs::create_dir_all(root.join("locker")).unwrap();
+                let port = serve_webdav(&root).await;
+                TestStorage {
+                    backend,
+                    url: format!("webdav+http://127.0.0.1:{port}/locker"),
+                    credentials: Credentials::WebDav { user: DAV_USER.into(), password: DAV_PASSWORD.into() },
+                    objects_root: root.join("locker"),
+                    port: Some(port),
+                    _dir: dir,
+                }
+            }
+            Backend::Folder => {
+                let root = dir.path().join("folder");
+                TestStorage {
+                    backend,
+                    url: format!("file://{}", root.display()),
+                    credentials: Credentials::None,
+                    objects_root: root,
+                    port: None,
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    /// A device: its own state dir, opened with small parts and no settle time.
+    pub async fn device(&self, name: &str) -> (Locker, TempDir) {
+        let state = tempfile::tempdir().unwrap();
+        let locker = self.open(name, state.path(), test_options()).await;
+        (locker, state)
+    }
+
+    pub async fn open(&self, name: &str, state: &Path, options: OpenOptions) -> Locker {
+        Locker::open_with(&self.url, self.credentials.clone(), name, state, options).await.unwrap()
+    }
+
+    /// Drops a file into the locker's folder behind the client's back, as rclone or a web
+    /// console would.
+    pub fn put_behind_the_back(&self, relative: &str, data: &[u8]) {
+        let path = self.objects_root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+
+    pub fn files_under(&self, relative: &str) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        collect(&self.objects_root.join(relative), &mut found);
+        found.sort();
+        found
+    }
+}
+
+fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, found);
+        } else {
+            found.push(path);
+        }
+    }
+}
+
+pub fn test_options() -> OpenOptions {
+    OpenOptions {
+        retry: RetryPolicy {
+            retries: 2,
+            min_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+            request_timeout: Duration::from_secs(30),
+        },
+        new_locker_part_size: 64 * 1024,
+        inbox_settle: Duration::ZERO,
+        ..OpenOptions::default()
+    }
+}
+
+async fn serve_s3(root: &Path) -> u16 {
+    let fs = s3s_fs::FileSystem::new(root).unwrap();
+    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
+    let service = builder.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+async fn serve_webdav(root: &Path) -> u16 {
+    let handler = dav_server::DavHandler::builder()
+        .filesystem(dav_server::localfs::LocalFs::new(root, false, false, false))
+        .locksystem(dav_server::fakels::FakeLs::new())
+        .build_handler();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let handler = handler.clone();
+                        async move {
+                            let authorized = request
+                                .headers()
+                                .get(hyper::header::AUTHORIZATION)
+                                .is_some_and(|value| value.as_bytes() == DAV_AUTHORIZATION.as_bytes());
+                            if !authorized {
+                                let mut refusal =
+                                    hyper::Response::new(dav_server::body::Body::from("login required"));
+                                *refusal.status_mut() = hyper::StatusCode::UNAUTHORIZED;
+                                refusal.headers_mut().insert(
+                                    hyper::header::WWW_AUTHENTICATE,
+                                    hyper::header::HeaderValue::from_static("Basic realm=\"loft\""),
+                                );
+                                return Ok::<_, std::convert::Infallible>(refusal);
+                            }
+                            Ok(handler.handle(request).await)
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+/// A small PCM WAV file with RIFF INFO tags and content unique to `seed`.
+pub fn wav(seed: u64, samples: usize, title: &str, artist: &str, album: &str) -> Vec<u8> {
+    let mut info = Vec::new();
+    for (id, text) in [(b"INAM", title), (b"IART", artist), (b"IPRD", album)] {
+        let mut value = text.as_bytes().to_vec();
+        value.push(0);
+        info.extend_from_slice(id);
+        info.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        if value.len() % 2 == 1 {
+            value.push(0);
+        }
+        info.extend_from_slice(&value);
+    }
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut pcm = Vec::with_capacity(samples * 2);
+    for _ in 0..samples {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        pcm.extend_from_slice(&((state >> 48) as i16 / 8).to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let riff_size = 4 + (8 + 16) + (8 + 4 + info.len()) + (8 + pcm.len());
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(riff_size as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVE");
+    out.extend_from_slice(b"fmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"LIST");
+    out.extend_from_slice(&((4 + info.len()) as u32).to_le_bytes());
+    out.extend_from_slice(b"INFO");
+    out.extend_from_slice(&info);
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(&pcm);
+    out
+}
+
+/// Writes `count` distinct tagged WAV files into `dir`, returning their paths.
+pub fn write_tracks(dir: &Path, first_seed: u64, count: usize, samples: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..count)
+        .map(|index| {
+            let seed = first_seed + index as u64;
+            let path = dir.join(format!("track-{seed:04}.wav"));
+            std::fs::write(&path, wav(seed, samples, &format!("Song {seed}"), "The Testers", "Loopback"))
+                .unwrap();
+            path
+        })
+        .collect()
+}
