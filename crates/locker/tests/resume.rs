@@ -57,7 +57,8 @@ async fn killed_upload_resumes_and_resends_only_parts_in_flight() {
                 }
             }
         }
-        panic!("the child finished or died before it could be killed (last sent {last})");
+        let status = child.wait().unwrap();
+        panic!("the child ended ({status}) before it could be killed (last sent {last})");
     })
     .await
     .unwrap();
