@@ -794,7 +794,9 @@ impl DecoderThread {
                 // The chosen device is gone: play on the default rather than not at all.
                 tracing::warn!(%error, "falling back to the default output device");
                 let (producer, consumer) = rtrb::RingBuffer::new(capacity.max(4096));
-                let output = open_output(None, rate, consumer, Arc::clone(&self.shared))?;
+                // When the default fails too, the chosen device's error is the one to show.
+                let output =
+                    open_output(None, rate, consumer, Arc::clone(&self.shared)).map_err(|_| error)?;
                 self.producer = Some(producer);
                 self.finish_open(output);
                 return Ok(());
