@@ -244,6 +244,20 @@ mod tests {
     }
 
     #[test]
+    fn keychain_is_used_or_its_absence_explained() {
+        // On a desktop this reads the real keychain (and finds nothing under this name); on a
+        // bare box without a Secret Service it must say so plainly.
+        match Credentials::from_keychain("s3://loft-test-bucket-that-is-never-stored/x") {
+            Ok(found) => assert!(found.is_none()),
+            Err(error) => {
+                assert_eq!(error.kind(), "keychain");
+                assert!(error.to_string().contains("no keychain service is running"), "{error}");
+            }
+        }
+        assert_eq!(Credentials::resolve("file:///srv/music").unwrap(), Credentials::None);
+    }
+
+    #[test]
     fn debug_hides_secrets() {
         let credentials =
             Credentials::S3 { access_key_id: "AKIA".into(), secret_access_key: "hunter2".into() };

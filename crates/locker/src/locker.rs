@@ -82,6 +82,9 @@ pub(crate) struct LocalState {
     pub clock: HlcClock,
     pub next_seq: u64,
     pub last_sync_ms: Option<u64>,
+    /// Tracks and playlists this device changed itself since the last sync, so the next sync
+    /// reports them along with everyone else's changes.
+    pub unreported: std::collections::BTreeSet<crate::catalog::Subject>,
     /// The frontier of the newest snapshot this device knows of: log files past it count
     /// towards the next snapshot.
     pub snapshot_frontier: BTreeMap<String, u64>,
@@ -464,7 +467,8 @@ impl Locker {
             local.frontier.insert(self.inner.device.clone(), seq);
         }
         for op in &file.ops {
-            local.catalog.apply(&self.inner.device, op);
+            let subject = local.catalog.apply(&self.inner.device, op);
+            local.unreported.insert(subject);
         }
         let clock_file =
             ClockFile { locker_id: self.locker_id(), next_seq: local.next_seq, hlc: local.clock.last() };
@@ -527,6 +531,7 @@ async fn load_local_state(state_dir: &Path, locker_id: &str) -> LocalState {
         next_seq: 0,
         last_sync_ms: None,
         snapshot_frontier: BTreeMap::new(),
+        unreported: Default::default(),
     };
     if let Ok(bytes) = tokio::fs::read(state_dir.join("clock.json")).await
         && let Ok(clock) = serde_json::from_slice::<ClockFile>(&bytes)

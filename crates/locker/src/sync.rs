@@ -23,8 +23,8 @@ pub(crate) struct SnapshotFile {
     pub state: crate::catalog::WireState,
 }
 
-/// What a sync changed in the merged catalog since the previous one: exactly what a local index
-/// has to apply.
+/// What changed in the merged catalog since the previous sync — other devices' ops and this
+/// device's own uploads and edits alike: exactly what a local index has to apply.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
     /// Ops from logs (any device's, this one's included) newly applied.
@@ -86,7 +86,7 @@ impl Locker {
                 frontier.get(device).map_or(first > 0, |applied| first > applied + 1)
             })
         };
-        let mut touched: BTreeSet<Subject> = BTreeSet::new();
+        let mut touched: BTreeSet<Subject> = std::mem::take(&mut local.unreported);
         if (local.frontier.is_empty() || has_gap(&local.frontier))
             && let Some(snapshot) = self.latest_snapshot().await?
         {

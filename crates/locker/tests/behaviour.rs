@@ -84,6 +84,8 @@ async fn uploads_read_back_and_dedupe(backend: Backend) {
     assert_eq!((from_desktop.duplicates.len(), from_desktop.bytes_sent), (100, 0));
     let pulled = desktop.sync().await.unwrap();
     assert!(pulled.problems.is_empty(), "{:?}", pulled.problems);
+    assert_eq!(pulled.tracks_changed.len(), 100, "a sync reports this device's own uploads too");
+    assert!(desktop.sync().await.unwrap().tracks_changed.is_empty(), "and only once");
     assert_eq!(desktop.tracks().await.len(), 100);
     laptop.sync().await.unwrap();
     assert_eq!(laptop.tracks().await, desktop.tracks().await);
