@@ -101,8 +101,15 @@ impl Storage {
                 Operator::new(builder).map(|builder| builder.finish())
             }
             LockerLocation::Folder { path } => {
+                // The folder itself may be created, but not its parent: a locker on an unmounted
+                // NAS must fail rather than quietly fill the local disk under the mount point.
+                if !path.is_dir() {
+                    std::fs::create_dir(path).map_err(|error| {
+                        LockerError::io(format!("cannot create the locker folder {}", path.display()), error)
+                    })?;
+                }
                 std::fs::create_dir_all(path.join("tmp")).map_err(|error| {
-                    LockerError::io(format!("cannot create the folder {}", path.display()), error)
+                    LockerError::io(format!("cannot use the folder {}", path.display()), error)
                 })?;
                 let root = path.to_string_lossy();
                 let staging = path.join("tmp");

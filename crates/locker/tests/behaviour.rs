@@ -301,7 +301,12 @@ async fn bad_input_fails_clearly(backend: Backend) {
             std::fs::write(&file, b"x").unwrap();
             let error =
                 open_error(&format!("file://{}", file.display()), Credentials::None, state.path()).await;
-            assert!(matches!(error.kind(), "io" | "storage" | "not_found"), "{error}");
+            assert_eq!(error.kind(), "io", "{error}");
+            let unmounted = junk.path().join("not-mounted/music");
+            let error =
+                open_error(&format!("file://{}", unmounted.display()), Credentials::None, state.path()).await;
+            assert_eq!(error.kind(), "io", "{error}");
+            assert!(!unmounted.exists(), "nothing was created under a missing parent");
         }
     }
     // Nothing listens on port 1 of loopback.
@@ -309,11 +314,13 @@ async fn bad_input_fails_clearly(backend: Backend) {
         Backend::S3 => "s3://loft/x?endpoint=http://127.0.0.1:1&region=us-east-1".to_owned(),
         _ => "webdav+http://127.0.0.1:1/locker".to_owned(),
     };
-    let error = open_error(&unreachable, storage.credentials.clone(), state.path()).await;
-    if backend != Backend::Folder {
-        assert_eq!(error.kind(), "network", "{error}");
-        assert!(error.to_string().contains("cannot reach"), "{error}");
-    }
+    let credentials = match backend {
+        Backend::Folder => Credentials::None,
+        _ => storage.credentials.clone(),
+    };
+    let error = open_error(&unreachable, credentials, state.path()).await;
+    assert_eq!(error.kind(), "network", "{error}");
+    assert!(error.to_string().contains("cannot reach"), "{error}");
 }
 
 async fn open_error(url: &str, credentials: Credentials, state: &std::path::Path) -> LockerError {
