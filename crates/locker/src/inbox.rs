@@ -12,7 +12,7 @@ use crate::catalog::wall_clock_ms;
 use crate::error::{LockerError, Result};
 use crate::format;
 use crate::locker::Locker;
-use crate::upload::{UploadProgress, blocking};
+use crate::upload::{UploadContext, blocking};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct InboxReport {
@@ -132,9 +132,8 @@ impl Locker {
         if !self.download(object, size, local).await? {
             return Ok(None);
         }
-        let mut progress = UploadProgress::default();
-        let uploaded =
-            self.upload_file(local, Some(name.to_owned()), Some(tags), 0, None, &mut progress).await?;
+        let context = UploadContext::new(1, None);
+        let uploaded = self.upload_file(local, Some(name.to_owned()), Some(tags), &context).await?;
         if let Some(change) = uploaded.change {
             self.commit(vec![change]).await?;
         }

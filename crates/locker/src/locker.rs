@@ -23,6 +23,8 @@ pub struct OpenOptions {
     pub retry: RetryPolicy,
     /// Parts uploaded at once for one file.
     pub parts_in_flight: usize,
+    /// Files uploaded at once.
+    pub files_in_flight: usize,
     /// The part size written into locker.json when this device creates the locker.
     pub new_locker_part_size: u64,
     /// The quota written into locker.json when this device creates the locker.
@@ -44,6 +46,7 @@ impl Default for OpenOptions {
         OpenOptions {
             retry: RetryPolicy::default(),
             parts_in_flight: 4,
+            files_in_flight: 3,
             new_locker_part_size: format::DEFAULT_PART_SIZE,
             new_locker_quota: DEFAULT_QUOTA,
             create_if_missing: true,
@@ -155,9 +158,9 @@ impl Locker {
         options: OpenOptions,
     ) -> Result<Locker> {
         format::check_device_id(device_id)?;
-        if options.parts_in_flight == 0 || options.ops_per_log_file == 0 {
+        if options.parts_in_flight == 0 || options.files_in_flight == 0 || options.ops_per_log_file == 0 {
             return Err(LockerError::InvalidInput(
-                "parts_in_flight and ops_per_log_file must be at least 1".into(),
+                "parts_in_flight, files_in_flight and ops_per_log_file must be at least 1".into(),
             ));
         }
         let location = LockerLocation::parse(url)?;

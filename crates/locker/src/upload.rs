@@ -80,6 +80,56 @@ struct Journal {
     done: BTreeSet<u64>,
 }
 
+/// What the files of one upload share: the progress shown to the caller and the bytes reserved
+/// against the quota by files whose ops are not committed yet.
+pub(crate) struct UploadContext {
+    progress: std::sync::Mutex<UploadProgress>,
+    callback: Option<ProgressCallback>,
+    reserved: std::sync::Mutex<u64>,
+}
+
+impl UploadContext {
+    pub fn new(files_total: usize, callback: Option<ProgressCallback>) -> UploadContext {
+        UploadContext {
+            progress: std::sync::Mutex::new(UploadProgress { files_total, ..UploadProgress::default() }),
+            callback,
+            reserved: std::sync::Mutex::new(0),
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut UploadProgress)) {
+        let snapshot = {
+            let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            change(&mut progress);
+            progress.clone()
+        };
+        if let Some(callback) = &self.callback {
+            callback(&snapshot);
+        }
+    }
+
+    /// Claims `size` bytes of the quota, or says how much is missing — before any byte is sent.
+    fn reserve(&self, source: &Path, size: u64, usage: u64, quota: u64) -> Result<()> {
+        let mut reserved = self.reserved.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let used = usage + *reserved;
+        if used + size > quota {
+            return Err(LockerError::Quota {
+                path: source.to_owned(),
+                needed: size,
+                available: quota.saturating_sub(used),
+                quota,
+            });
+        }
+        *reserved += size;
+        Ok(())
+    }
+
+    fn release(&self, size: u64) {
+        let mut reserved = self.reserved.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *reserved = reserved.saturating_sub(size);
+    }
+}
+
 pub(crate) struct Uploaded {
     pub track_id: String,
     pub size: u64,
@@ -97,56 +147,63 @@ impl Locker {
         let mut report = UploadReport::default();
         let (files, unusable) = expand_paths(paths.to_vec()).await;
         report.failed.extend(unusable);
-        let mut state = UploadProgress { files_total: files.len(), ..UploadProgress::default() };
+        let context = UploadContext::new(files.len(), progress);
         let mut pending: Vec<(Change, UploadedFile, bool)> = Vec::new();
-        // Bytes of files uploaded in this batch whose ops are not committed yet: they count
-        // against the quota already.
-        let mut reserved = 0u64;
-        for file in files {
-            state.current_file = Some(file.clone());
-            if let Some(progress) = &progress {
-                progress(&state);
-            }
-            let name = file.file_name().map(|name| name.to_string_lossy().into_owned());
-            let outcome = self.upload_file(&file, name, None, reserved, progress.clone(), &mut state).await;
+        // Several files at once, so per-file round trips (stat, manifest, verify) overlap on a
+        // high-latency link; each file has its own parts in flight as well.
+        let mut outcomes = futures::stream::iter(files)
+            .map(|file| {
+                let context = &context;
+                async move {
+                    context.update(|state| state.current_file = Some(file.clone()));
+                    let name = file.file_name().map(|name| name.to_string_lossy().into_owned());
+                    let outcome = self.upload_file(&file, name, None, context).await;
+                    (file, outcome)
+                }
+            })
+            .buffer_unordered(self.inner.options.files_in_flight);
+        while let Some((file, outcome)) = outcomes.next().await {
             match outcome {
                 Ok(uploaded) => {
                     report.bytes_sent += uploaded.bytes_sent;
                     let entry = UploadedFile {
-                        path: file.clone(),
+                        path: file,
                         track_id: uploaded.track_id.clone(),
                         size: uploaded.size,
                         bytes_sent: uploaded.bytes_sent,
                     };
                     match uploaded.change {
-                        Some(change) => {
-                            reserved += uploaded.size;
-                            pending.push((change, entry, uploaded.duplicate));
-                        }
+                        Some(change) => pending.push((change, entry, uploaded.duplicate)),
                         None => report.duplicates.push(entry),
                     }
                 }
-                Err(error) => report.failed.push(FailedUpload::new(file.clone(), &error)),
+                Err(error) => report.failed.push(FailedUpload::new(file, &error)),
             }
-            state.files_done += 1;
-            if let Some(progress) = &progress {
-                progress(&state);
-            }
+            context.update(|state| state.files_done += 1);
             if pending.len() >= self.inner.options.ops_per_log_file {
-                self.commit_uploads(std::mem::take(&mut pending), &mut report).await;
-                reserved = 0;
+                self.commit_uploads(std::mem::take(&mut pending), &mut report, &context).await;
             }
         }
-        self.commit_uploads(pending, &mut report).await;
+        drop(outcomes);
+        self.commit_uploads(pending, &mut report, &context).await;
         report
     }
 
-    async fn commit_uploads(&self, pending: Vec<(Change, UploadedFile, bool)>, report: &mut UploadReport) {
+    async fn commit_uploads(
+        &self,
+        pending: Vec<(Change, UploadedFile, bool)>,
+        report: &mut UploadReport,
+        context: &UploadContext,
+    ) {
         if pending.is_empty() {
             return;
         }
         let changes = pending.iter().map(|(change, _, _)| change.clone()).collect();
-        match self.commit(changes).await {
+        let outcome = self.commit(changes).await;
+        // Committed files now count in the catalog's usage, failed ones not at all: either way
+        // their reservation ends.
+        context.release(pending.iter().map(|(_, file, _)| file.size).sum());
+        match outcome {
             Ok(()) => {
                 for (_, file, duplicate) in pending {
                     if duplicate { report.duplicates.push(file) } else { report.uploaded.push(file) }
@@ -185,9 +242,7 @@ impl Locker {
         source: &Path,
         file_name: Option<String>,
         tags: Option<TrackTags>,
-        reserved: u64,
-        progress: Option<ProgressCallback>,
-        state: &mut UploadProgress,
+        context: &UploadContext,
     ) -> Result<Uploaded> {
         let tags = match tags {
             Some(tags) => tags,
@@ -237,33 +292,42 @@ impl Locker {
             remove_journal(&journal_path).await;
             return Ok(Uploaded { track_id: sha256, size, bytes_sent: 0, duplicate: true, change: None });
         }
-        let quota = self.quota();
-        let used = usage + reserved;
-        if used + size > quota {
-            return Err(LockerError::Quota {
-                path: source.to_owned(),
-                needed: size,
-                available: quota.saturating_sub(used),
-                quota,
-            });
+        context.reserve(source, size, usage, self.quota())?;
+        let outcome = self.send_blob(journal, &journal_path, before, context).await;
+        if outcome.is_err() {
+            context.release(size);
         }
+        let sent = outcome?;
+        remove_journal(&journal_path).await;
+        Ok(Uploaded {
+            track_id: sha256,
+            size,
+            bytes_sent: sent.unwrap_or(0),
+            duplicate: sent.is_none(),
+            change: Some(change),
+        })
+    }
+
+    /// Sends the blob's missing parts and publishes its manifest; `None` when the blob turned
+    /// out to be in the locker already (no audio bytes sent), else the bytes sent.
+    async fn send_blob(
+        &self,
+        journal: Journal,
+        journal_path: &Path,
+        before: (u64, u128),
+        context: &UploadContext,
+    ) -> Result<Option<u64>> {
+        let (sha256, size, part_size, source) =
+            (journal.sha256.clone(), journal.size, journal.part_size, journal.source.clone());
         if self.blob_manifest(&sha256).await?.is_some_and(|manifest| manifest.size == size) {
-            remove_journal(&journal_path).await;
-            return Ok(Uploaded {
-                track_id: sha256,
-                size,
-                bytes_sent: 0,
-                duplicate: true,
-                change: Some(change),
-            });
+            return Ok(None);
         }
-
-        write_state_file(&journal_path, to_json(&journal)).await?;
+        write_state_file(journal_path, to_json(&journal)).await?;
         let part_hashes = journal.part_hashes.clone();
-        let bytes_sent = self.send_parts(journal, &journal_path, progress, state).await?;
+        let bytes_sent = self.send_parts(journal, journal_path, context).await?;
 
-        if file_identity(source).await? != before {
-            return Err(LockerError::FileChanged(source.to_owned()));
+        if file_identity(&source).await? != before {
+            return Err(LockerError::FileChanged(source));
         }
         let manifest = BlobManifest {
             format: FORMAT_VERSION,
@@ -276,16 +340,14 @@ impl Locker {
         // Publishing the manifest is what makes the blob exist; until here nothing was visible
         // under its final name.
         self.storage().put(&format::blob_path(&sha256), to_json(&manifest)).await?;
-        remove_journal(&journal_path).await;
-        Ok(Uploaded { track_id: sha256, size, bytes_sent, duplicate: false, change: Some(change) })
+        Ok(Some(bytes_sent))
     }
 
     async fn send_parts(
         &self,
         journal: Journal,
         journal_path: &Path,
-        progress: Option<ProgressCallback>,
-        state: &mut UploadProgress,
+        context: &UploadContext,
     ) -> Result<u64> {
         let count = format::part_count(journal.size, journal.part_size);
         let todo: Vec<u64> = (0..count).filter(|index| !journal.done.contains(index)).collect();
@@ -317,13 +379,10 @@ impl Locker {
             let (index, bytes) = result?;
             done.insert(index);
             sent += bytes;
-            state.bytes_sent += bytes;
             let mut updated = (*journal).clone();
             updated.done = done.clone();
             write_state_file(journal_path, to_json(&updated)).await?;
-            if let Some(progress) = &progress {
-                progress(state);
-            }
+            context.update(|state| state.bytes_sent += bytes);
         }
         Ok(sent)
     }

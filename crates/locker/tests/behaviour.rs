@@ -111,11 +111,21 @@ async fn quota_refuses_before_sending(backend: Backend) {
     assert!(refusal.message.contains("needs 390.7 KiB"), "{}", refusal.message);
     assert!(refusal.message.contains("quota is left"), "{}", refusal.message);
     assert_eq!(report.bytes_sent, small_size, "not a byte of the refused file was sent");
-    assert!(storage.files_under("parts").len() == 2, "only the two small files' parts exist");
+    assert_eq!(storage.files_under("parts").len(), 2, "only the two small files' parts exist");
+
+    // Files uploaded at once reserve their bytes: with room for one more, three at once give
+    // exactly one upload and two refusals.
+    let more = write_tracks(&music.path().join("more"), 60, 3, 2_000);
+    let each = std::fs::metadata(&more[0]).unwrap().len();
+    locker.set_quota(locker.usage().await + each + each / 2).await.unwrap();
+    let report = locker.upload(&more, None).await;
+    assert_eq!((report.uploaded.len(), report.failed.len()), (1, 2), "{report:?}");
+    assert!(report.failed.iter().all(|failure| failure.kind == "quota"));
+    let quota = locker.quota();
 
     // Another device sees the new quota.
     let (other, _other_state) = storage.device("tablet").await;
-    assert_eq!(other.quota(), small_size + 10_000);
+    assert_eq!(other.quota(), quota);
     assert_eq!(loft_locker::parse_size("5GiB").unwrap(), loft_locker::DEFAULT_QUOTA);
 }
 
