@@ -51,10 +51,8 @@ pub fn is_hidden(name: &OsStr) -> bool {
 }
 
 /// Extensions of the containers lofty reads tags from and the audio engine can decode.
-pub const AUDIO_EXTENSIONS: &[&str] = &[
-    "mp3", "flac", "m4a", "m4b", "mp4", "aac", "alac", "ogg", "oga", "opus", "wav", "wave", "aif", "aiff",
-    "aifc",
-];
+pub const AUDIO_EXTENSIONS: &[&str] =
+    &["mp3", "flac", "m4a", "m4b", "mp4", "aac", "ogg", "oga", "opus", "wav", "wave", "aif", "aiff", "aifc"];
 
 pub fn is_audio(path: &Path) -> bool {
     path.extension()

@@ -158,14 +158,16 @@ impl Library {
         let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
         let sql = format!(
             "SELECT {TRACK_COLUMNS} FROM tracks t
-             JOIN (SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?1 LIMIT ?3) hit
+             JOIN (SELECT rowid, rank FROM
+                     (SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?1 LIMIT ?3)
+                   ORDER BY rank, rowid LIMIT ?2) hit
                ON hit.rowid = t.id
-             ORDER BY hit.rank, t.id
-             LIMIT ?2"
+             ORDER BY hit.rank, t.id"
         );
         self.read(|db| {
             let mut statement = db.prepare_cached(&sql)?;
-            let rows = statement.query_map(params![query, clamp(limit), SEARCH_CANDIDATES], track_from_row)?;
+            let rows =
+                statement.query_map(params![query, clamp(limit), SEARCH_CANDIDATES], track_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
