@@ -183,15 +183,25 @@ impl Locker {
                 seqs.keys().filter(|seq| covered.is_none_or(|covered| **seq > covered)).count()
             })
             .sum();
-        let cache = CacheFile {
+        // The cache is rewritten only when the catalog changed: for a large catalog it is tens
+        // of megabytes, and most periodic syncs find nothing new.
+        let changed = !(report.tracks_changed.is_empty()
+            && report.tracks_removed.is_empty()
+            && report.playlists_changed.is_empty()
+            && report.playlists_deleted.is_empty()
+            && report.ops_applied == 0);
+        let cache = changed.then(|| CacheFile {
             locker_id: self.locker_id(),
             frontier: frontier.clone(),
             last_sync_ms: local.last_sync_ms,
             state: local.catalog.to_wire(),
-        };
+        });
         drop(local);
 
-        write_state_file(&self.inner.state_dir.join("catalog-cache.json"), to_json(&cache)).await?;
+        if let Some(cache) = cache {
+            let bytes = crate::upload::blocking(move || Ok(to_json(&cache))).await?;
+            write_state_file(&self.inner.state_dir.join("catalog-cache.json"), bytes).await?;
+        }
         let me = DeviceInfo { device: self.inner.device.clone(), last_sync_ms: now, seen: frontier };
         storage.put(&format::device_path(&self.inner.device), to_json(&me)).await?;
 
@@ -230,7 +240,7 @@ impl Locker {
     /// and every known device has already applied, and all but the two newest snapshots.
     pub async fn snapshot_and_compact(&self) -> Result<()> {
         let storage = self.storage().clone();
-        let (snapshot_path, snapshot_frontier, bytes) = {
+        let (snapshot_path, snapshot_frontier, snapshot) = {
             let mut local = self.inner.local.lock().await;
             let hlc = local.clock.tick(wall_clock_ms());
             let snapshot = SnapshotFile {
@@ -249,8 +259,9 @@ impl Locker {
                 hlc.counter,
                 self.inner.device
             );
-            (path, snapshot.frontier.clone(), to_json(&snapshot))
+            (path, snapshot.frontier.clone(), snapshot)
         };
+        let bytes = crate::upload::blocking(move || Ok(to_json(&snapshot))).await?;
         storage.put(&snapshot_path, bytes).await?;
 
         let devices = self.devices().await?;
