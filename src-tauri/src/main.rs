@@ -5,31 +5,96 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod covers;
+mod events;
+
+use std::sync::Arc;
 
 fn main() {
     let data_dir = match loft_core::default_data_dir() {
         Ok(dir) => dir,
         Err(error) => exit_with(&error),
     };
-    let loft = match loft_core::Loft::open(data_dir) {
-        Ok(loft) => loft,
+    // Logging starts before the service opens, so what opening it reports is kept too.
+    let _log_guard = match loft_core::Profile::open(&data_dir) {
+        Ok(profile) => loft_core::logging::init_file_logging(&profile.logs_dir(), "loft-desktop.log"),
         Err(error) => exit_with(&error),
     };
-    let _log_guard = loft_core::logging::init_file_logging(&loft.profile().logs_dir(), "loft-desktop.log");
     tracing::info!(version = loft_core::VERSION, "starting the desktop app");
+    let window_events = Arc::new(events::WindowEvents::default());
+    let loft = match loft_core::Loft::open_with_events(data_dir, window_events.clone()) {
+        Ok(loft) => loft,
+        Err(error) => {
+            tracing::error!(%error, "cannot open the profile");
+            exit_with(&error)
+        }
+    };
 
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
+        .setup(move |app| {
+            window_events.attach(app.handle().clone());
+            start_background_work(app.handle().clone());
+            Ok(())
+        })
         .manage(loft)
+        .manage(loft_core::SharedPlayer::default())
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::get_settings,
-            commands::set_volume,
+            commands::app::app_info,
+            commands::app::get_settings,
+            commands::app::set_volume,
+            commands::library::library_folders,
+            commands::library::add_library_folder,
+            commands::library::remove_library_folder,
+            commands::library::pick_folder,
+            commands::library::scan_library,
+            commands::library::tracks,
+            commands::library::track_count,
+            commands::library::search,
+            commands::library::albums,
+            commands::library::album_tracks,
+            commands::library::artists,
+            commands::library::artist_tracks,
+            commands::player::player_status,
+            commands::player::tracks_by_id,
+            commands::player::play_tracks,
+            commands::player::queue_play_next,
+            commands::player::queue_append,
+            commands::player::queue_remove,
+            commands::player::queue_move,
+            commands::player::queue_clear,
+            commands::player::toggle_play,
+            commands::player::next_track,
+            commands::player::previous_track,
+            commands::player::seek,
+            commands::player::set_shuffle,
+            commands::player::set_repeat,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         tracing::error!(%error, "the desktop app stopped with an error");
         eprintln!("Loft: {error}");
         std::process::exit(1);
+    }
+}
+
+/// What runs while the window is open: a scan to catch up with what changed while Loft was
+/// closed, then the folder watcher and the background hasher. None of it delays the window.
+fn start_background_work(app: tauri::AppHandle) {
+    use tauri::Manager;
+    let spawned = std::thread::Builder::new().name("loft-startup".into()).spawn(move || {
+        let loft = app.state::<loft_core::Loft>();
+        if let Err(error) = loft.scan_library() {
+            tracing::warn!(%error, "the start-up scan failed");
+        }
+        if let Err(error) = loft.start_watching() {
+            tracing::warn!(%error, "cannot watch the library folders");
+        }
+        loft.start_hashing();
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the background work");
     }
 }
 

@@ -73,6 +73,12 @@ pub enum EngineEvent {
     },
     /// The last frame of the queue has played.
     QueueEnded,
+    /// The queue's entries, order, shuffle or repeat mode changed.
+    QueueChanged {
+        track_ids: Vec<i64>,
+        shuffle: bool,
+        repeat: RepeatMode,
+    },
 }
 
 /// How the engine starts.
@@ -94,6 +100,8 @@ pub struct PlayerStatus {
     pub position_secs: f64,
     pub duration_secs: Option<f64>,
     pub queue: Vec<String>,
+    /// The front end's id of each queue entry, in queue order (see [`QueueItem::track_id`]).
+    pub queue_track_ids: Vec<i64>,
     pub shuffle: bool,
     pub repeat: RepeatMode,
     pub device: Option<String>,
@@ -281,6 +289,7 @@ impl Engine {
             position_secs: view.position(consumed).unwrap_or(0.0),
             duration_secs: current.and_then(|c| c.duration_secs),
             queue: view.queue_names.clone(),
+            queue_track_ids: view.queue_track_ids.clone(),
             shuffle: view.shuffle,
             repeat: view.repeat,
             device: view.device.clone(),
@@ -350,6 +359,7 @@ struct View {
     rate: u32,
     device: Option<String>,
     queue_names: Vec<String>,
+    queue_track_ids: Vec<i64>,
     shuffle: bool,
     repeat: RepeatMode,
 }
@@ -363,6 +373,7 @@ impl Default for View {
             rate: 0,
             device: None,
             queue_names: Vec::new(),
+            queue_track_ids: Vec::new(),
             shuffle: false,
             repeat: RepeatMode::Off,
         }
@@ -551,10 +562,19 @@ impl DecoderThread {
     }
 
     fn publish_queue(&self) {
-        let mut view = lock(&self.view);
-        view.queue_names = self.queue.items().iter().map(QueueItem::name).collect();
-        view.shuffle = self.queue.shuffle();
-        view.repeat = self.queue.repeat();
+        let track_ids: Vec<i64> = self.queue.items().iter().map(|item| item.track_id).collect();
+        {
+            let mut view = lock(&self.view);
+            view.queue_names = self.queue.items().iter().map(QueueItem::name).collect();
+            view.queue_track_ids = track_ids.clone();
+            view.shuffle = self.queue.shuffle();
+            view.repeat = self.queue.repeat();
+        }
+        self.emit(EngineEvent::QueueChanged {
+            track_ids,
+            shuffle: self.queue.shuffle(),
+            repeat: self.queue.repeat(),
+        });
     }
 
     fn set_state(&self, state: PlaybackState) {

@@ -13,6 +13,29 @@ pub enum RepeatMode {
     All,
 }
 
+impl RepeatMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepeatMode::Off => "off",
+            RepeatMode::One => "one",
+            RepeatMode::All => "all",
+        }
+    }
+}
+
+impl std::str::FromStr for RepeatMode {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "off" => Ok(RepeatMode::Off),
+            "one" => Ok(RepeatMode::One),
+            "all" => Ok(RepeatMode::All),
+            other => Err(format!("unknown repeat mode {other:?}: use off, one or all")),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
     items: Vec<QueueItem>,

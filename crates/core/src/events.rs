@@ -22,6 +22,8 @@ pub enum Event {
     PlaybackError { index: Option<usize>, name: String, kind: String, message: String },
     /// The last track of the queue has played.
     QueueEnded,
+    /// The play queue changed: its track ids in order, shuffle and repeat ("off", "one", "all").
+    QueueChanged { track_ids: Vec<i64>, shuffle: bool, repeat: String },
     /// A library scan is running. `files_to_read` is known once the folders are walked.
     ScanProgress { files_seen: u64, files_to_read: u64, files_read: u64 },
     /// A library scan finished, started by a front end or by the folder watcher.

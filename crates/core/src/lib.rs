@@ -8,6 +8,7 @@ mod error;
 mod events;
 mod library;
 pub mod logging;
+mod playback;
 pub mod player;
 mod profile;
 mod search;
@@ -16,6 +17,7 @@ mod settings;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
 pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
 pub use search::SearchResults;

@@ -156,6 +156,9 @@ fn to_event(event: EngineEvent) -> Event {
             Event::PlaybackError { index, name, kind: kind.to_owned(), message: reason }
         }
         EngineEvent::QueueEnded => Event::QueueEnded,
+        EngineEvent::QueueChanged { track_ids, shuffle, repeat } => {
+            Event::QueueChanged { track_ids, shuffle, repeat: repeat.as_str().to_owned() }
+        }
     }
 }
 

@@ -28,18 +28,32 @@ function freePort() {
 
 /**
  * An ALSA configuration that replaces the default output with the `file` plugin, so whatever
- * the app plays through cpal lands in `capturePath` as a WAV file. ALSA reads it from
- * $HOME/.asoundrc, so it applies to the app under test and nothing else.
+ * the app plays through cpal lands in `capturePath` as raw 16-bit stereo 44.1 kHz samples.
+ * The samples go through pace-to-file.mjs, which takes them at real-time speed the way a
+ * sound card would. ALSA reads the configuration from $HOME/.asoundrc, so it applies to the
+ * app under test and nothing else.
  */
+export const CAPTURE_BYTES_PER_SECOND = 44100 * 2 * 2;
+
 export function writeAlsaCapture(home, capturePath) {
   mkdirSync(home, { recursive: true });
+  const pacer = join(import.meta.dirname, 'pace-to-file.mjs');
   writeFileSync(
     join(home, '.asoundrc'),
     `pcm.!default {
+  type plug
+  slave {
+    pcm "loftcapture"
+    format S16_LE
+    rate 44100
+    channels 2
+  }
+}
+pcm.loftcapture {
   type file
   slave.pcm "null"
-  file "${capturePath}"
-  format "wav"
+  file "|exec '${process.execPath}' '${pacer}' '${capturePath}' ${CAPTURE_BYTES_PER_SECOND}"
+  format "raw"
 }
 `,
   );
@@ -70,7 +84,7 @@ export async function launchApp({ profileDir, env = {} } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-'));
   const dataDir = profileDir ?? join(scratch, 'profile');
   const home = join(scratch, 'home');
-  const capturePath = join(scratch, 'capture.wav');
+  const capturePath = join(scratch, 'capture.raw');
   writeAlsaCapture(home, capturePath);
 
   const port = await freePort();

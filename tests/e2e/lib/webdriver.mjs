@@ -71,6 +71,34 @@ export class Session {
     throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
   }
 
+  /** Double-clicks the middle of `element` with a real pointer sequence. */
+  async doubleClick(element) {
+    const origin = { [ELEMENT]: element.id };
+    const click = [
+      { type: 'pointerDown', button: 0 },
+      { type: 'pointerUp', button: 0 },
+    ];
+    await this.#call('POST', '/actions', {
+      actions: [
+        {
+          type: 'pointer',
+          id: 'mouse',
+          parameters: { pointerType: 'mouse' },
+          actions: [{ type: 'pointerMove', origin, x: 0, y: 0 }, ...click, ...click],
+        },
+      ],
+    });
+    await this.#call('DELETE', '/actions');
+  }
+
+  /** Presses keys on whatever has the focus (e.g. a space for play/pause). */
+  async pressKeys(text) {
+    const actions = [];
+    for (const key of text) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
+    await this.#call('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+    await this.#call('DELETE', '/actions');
+  }
+
   execute(script, args = []) {
     return this.#call('POST', '/execute/sync', { script, args });
   }

@@ -1,5 +1,6 @@
-// Typed wrappers over the core's commands; the names match src-tauri/src/commands.rs.
+// Typed wrappers over the core's commands; the names match src-tauri/src/commands/.
 import { call } from './ipc';
+import type { Album, AlbumKey, Artist, Folder, Page, ScanReport, SearchResults, Track, TrackQuery } from './types';
 
 export type ReplayGainMode = 'off' | 'track' | 'album';
 
@@ -17,8 +18,56 @@ export interface Settings {
   cache_limit_bytes: number;
 }
 
+export type RepeatMode = 'off' | 'one' | 'all';
+
+export interface PlayerStatus {
+  state: 'playing' | 'paused' | 'buffering' | 'stopped';
+  index: number | null;
+  track_id: number | null;
+  position_secs: number;
+  duration_secs: number | null;
+  queue: number[];
+  shuffle: boolean;
+  repeat: RepeatMode;
+}
+
 export const api = {
   appInfo: () => call<AppInfo>('app_info'),
   getSettings: () => call<Settings>('get_settings'),
   setVolume: (volume: number) => call<Settings>('set_volume', { volume }),
+
+  libraryFolders: () => call<Folder[]>('library_folders'),
+  addLibraryFolder: (path: string) => call<Folder>('add_library_folder', { path }),
+  removeLibraryFolder: (path: string) => call<number>('remove_library_folder', { path }),
+  pickFolder: () => call<string | null>('pick_folder'),
+  scanLibrary: () => call<ScanReport>('scan_library'),
+  tracks: (query: TrackQuery) => call<Track[]>('tracks', { query }),
+  trackCount: () => call<number>('track_count'),
+  search: (text: string, limit = 200) => call<SearchResults>('search', { text, limit }),
+  albums: (page: Page) => call<Album[]>('albums', { page }),
+  albumTracks: (key: AlbumKey) => call<Track[]>('album_tracks', { key }),
+  artists: (page: Page) => call<Artist[]>('artists', { page }),
+  artistTracks: (artist: string) => call<Track[]>('artist_tracks', { artist }),
+  tracksById: (ids: number[]) => call<Track[]>('tracks_by_id', { ids }),
+
+  playerStatus: () => call<PlayerStatus>('player_status'),
+  playTracks: (ids: number[], start: number) => call<void>('play_tracks', { ids, start }),
+  queuePlayNext: (ids: number[]) => call<void>('queue_play_next', { ids }),
+  queueAppend: (ids: number[]) => call<void>('queue_append', { ids }),
+  queueRemove: (index: number) => call<void>('queue_remove', { index }),
+  queueMove: (from: number, to: number) => call<void>('queue_move', { from, to }),
+  queueClear: () => call<void>('queue_clear'),
+  togglePlay: () => call<void>('toggle_play'),
+  next: () => call<void>('next_track'),
+  previous: () => call<void>('previous_track'),
+  seek: (positionSecs: number) => call<void>('seek', { positionSecs }),
+  setShuffle: (on: boolean) => call<void>('set_shuffle', { on }),
+  setRepeat: (mode: RepeatMode) => call<void>('set_repeat', { mode }),
 };
+
+/** Where the window loads a cover image from (see src-tauri/src/covers.rs). */
+export function coverUrl(coverId: number, size: 'thumbnail' | 'original' = 'thumbnail'): string {
+  const windows = typeof navigator !== 'undefined' && navigator.userAgent.includes('Windows');
+  const base = windows ? 'http://cover.localhost' : 'cover://localhost';
+  return size === 'original' ? `${base}/${coverId}?size=original` : `${base}/${coverId}`;
+}

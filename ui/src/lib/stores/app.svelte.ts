@@ -1,11 +1,19 @@
 // Which view is showing and the settings the UI reflects.
 import { api, type AppInfo, type Settings } from '../api';
+import type { Album, SearchResults } from '../types';
 import { notices } from './notices.svelte';
 
 export type View = 'songs' | 'albums' | 'artists' | 'playlists' | 'locker' | 'offline' | 'settings';
 
 class AppState {
   view = $state<View>('songs');
+  /** An album page open over the Albums or Artists view. */
+  album = $state<Album | null>(null);
+  /** An artist page open over the Artists view. */
+  artist = $state<string | null>(null);
+  query = $state('');
+  results = $state<SearchResults | null>(null);
+  #searchSeq = 0;
   info = $state<AppInfo | null>(null);
   settings = $state<Settings | null>(null);
 
@@ -16,6 +24,30 @@ class AppState {
       this.settings = settings;
     } catch (error) {
       notices.report(error);
+    }
+  }
+
+  navigate(view: View): void {
+    this.view = view;
+    this.album = null;
+    this.artist = null;
+    this.query = '';
+    this.results = null;
+  }
+
+  /** Searches as the user types; an answer to an older keystroke never replaces a newer one. */
+  async search(query: string): Promise<void> {
+    this.query = query;
+    const seq = ++this.#searchSeq;
+    if (!query.trim()) {
+      this.results = null;
+      return;
+    }
+    try {
+      const results = await api.search(query);
+      if (seq === this.#searchSeq) this.results = results;
+    } catch (error) {
+      if (seq === this.#searchSeq) notices.report(error);
     }
   }
 

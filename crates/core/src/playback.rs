@@ -1,0 +1,124 @@
+//! Playback as a long-running front end (the desktop app) uses it: one player started on
+//! first use and shared, a serializable status, and library tracks turned into queue items.
+
+use std::sync::{Arc, Mutex};
+
+use loft_audio::{PlayerStatus, QueueItem};
+use serde::Serialize;
+
+use crate::{CoreError, Loft, Player};
+
+/// What the window shows about playback; the same facts the engine's events carry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaybackStatus {
+    pub state: &'static str,
+    pub index: Option<usize>,
+    pub track_id: Option<i64>,
+    pub position_secs: f64,
+    pub duration_secs: Option<f64>,
+    /// Track ids in queue order.
+    pub queue: Vec<i64>,
+    pub shuffle: bool,
+    pub repeat: &'static str,
+}
+
+impl PlaybackStatus {
+    /// Before anything was ever played.
+    pub fn idle() -> Self {
+        PlaybackStatus {
+            state: "stopped",
+            index: None,
+            track_id: None,
+            position_secs: 0.0,
+            duration_secs: None,
+            queue: Vec::new(),
+            shuffle: false,
+            repeat: "off",
+        }
+    }
+}
+
+impl From<PlayerStatus> for PlaybackStatus {
+    fn from(status: PlayerStatus) -> Self {
+        PlaybackStatus {
+            state: status.state.as_str(),
+            index: status.index,
+            track_id: status.track_id,
+            position_secs: status.position_secs,
+            duration_secs: status.duration_secs,
+            queue: status.queue_track_ids,
+            shuffle: status.shuffle,
+            repeat: status.repeat.as_str(),
+        }
+    }
+}
+
+/// The player of a long-running front end. It starts on first use rather than with the app,
+/// so a machine with no usable output still opens the window (and says why it can't play
+/// when asked to), and a failed start is tried again on the next use.
+#[derive(Default)]
+pub struct SharedPlayer {
+    slot: Mutex<Option<Arc<Player>>>,
+}
+
+impl SharedPlayer {
+    pub fn get_or_start(&self, loft: &Loft) -> Result<Arc<Player>, CoreError> {
+        let mut slot = self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(player) = slot.as_ref() {
+            return Ok(player.clone());
+        }
+        let player = Arc::new(Player::start(loft)?);
+        *slot = Some(player.clone());
+        Ok(player)
+    }
+
+    /// The player if it started already.
+    pub fn running(&self) -> Option<Arc<Player>> {
+        self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn status(&self) -> PlaybackStatus {
+        self.running().map(|p| p.status().into()).unwrap_or_else(PlaybackStatus::idle)
+    }
+}
+
+impl Loft {
+    /// Queue items for library tracks, in the given order. A track with no playable copy is
+    /// an error that names it, and nothing is queued.
+    pub fn queue_items(&self, track_ids: &[i64]) -> Result<Vec<QueueItem>, CoreError> {
+        track_ids
+            .iter()
+            .map(|&id| {
+                let path = self.library().track_path(id)?.ok_or_else(|| {
+                    CoreError::InvalidInput(format!("track {id} is not in the library or has no local copy"))
+                })?;
+                let mut item = QueueItem::file(path);
+                item.track_id = id;
+                Ok(item)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_status_serializes_for_the_window() {
+        let json = serde_json::to_value(PlaybackStatus::idle()).unwrap();
+        assert_eq!(json["state"], "stopped");
+        assert_eq!(json["queue"], serde_json::json!([]));
+        assert_eq!(json["repeat"], "off");
+    }
+
+    #[test]
+    fn unknown_tracks_are_refused_by_id() {
+        let tmp = tempfile::tempdir().unwrap();
+        let loft = Loft::open(tmp.path()).unwrap();
+        let error = loft.queue_items(&[7]).unwrap_err();
+        assert_eq!(error.kind(), "invalid_input");
+        assert!(error.to_string().contains("track 7"), "{error}");
+        assert!(loft.queue_items(&[]).unwrap().is_empty());
+    }
+}

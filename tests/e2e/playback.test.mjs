@@ -1,0 +1,79 @@
+// Playing in the real app: the engine's sound reaches the ALSA capture file, and the
+// now-playing bar follows it.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchApp } from './lib/app.mjs';
+import { readCapture } from './lib/capture.mjs';
+import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { addFolderByPath, songRows } from './lib/library.mjs';
+
+describe('playback', () => {
+  let app;
+  let music;
+
+  before(async () => {
+    music = mkdtempSync(join(tmpdir(), 'loft-e2e-music-'));
+    makeSongs(music, { seconds: 30 });
+    app = await launchApp();
+    await addFolderByPath(app.session, music);
+  });
+
+  after(async () => {
+    await app?.close();
+    app?.removeScratch();
+    rmSync(music, { recursive: true, force: true });
+  });
+
+  const nowTitle = async () => (await app.session.byTestId('now-title')).text();
+
+  it('plays a double-clicked song through the audio device', async () => {
+    const rows = await songRows(app.session, SONGS.length);
+    const first = SONGS.find((s) => rows[0].text.includes(s.title));
+    assert.ok(first, `the first row is none of the fixtures: ${rows[0].text}`);
+    await app.session.doubleClick(rows[0].row);
+
+    await app.session.waitFor(`"${first.title}" in the now-playing bar`, async () => (await nowTitle()) === first.title);
+    assert.equal(await (await app.session.byTestId('now-artist')).text(), first.artist);
+    const capture = await app.session.waitFor('sound in the capture file', () => {
+      const c = readCapture(app.capturePath);
+      return c.bytes > 44100 && c.sounding ? c : null;
+    });
+    assert.ok(capture.sounding);
+    assert.equal(await (await app.session.byTestId('play-pause')).attribute('aria-label'), 'Pause');
+  });
+
+  it('moves to the next song', async () => {
+    const before = await nowTitle();
+    await (await app.session.byTestId('next')).click();
+    const after = await app.session.waitFor('another title', async () => {
+      const t = await nowTitle();
+      return t !== before && t !== 'Nothing playing' ? t : null;
+    });
+    assert.ok(SONGS.some((s) => s.title === after), `unexpected title ${after}`);
+  });
+
+  it('pauses and resumes with the space bar', async () => {
+    await (await app.session.byTestId('song-list')).click();
+    await app.session.pressKeys(' ');
+    await app.session.waitFor('the paused state', async () =>
+      (await (await app.session.byTestId('play-pause')).attribute('aria-label')) === 'Play',
+    );
+    await app.session.pressKeys(' ');
+    await app.session.waitFor('playing again', async () =>
+      (await (await app.session.byTestId('play-pause')).attribute('aria-label')) === 'Pause',
+    );
+  });
+
+  it('shows the queue', async () => {
+    await (await app.session.byTestId('queue-toggle')).click();
+    const items = await app.session.waitFor('queue entries', async () => {
+      const found = await app.session.findAll('[data-testid="queue-item"]');
+      return found.length === SONGS.length ? found : null;
+    });
+    assert.equal(items.length, SONGS.length);
+  });
+});

@@ -1,0 +1,140 @@
+// What is playing, where in it, and what comes next — as the engine reports it through
+// events. The UI never keeps its own clock: position comes from the engine.
+import { api, type PlayerStatus, type RepeatMode } from '../api';
+import type { LoftEvent, PlaybackStateName } from '../events';
+import type { Track } from '../types';
+import { notices } from './notices.svelte';
+
+class PlayerState {
+  state = $state<PlaybackStateName>('stopped');
+  index = $state<number | null>(null);
+  trackId = $state<number | null>(null);
+  positionMs = $state(0);
+  durationMs = $state(0);
+  shuffle = $state(false);
+  repeat = $state<RepeatMode>('off');
+  /** Track ids in queue order. */
+  queue = $state<number[]>([]);
+  /** Every track the player has been handed, by id, to name what plays. */
+  known = $state(new Map<number, Track>());
+
+  current = $derived(this.trackId === null ? null : (this.known.get(this.trackId) ?? null));
+  queueTracks = $derived(this.queue.map((id) => this.known.get(id) ?? null));
+
+  async load(): Promise<void> {
+    try {
+      await this.apply(await api.playerStatus());
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  remember(tracks: Track[]): void {
+    if (tracks.every((t) => this.known.has(t.id))) return;
+    const known = new Map(this.known);
+    for (const track of tracks) known.set(track.id, track);
+    this.known = known;
+  }
+
+  async playTracks(tracks: Track[], start: number): Promise<void> {
+    this.remember(tracks);
+    await this.run(() => api.playTracks(tracks.map((t) => t.id), start));
+  }
+
+  async playNext(tracks: Track[]): Promise<void> {
+    this.remember(tracks);
+    await this.run(() => api.queuePlayNext(tracks.map((t) => t.id)));
+  }
+
+  async append(tracks: Track[]): Promise<void> {
+    this.remember(tracks);
+    await this.run(() => api.queueAppend(tracks.map((t) => t.id)));
+  }
+
+  togglePlay = () => this.run(() => api.togglePlay());
+  next = () => this.run(() => api.next());
+  previous = () => this.run(() => api.previous());
+  removeAt = (index: number) => this.run(() => api.queueRemove(index));
+  move = (from: number, to: number) => this.run(() => api.queueMove(from, to));
+  clear = () => this.run(() => api.queueClear());
+  toggleShuffle = () => this.run(() => api.setShuffle(!this.shuffle));
+  cycleRepeat = () => {
+    const next: Record<RepeatMode, RepeatMode> = { off: 'all', all: 'one', one: 'off' };
+    return this.run(() => api.setRepeat(next[this.repeat]));
+  };
+
+  async seek(positionMs: number): Promise<void> {
+    this.positionMs = positionMs;
+    await this.run(() => api.seek(positionMs / 1000));
+  }
+
+  handleEvent(event: LoftEvent): void {
+    switch (event.type) {
+      case 'playback_position':
+        this.index = event.index;
+        this.trackId = event.track_id;
+        this.positionMs = Math.round(event.position_secs * 1000);
+        if (event.duration_secs !== null) this.durationMs = Math.round(event.duration_secs * 1000);
+        break;
+      case 'track_changed':
+        this.index = event.index;
+        this.trackId = event.track_id;
+        this.positionMs = 0;
+        this.durationMs = event.duration_secs === null ? 0 : Math.round(event.duration_secs * 1000);
+        void this.fetchUnknown([event.track_id]);
+        break;
+      case 'playback_state':
+        this.state = event.state;
+        break;
+      case 'playback_error':
+        notices.report({ kind: event.kind, message: `${event.name}: ${event.message}` });
+        break;
+      case 'queue_changed':
+        this.queue = event.track_ids;
+        this.shuffle = event.shuffle;
+        this.repeat = event.repeat;
+        void this.fetchUnknown(event.track_ids);
+        break;
+      case 'queue_ended':
+        this.state = 'stopped';
+        this.positionMs = 0;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Sends a command; what it changes comes back as events (see handleEvent). */
+  private async run(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  private async apply(status: PlayerStatus): Promise<void> {
+    this.state = status.state;
+    this.index = status.index;
+    this.trackId = status.track_id;
+    this.positionMs = Math.round(status.position_secs * 1000);
+    this.durationMs = status.duration_secs === null ? 0 : Math.round(status.duration_secs * 1000);
+    this.shuffle = status.shuffle;
+    this.repeat = status.repeat;
+    this.queue = status.queue;
+    await this.fetchUnknown(status.queue);
+  }
+
+  /** Names tracks the queue holds that this window was never handed (queued elsewhere). */
+  private async fetchUnknown(ids: number[]): Promise<void> {
+    const missing = ids.filter((id) => id >= 0 && !this.known.has(id));
+    if (missing.length === 0) return;
+    try {
+      this.remember(await api.tracksById([...new Set(missing)]));
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+}
+
+export const player = new PlayerState();

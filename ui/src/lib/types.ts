@@ -1,0 +1,102 @@
+// The shapes the core sends over IPC; they mirror the serde output of loft-library and
+// loft-core, field for field.
+
+export type SortField =
+  | 'title'
+  | 'artist'
+  | 'album'
+  | 'album_artist'
+  | 'year'
+  | 'genre'
+  | 'duration'
+  | 'added'
+  | 'play_count';
+
+export interface Track {
+  id: number;
+  title: string;
+  artist: string;
+  artists: string[];
+  album: string;
+  album_artist: string;
+  track_no: number | null;
+  track_total: number | null;
+  disc_no: number | null;
+  disc_total: number | null;
+  year: number | null;
+  genre: string;
+  composer: string;
+  duration_ms: number;
+  sample_rate: number | null;
+  channels: number | null;
+  bit_depth: number | null;
+  bitrate_kbps: number | null;
+  compilation: boolean;
+  format: string;
+  cover_id: number | null;
+  play_count: number;
+  added_at: number;
+  path: string | null;
+  sha256: string | null;
+}
+
+export interface AlbumKey {
+  album_artist: string;
+  album: string;
+}
+
+export interface Album {
+  title: string;
+  album_artist: string;
+  key: AlbumKey;
+  year: number | null;
+  track_count: number;
+  duration_ms: number;
+  cover_id: number | null;
+}
+
+export interface Artist {
+  name: string;
+  track_count: number;
+  album_count: number;
+}
+
+export interface Folder {
+  id: number;
+  path: string;
+  added_at: number;
+}
+
+export interface ScanError {
+  path: string;
+  reason: string;
+}
+
+export interface ScanReport {
+  files_seen: number;
+  added: number;
+  updated: number;
+  moved: number;
+  removed: number;
+  unchanged: number;
+  errors: ScanError[];
+  seconds: number;
+}
+
+export interface TrackQuery {
+  sort: SortField;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+export interface Page {
+  offset: number;
+  limit: number;
+}
+
+export interface SearchResults {
+  tracks: Track[];
+  albums: Album[];
+  artists: Artist[];
+}
