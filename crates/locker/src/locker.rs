@@ -217,7 +217,8 @@ impl Locker {
     }
 
     /// Makes sure this device never reuses a seq of its own log, even when its state folder was
-    /// lost: the log in the locker and the newest snapshot both say how far it got.
+    /// lost or restored from an old backup: compaction always keeps each device's newest log
+    /// file, so the listing says how far the device got.
     async fn recover_next_seq(&self) -> Result<()> {
         let own_logs =
             self.inner.storage.list_files(&format!("{}{}/", format::LOG_DIR, self.inner.device)).await?;
@@ -226,13 +227,8 @@ impl Locker {
             .filter_map(|object| format::parse_log_path(&object.path))
             .map(|(_, seq)| seq)
             .max();
-        let in_snapshot = match self.latest_snapshot().await {
-            Ok(Some(snapshot)) => snapshot.frontier.get(&self.inner.device).copied(),
-            _ => None,
-        };
         let mut local = self.inner.local.lock().await;
-        let floor = highest_listed.max(in_snapshot).map_or(0, |seq| seq + 1);
-        local.next_seq = local.next_seq.max(floor);
+        local.next_seq = local.next_seq.max(highest_listed.map_or(0, |seq| seq + 1));
         Ok(())
     }
 

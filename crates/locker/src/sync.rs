@@ -237,7 +237,8 @@ impl Locker {
     }
 
     /// Writes a snapshot of the merged catalog, then deletes log files that the snapshot holds
-    /// and every known device has already applied, and all but the two newest snapshots.
+    /// and every known device has already applied (but never a device's newest one), and all
+    /// but the two newest snapshots.
     pub async fn snapshot_and_compact(&self) -> Result<()> {
         let storage = self.storage().clone();
         let (snapshot_path, snapshot_frontier, snapshot) = {
@@ -265,13 +266,32 @@ impl Locker {
         storage.put(&snapshot_path, bytes).await?;
 
         let devices = self.devices().await?;
-        for object in storage.list_files(format::LOG_DIR).await? {
-            let Some((device, seq)) = format::parse_log_path(&object.path) else { continue };
+        let logs: Vec<(String, u64, String)> = storage
+            .list_files(format::LOG_DIR)
+            .await?
+            .into_iter()
+            .filter_map(|object| {
+                let (device, seq) = format::parse_log_path(&object.path)?;
+                Some((device, seq, object.path))
+            })
+            .collect();
+        let mut newest: BTreeMap<&str, u64> = BTreeMap::new();
+        for (device, seq, _) in &logs {
+            let entry = newest.entry(device.as_str()).or_insert(*seq);
+            *entry = (*entry).max(*seq);
+        }
+        for (device, seq, path) in &logs {
+            // Each device's newest file stays: it is how a device that lost its local state
+            // learns which seq to continue from.
+            if newest.get(device.as_str()) == Some(seq) {
+                continue;
+            }
+            let (device, seq) = (device.clone(), *seq);
             let in_snapshot = snapshot_frontier.get(&device).is_some_and(|covered| seq <= *covered);
             let seen_by_all =
                 devices.iter().all(|known| known.seen.get(&device).is_some_and(|seen| seq <= *seen));
             if in_snapshot && seen_by_all {
-                storage.delete(&object.path).await?;
+                storage.delete(path).await?;
             }
         }
         let mut snapshots: Vec<_> =
