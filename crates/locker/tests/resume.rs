@@ -81,6 +81,42 @@ async fn killed_upload_resumes_and_resends_only_parts_in_flight() {
     assert!(locker.interrupted_uploads().await.is_empty());
 }
 
+/// Transient failures (an S3 service answering 503 Slow Down to every third request) are retried
+/// with backoff: every file lands, intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_errors_are_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("s3").join(support::S3_BUCKET)).unwrap();
+    let (port, refusals) = support::serve_flaky_s3(&dir.path().join("s3"), 3).await;
+    let url = format!("s3://{}/flaky?endpoint=http://127.0.0.1:{port}&region=us-east-1", support::S3_BUCKET);
+    let credentials = Credentials::S3 {
+        access_key_id: support::S3_KEY.into(),
+        secret_access_key: support::S3_SECRET.into(),
+    };
+    let state = tempfile::tempdir().unwrap();
+    let options = OpenOptions {
+        retry: loft_locker::RetryPolicy {
+            retries: 4,
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            request_timeout: Duration::from_secs(30),
+        },
+        ..test_options()
+    };
+    let locker = Locker::open_with(&url, credentials, "laptop", state.path(), options).await.unwrap();
+    let music = tempfile::tempdir().unwrap();
+    let files = support::write_tracks(music.path(), 0, 12, 60_000);
+    let report = locker.upload(&files, None).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.uploaded.len(), 12);
+    assert!(refusals.load(std::sync::atomic::Ordering::SeqCst) >= 10, "the server did refuse requests");
+    locker.sync().await.unwrap();
+    for file in &report.uploaded {
+        let blob = locker.open_blob(&file.track_id).await.unwrap();
+        assert_eq!(&blob.read_range(0, u64::MAX).await.unwrap()[..], &std::fs::read(&file.path).unwrap()[..]);
+    }
+}
+
 /// Run only by the test above, as a separate process that it kills.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a helper process for killed_upload_resumes_and_resends_only_parts_in_flight"]

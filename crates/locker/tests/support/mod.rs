@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
@@ -154,6 +156,47 @@ async fn serve_s3(root: &Path) -> u16 {
         }
     });
     port
+}
+
+/// An S3 server that answers every `fail_every`-th request with 503 Slow Down, as a throttled
+/// or briefly overloaded service does. Returns the port and a count of the refusals.
+pub async fn serve_flaky_s3(root: &Path, fail_every: usize) -> (u16, Arc<AtomicUsize>) {
+    let fs = s3s_fs::FileSystem::new(root).unwrap();
+    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
+    let service = builder.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let refusals = refused.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (service, requests, refused) = (service.clone(), requests.clone(), refused.clone());
+            tokio::spawn(async move {
+                let flaky = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (service, requests, refused) =
+                            (service.clone(), requests.clone(), refused.clone());
+                        async move {
+                            if requests.fetch_add(1, Ordering::SeqCst) % fail_every == fail_every - 1 {
+                                refused.fetch_add(1, Ordering::SeqCst);
+                                let body = "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Slow down</Message></Error>";
+                                let mut response = s3s::HttpResponse::new(s3s::Body::from(body.to_owned()));
+                                *response.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
+                                return Ok::<_, s3s::HttpError>(response);
+                            }
+                            service.call(request.map(s3s::Body::from)).await
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), flaky)
+                    .await;
+            });
+        }
+    });
+    (port, refusals)
 }
 
 async fn serve_webdav(root: &Path) -> u16 {
