@@ -287,6 +287,7 @@ async fn bad_input_fails_clearly(backend: Backend) {
     let state = tempfile::tempdir().unwrap();
     match backend {
         Backend::S3 => {
+            assert_eq!(locker.backend_quota().await.unwrap(), None, "S3 has no quota of its own");
             let wrong =
                 Credentials::S3 { access_key_id: support::S3_KEY.into(), secret_access_key: "wrong".into() };
             let error = open_error(&storage.url, wrong, state.path()).await;
@@ -302,11 +303,15 @@ async fn bad_input_fails_clearly(backend: Backend) {
             let wrong = Credentials::WebDav { user: support::DAV_USER.into(), password: "wrong".into() };
             let error = open_error(&storage.url, wrong, state.path()).await;
             assert_eq!(error.kind(), "credentials", "{error}");
-            let quota = locker.backend_quota().await.unwrap();
-            // dav-server's local file system reports no RFC 4331 quota; a Nextcloud would.
-            assert!(quota.is_none_or(|quota| quota.used_bytes.is_some() || quota.available_bytes.is_some()));
+            // The server's RFC 4331 quota comes through, in status() too.
+            let quota = locker.backend_quota().await.unwrap().expect("the server reports a quota");
+            let available = quota.available_bytes.expect("available bytes");
+            assert!(available <= support::DAV_QUOTA_TOTAL && available > support::DAV_QUOTA_TOTAL / 2);
+            assert!(quota.used_bytes.is_some());
+            assert_eq!(locker.status().await.unwrap().backend_quota, Some(quota));
         }
         Backend::Folder => {
+            assert_eq!(locker.backend_quota().await.unwrap(), None);
             let file = junk.path().join("a-file");
             std::fs::write(&file, b"x").unwrap();
             let error =

@@ -199,9 +199,75 @@ pub async fn serve_flaky_s3(root: &Path, fail_every: usize) -> (u16, Arc<AtomicU
     (port, refusals)
 }
 
+/// The WebDAV server's total space: reported through RFC 4331 like Nextcloud's user quotas.
+pub const DAV_QUOTA_TOTAL: u64 = 10 * 1024 * 1024 * 1024;
+
+/// dav-server's local file system with a quota, which its own LocalFs does not report.
+#[derive(Clone)]
+struct QuotaFs {
+    inner: Box<dav_server::localfs::LocalFs>,
+}
+
+impl dav_server::fs::DavFileSystem for QuotaFs {
+    fn open<'a>(
+        &'a self,
+        path: &'a dav_server::davpath::DavPath,
+        options: dav_server::fs::OpenOptions,
+    ) -> dav_server::fs::FsFuture<'a, Box<dyn dav_server::fs::DavFile>> {
+        self.inner.open(path, options)
+    }
+
+    fn read_dir<'a>(
+        &'a self,
+        path: &'a dav_server::davpath::DavPath,
+        meta: dav_server::fs::ReadDirMeta,
+    ) -> dav_server::fs::FsFuture<'a, dav_server::fs::FsStream<Box<dyn dav_server::fs::DavDirEntry>>> {
+        self.inner.read_dir(path, meta)
+    }
+
+    fn metadata<'a>(
+        &'a self,
+        path: &'a dav_server::davpath::DavPath,
+    ) -> dav_server::fs::FsFuture<'a, Box<dyn dav_server::fs::DavMetaData>> {
+        self.inner.metadata(path)
+    }
+
+    fn create_dir<'a>(&'a self, path: &'a dav_server::davpath::DavPath) -> dav_server::fs::FsFuture<'a, ()> {
+        self.inner.create_dir(path)
+    }
+
+    fn remove_dir<'a>(&'a self, path: &'a dav_server::davpath::DavPath) -> dav_server::fs::FsFuture<'a, ()> {
+        self.inner.remove_dir(path)
+    }
+
+    fn remove_file<'a>(&'a self, path: &'a dav_server::davpath::DavPath) -> dav_server::fs::FsFuture<'a, ()> {
+        self.inner.remove_file(path)
+    }
+
+    fn rename<'a>(
+        &'a self,
+        from: &'a dav_server::davpath::DavPath,
+        to: &'a dav_server::davpath::DavPath,
+    ) -> dav_server::fs::FsFuture<'a, ()> {
+        self.inner.rename(from, to)
+    }
+
+    fn copy<'a>(
+        &'a self,
+        from: &'a dav_server::davpath::DavPath,
+        to: &'a dav_server::davpath::DavPath,
+    ) -> dav_server::fs::FsFuture<'a, ()> {
+        self.inner.copy(from, to)
+    }
+
+    fn get_quota(&self) -> dav_server::fs::FsFuture<'_, (u64, Option<u64>)> {
+        Box::pin(std::future::ready(Ok((0, Some(DAV_QUOTA_TOTAL)))))
+    }
+}
+
 async fn serve_webdav(root: &Path) -> u16 {
     let handler = dav_server::DavHandler::builder()
-        .filesystem(dav_server::localfs::LocalFs::new(root, false, false, false))
+        .filesystem(Box::new(QuotaFs { inner: dav_server::localfs::LocalFs::new(root, false, false, false) }))
         .locksystem(dav_server::fakels::FakeLs::new())
         .build_handler();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
