@@ -120,11 +120,25 @@ pub fn describe_io(error: &std::io::Error) -> String {
 }
 
 fn describe_lofty(error: &lofty::error::FileParseError) -> String {
-    let text = error.to_string();
-    if text.to_ascii_lowercase().contains("unknown") || text.contains("guess") {
-        format!("not a recognized audio file ({text})")
-    } else {
-        format!("unreadable audio file: {text}")
+    use lofty::error::{NotEnoughDataError, SizeMismatchError, TooMuchDataError, UnknownFormatError};
+    let mut chain = error.to_string();
+    let mut verdict = None;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        if cause.is::<UnknownFormatError>() {
+            verdict = Some("not an audio file, or not one Loft reads");
+        } else if cause.is::<NotEnoughDataError>() || cause.is::<SizeMismatchError>() {
+            verdict = verdict.or(Some("truncated or damaged"));
+        } else if cause.is::<TooMuchDataError>() {
+            verdict = verdict.or(Some("tags too large to read"));
+        }
+        source = cause.source();
+    }
+    match verdict {
+        Some(verdict) => format!("{verdict} ({chain})"),
+        None => format!("not readable as audio ({chain})"),
     }
 }
 
