@@ -4,7 +4,21 @@
 //! append-only log per device, a deterministic merge. docs/locker-format.md describes the layout.
 //!
 //! Everything is async on tokio (a multi-threaded runtime: hashing, file reads and tag parsing
-//! run on its blocking pool). Start with [`Locker::open`].
+//! run on its blocking pool). Start with [`Locker::open`]:
+//!
+//! ```text
+//! let credentials = Credentials::resolve(url)?;          // environment, then the OS keychain
+//! credentials.save_to_keychain(url)?;                    // `loft locker connect` (fails plainly without one)
+//! let locker = Locker::open(url, credentials, device_id, &state_dir).await?;
+//! let report = locker.upload(&paths, Some(progress)).await;  // uploaded / duplicates / failed, bytes_sent
+//! let changes = locker.sync().await?;                    // pull + inbox import: upsert tracks_changed,
+//!                                                        // delete tracks_removed, same for playlists
+//! locker.status().await?;                                // usage, quota, tracks, devices, last sync
+//! locker.set_quota(parse_size("5GiB")?).await?;
+//! locker.remove_track(&track_id).await?;
+//! locker.gc(DEFAULT_GC_GRACE).await?;
+//! locker.open_blob(&track_id).await?.read_range(start, end).await?;
+//! ```
 
 mod blob;
 mod catalog;

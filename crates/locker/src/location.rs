@@ -85,7 +85,7 @@ impl LockerLocation {
         }
     }
 
-    /// A short name for messages: "S3 bucket music", "WebDAV server https://dav.example.com".
+    /// A short name for messages: "S3 bucket music", "WebDAV collection `https://dav.example.com/loft`".
     pub fn describe(&self) -> String {
         match self {
             LockerLocation::S3 { bucket, .. } => format!("S3 bucket '{bucket}'"),
