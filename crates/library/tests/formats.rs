@@ -49,3 +49,54 @@ fn every_format_has_its_tags_and_properties_read() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn replaygain_musicbrainz_and_technical_properties_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let music = tmp.path().join("music");
+    std::fs::create_dir_all(&music).unwrap();
+    let flac_tags: &[(&str, &str)] = &[
+        ("title", "Tagged"),
+        ("REPLAYGAIN_TRACK_GAIN", "-6.50 dB"),
+        ("REPLAYGAIN_TRACK_PEAK", "0.988"),
+        ("REPLAYGAIN_ALBUM_GAIN", "-7.25 dB"),
+        ("REPLAYGAIN_ALBUM_PEAK", "1.000"),
+        ("MUSICBRAINZ_TRACKID", "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"),
+        ("MUSICBRAINZ_ALBUMID", "2f3b4c5d-0000-4000-8000-000000000001"),
+        ("MUSICBRAINZ_ARTISTID", "5cfa1b16-0000-4000-8000-000000000002"),
+        ("COMPILATION", "1"),
+    ];
+    support::encode(&music.join("tagged.flac"), &["-c:a", "flac", "-sample_fmt", "s32"], flac_tags, 0.5);
+    let mp3_tags: &[(&str, &str)] = &[
+        ("title", "Tagged MP3"),
+        ("REPLAYGAIN_TRACK_GAIN", "+1.20 dB"),
+        ("MusicBrainz Album Id", "2f3b4c5d-0000-4000-8000-000000000001"),
+    ];
+    support::encode(&music.join("tagged.mp3"), &["-c:a", "libmp3lame", "-b:a", "128k"], mp3_tags, 0.5);
+
+    let library = Library::open(tmp.path().join("library.sqlite3")).unwrap();
+    library.add_folder(&music).unwrap();
+    library.scan(&|_| {}).unwrap();
+    let tracks = library.tracks(&TrackQuery::default()).unwrap();
+
+    let flac = tracks.iter().find(|t| t.title == "Tagged").unwrap();
+    assert_eq!(flac.replaygain.track_gain_db, Some(-6.5));
+    assert_eq!(flac.replaygain.track_peak, Some(0.988));
+    assert_eq!(flac.replaygain.album_gain_db, Some(-7.25));
+    assert_eq!(flac.replaygain.album_peak, Some(1.0));
+    assert_eq!(flac.musicbrainz.recording_id.as_deref(), Some("8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"));
+    assert_eq!(flac.musicbrainz.release_id.as_deref(), Some("2f3b4c5d-0000-4000-8000-000000000001"));
+    assert_eq!(flac.musicbrainz.artist_id.as_deref(), Some("5cfa1b16-0000-4000-8000-000000000002"));
+    assert!(flac.compilation);
+    assert_eq!(flac.album_artist, "Various Artists");
+    assert_eq!(flac.bit_depth, Some(24), "ffmpeg stores s32 FLAC as 24-bit");
+    assert!(flac.bitrate_kbps.is_some_and(|b| b > 0));
+    assert_eq!(flac.format, "flac");
+
+    let mp3 = tracks.iter().find(|t| t.title == "Tagged MP3").unwrap();
+    assert_eq!(mp3.replaygain.track_gain_db, Some(1.2));
+    assert_eq!(mp3.musicbrainz.release_id.as_deref(), Some("2f3b4c5d-0000-4000-8000-000000000001"));
+    assert!(mp3.bitrate_kbps.is_some_and(|b| (120..=136).contains(&b)), "{:?}", mp3.bitrate_kbps);
+    assert!(!mp3.compilation);
+    assert_eq!(mp3.format, "mpeg");
+}
