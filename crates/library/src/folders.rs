@@ -45,6 +45,8 @@ impl Library {
         }
         let children: Vec<&Folder> = existing.iter().filter(|f| f.path.starts_with(&canonical)).collect();
 
+        // Not while a scan is writing files under the folders being merged.
+        let _no_scan = self.inner.scan_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut writer = self.writer();
         let transaction = writer.transaction()?;
         let added_at = now_seconds();
@@ -74,6 +76,8 @@ impl Library {
         let dir = dir.as_ref();
         let folder =
             self.find_folder(dir)?.ok_or_else(|| LibraryError::UnknownFolder { path: dir.to_owned() })?;
+        // A scan in progress would otherwise write files into the folder being removed.
+        let _no_scan = self.inner.scan_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut writer = self.writer();
         let transaction = writer.transaction()?;
         transaction.execute("DELETE FROM local_files WHERE folder_id = ?1", params![folder.id])?;
