@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::error::{LibraryError, Result};
-use crate::scan::{file_title, sort_key};
+use crate::scan::{album_sort_key, artist_sort_key, file_title};
 use crate::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Library, MusicBrainzIds, Page, ReplayGain, Track,
     TrackQuery, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
@@ -208,8 +208,10 @@ impl Library {
         );
         self.read(|db| {
             let mut statement = db.prepare_cached(&sql)?;
-            let rows = statement
-                .query_map(params![sort_key(&key.album_artist), sort_key(&key.album)], track_from_row)?;
+            let rows = statement.query_map(
+                params![artist_sort_key(&key.album_artist), album_sort_key(&key.album)],
+                track_from_row,
+            )?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -237,14 +239,13 @@ impl Library {
 
     /// The tracks of one artist (as listed by [`Library::artists`]), by album, disc and track.
     pub fn artist_tracks(&self, artist: &str) -> Result<Vec<Track>> {
-        let name = if artist == UNKNOWN_ARTIST { "" } else { artist };
         let sql = format!(
             "SELECT {TRACK_COLUMNS} FROM tracks t WHERE t.sort_artist = ?1
              ORDER BY t.sort_album, t.disc_no, t.track_no, t.id"
         );
         self.read(|db| {
             let mut statement = db.prepare_cached(&sql)?;
-            let rows = statement.query_map(params![sort_key(name)], track_from_row)?;
+            let rows = statement.query_map(params![artist_sort_key(artist)], track_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }

@@ -14,7 +14,10 @@ use crate::covers::{CoverDedup, CoverFound, CoverHash};
 use crate::error::Result;
 use crate::folders::{prune_covers, prune_orphans_among};
 use crate::tags::{FileTags, ReadFile};
-use crate::{Library, ScanError, ScanProgress, ScanReport, VARIOUS_ARTISTS, now_seconds, paths, tags};
+use crate::{
+    Library, ScanError, ScanProgress, ScanReport, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS,
+    now_seconds, paths, tags,
+};
 
 /// Results written per transaction: large enough to amortize the commit, small enough that
 /// readers see progress and memory stays flat.
@@ -542,9 +545,9 @@ impl Derived {
         let title_source = if tags.title.is_empty() { file_title(path) } else { tags.title.clone() };
         Derived {
             sort_title: sort_key(&title_source),
-            sort_artist: sort_key(&tags.artist),
-            sort_album: sort_key(&tags.album),
-            sort_group_artist: sort_key(&group_artist),
+            sort_artist: artist_sort_key(&tags.artist),
+            sort_album: album_sort_key(&tags.album),
+            sort_group_artist: artist_sort_key(&group_artist),
             sort_genre: sort_key(&tags.genre),
             group_artist,
         }
@@ -576,6 +579,16 @@ pub(crate) fn sort_key(text: &str) -> String {
         Some(rest) if !rest.trim().is_empty() => rest.trim().to_owned(),
         _ => folded.to_owned(),
     }
+}
+
+/// Sort keys of missing artists and albums follow what is shown ("Unknown Artist"), so they
+/// sort where the user looks for them instead of first.
+pub(crate) fn artist_sort_key(artist: &str) -> String {
+    sort_key(if artist.trim().is_empty() { UNKNOWN_ARTIST } else { artist })
+}
+
+pub(crate) fn album_sort_key(album: &str) -> String {
+    sort_key(if album.trim().is_empty() { UNKNOWN_ALBUM } else { album })
 }
 
 fn insert_track(

@@ -320,6 +320,11 @@ fn albums_artists_and_fallbacks() {
     let band = artists.iter().find(|a| a.name == "Band").unwrap();
     assert_eq!((band.track_count, band.album_count), (3, 1));
     assert!(artists.iter().any(|a| a.name == UNKNOWN_ARTIST));
+    let names: Vec<&str> = artists.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Band", "One", "Two", UNKNOWN_ARTIST], "unknown sorts where it reads");
+    assert_eq!(s.library.artist_tracks(UNKNOWN_ARTIST).unwrap().len(), 1);
+    let unknown = albums.iter().find(|a| a.title == "Unknown Album").unwrap();
+    assert_eq!(s.library.album_tracks(&unknown.key).unwrap()[0].title, "Untitled Demo");
     assert_eq!(s.library.artist_tracks("Band").unwrap().len(), 3);
 
     let by_title =
