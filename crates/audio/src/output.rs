@@ -11,7 +11,7 @@ use crate::AudioError;
 use crate::chain::OUTPUT_CHANNELS;
 
 /// An output device as front ends list it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeviceInfo {
     /// The identifier to pass back when choosing the device.
     pub name: String,

@@ -1,4 +1,5 @@
-use loft_core::{AppInfo, Loft, Settings, SharedPlayer};
+use loft_core::player::DeviceInfo;
+use loft_core::{AppInfo, CoreError, Loft, ReplayGainMode, Settings, SharedPlayer};
 use tauri::{AppHandle, Manager, State};
 
 use super::{CommandResult, blocking};
@@ -13,15 +14,39 @@ pub fn get_settings(loft: State<'_, Loft>) -> Settings {
     loft.settings()
 }
 
-#[tauri::command]
-pub async fn set_volume(app: AppHandle, volume: f32) -> CommandResult<Settings> {
+/// Saves a settings change and hands the result to the running player, if any.
+async fn change_settings(
+    app: AppHandle,
+    change: impl FnOnce(&Loft) -> Result<Settings, CoreError> + Send + 'static,
+) -> CommandResult<Settings> {
     let players = app.clone();
     blocking(app, move |loft| {
-        let settings = loft.set_volume(volume)?;
+        let settings = change(loft)?;
         if let Some(player) = players.state::<SharedPlayer>().running() {
             player.apply_settings(&settings)?;
         }
         Ok(settings)
     })
     .await
+}
+
+#[tauri::command]
+pub async fn set_volume(app: AppHandle, volume: f32) -> CommandResult<Settings> {
+    change_settings(app, move |loft| loft.set_volume(volume)).await
+}
+
+#[tauri::command]
+pub async fn set_replaygain(app: AppHandle, mode: ReplayGainMode) -> CommandResult<Settings> {
+    change_settings(app, move |loft| loft.update_settings(|s| s.replaygain = mode)).await
+}
+
+/// `None` follows the system's default output.
+#[tauri::command]
+pub async fn set_output_device(app: AppHandle, name: Option<String>) -> CommandResult<Settings> {
+    change_settings(app, move |loft| loft.update_settings(|s| s.output_device = name)).await
+}
+
+#[tauri::command]
+pub async fn output_devices(app: AppHandle) -> CommandResult<Vec<DeviceInfo>> {
+    blocking(app, |_| loft_core::player::output_devices()).await
 }

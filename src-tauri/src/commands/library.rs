@@ -75,3 +75,20 @@ pub async fn artists(app: AppHandle, page: Page) -> CommandResult<Vec<Artist>> {
 pub async fn artist_tracks(app: AppHandle, artist: String) -> CommandResult<Vec<Track>> {
     blocking(app, move |loft| loft.artist_tracks(&artist)).await
 }
+
+/// Opens the system file manager at the track's local file, with the file selected.
+#[tauri::command]
+pub async fn show_in_folder(app: AppHandle, track_id: i64) -> CommandResult<()> {
+    blocking(app, move |loft| {
+        let path = loft.library().track_path(track_id)?.ok_or_else(|| {
+            loft_core::CoreError::InvalidInput(format!("track {track_id} has no copy on this computer"))
+        })?;
+        tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|error| {
+            loft_core::CoreError::InvalidInput(format!(
+                "cannot show {} in its folder: {error}",
+                path.display()
+            ))
+        })
+    })
+    .await
+}

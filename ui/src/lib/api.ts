@@ -18,6 +18,12 @@ export interface Settings {
   cache_limit_bytes: number;
 }
 
+export interface DeviceInfo {
+  name: string;
+  description: string;
+  is_default: boolean;
+}
+
 export type RepeatMode = 'off' | 'one' | 'all';
 
 export interface PlayerStatus {
@@ -35,6 +41,9 @@ export const api = {
   appInfo: () => call<AppInfo>('app_info'),
   getSettings: () => call<Settings>('get_settings'),
   setVolume: (volume: number) => call<Settings>('set_volume', { volume }),
+  setReplayGain: (mode: ReplayGainMode) => call<Settings>('set_replaygain', { mode }),
+  setOutputDevice: (name: string | null) => call<Settings>('set_output_device', { name }),
+  outputDevices: () => call<DeviceInfo[]>('output_devices'),
 
   libraryFolders: () => call<Folder[]>('library_folders'),
   addLibraryFolder: (path: string) => call<Folder>('add_library_folder', { path }),

@@ -1,5 +1,5 @@
 // Which view is showing and the settings the UI reflects.
-import { api, type AppInfo, type Settings } from '../api';
+import { api, type AppInfo, type ReplayGainMode, type Settings } from '../api';
 import type { Album, SearchResults } from '../types';
 import { notices } from './notices.svelte';
 
@@ -48,6 +48,22 @@ class AppState {
       if (seq === this.#searchSeq) this.results = results;
     } catch (error) {
       if (seq === this.#searchSeq) notices.report(error);
+    }
+  }
+
+  async setReplayGain(mode: ReplayGainMode): Promise<void> {
+    await this.#save(() => api.setReplayGain(mode));
+  }
+
+  async setOutputDevice(name: string | null): Promise<void> {
+    await this.#save(() => api.setOutputDevice(name));
+  }
+
+  async #save(change: () => Promise<Settings>): Promise<void> {
+    try {
+      this.settings = await change();
+    } catch (error) {
+      notices.report(error);
     }
   }
 
