@@ -50,10 +50,12 @@ if ! node_ok; then
   }
 fi
 
-# npm ci is exact and reproducible; skip it when node_modules already matches the lock file.
+# `npm install` with the committed lock file installs exactly its versions. (Not `npm ci`: npm 11
+# leaves other platforms' optional packages, such as the Tauri CLI's binaries for macOS and
+# Windows, out of the lock file and then refuses it.) Skipped when node_modules matches the lock.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "Installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 if [[ $for_tests -eq 1 ]] && ! command -v tauri-driver >/dev/null 2>&1; then
