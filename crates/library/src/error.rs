@@ -30,6 +30,18 @@ pub enum LibraryError {
     Watch(String),
     #[error("unknown sort field {0:?}; use one of: {fields}", fields = crate::SortField::NAMES.join(", "))]
     UnknownSortField(String),
+    #[error("there is no playlist {0}")]
+    UnknownPlaylist(String),
+    #[error("playlist {playlist} has no entry {entry}")]
+    UnknownPlaylistEntry { playlist: String, entry: String },
+    #[error("{0}")]
+    InvalidPlaylist(String),
+    #[error("cannot read or write the playlist file {path}: {source}")]
+    PlaylistFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("input/output error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -43,10 +55,13 @@ impl LibraryError {
             | LibraryError::NotAFolder { .. }
             | LibraryError::FolderAlreadyCovered { .. }
             | LibraryError::UnknownFolder { .. }
-            | LibraryError::UnknownSortField(_) => "invalid_input",
-            LibraryError::UnknownTrack(_) => "not_found",
+            | LibraryError::UnknownSortField(_)
+            | LibraryError::InvalidPlaylist(_) => "invalid_input",
+            LibraryError::UnknownTrack(_)
+            | LibraryError::UnknownPlaylist(_)
+            | LibraryError::UnknownPlaylistEntry { .. } => "not_found",
             LibraryError::Watch(_) => "library_watch",
-            LibraryError::Io(_) => "io",
+            LibraryError::Io(_) | LibraryError::PlaylistFile { .. } => "io",
         }
     }
 }

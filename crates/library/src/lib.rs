@@ -9,8 +9,10 @@ mod covers;
 mod error;
 mod folders;
 mod hasher;
+mod m3u8;
 mod model;
 mod paths;
+mod playlists;
 mod query;
 mod scan;
 mod schema;
@@ -25,12 +27,16 @@ use rusqlite::Connection;
 
 pub use error::{LibraryError, Result};
 pub use hasher::{HashPace, Hasher};
+pub use m3u8::{M3u8Export, M3u8Import, NotExported, Unmatched};
 pub use model::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Folder, HashReport, MusicBrainzIds, Page, ReplayGain,
     ScanError, ScanProgress, ScanReport, SortField, Track, TrackQuery, UNKNOWN_ALBUM, UNKNOWN_ARTIST,
     VARIOUS_ARTISTS,
 };
 pub use paths::AUDIO_EXTENSIONS;
+pub use playlists::{
+    MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, clean_playlist_name, new_playlist_id,
+};
 pub use query::SEARCH_CANDIDATES;
 pub use schema::SCHEMA_VERSION;
 pub use watch::{LibraryWatcher, WatchEvent};

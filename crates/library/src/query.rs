@@ -11,7 +11,8 @@ use crate::{
     TrackQuery, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
 };
 
-const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.artists, t.album, t.album_artist, t.group_artist,
+pub(crate) const TRACK_COLUMNS: &str =
+    "t.id, t.title, t.artist, t.artists, t.album, t.album_artist, t.group_artist,
     t.track_no, t.track_total, t.disc_no, t.disc_total, t.year, t.date, t.genre, t.composer, t.duration_ms,
     t.sample_rate, t.channels, t.bit_depth, t.bitrate_kbps, t.rg_track_gain, t.rg_track_peak,
     t.rg_album_gain, t.rg_album_peak, t.mb_recording_id, t.mb_track_id, t.mb_release_id, t.mb_artist_id,
@@ -30,11 +31,11 @@ fn non_empty(text: String) -> Option<String> {
     if text.is_empty() { None } else { Some(text) }
 }
 
-fn or_default(text: String, fallback: &str) -> String {
+pub(crate) fn or_default(text: String, fallback: &str) -> String {
     if text.is_empty() { fallback.to_owned() } else { text }
 }
 
-fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Track> {
+pub(crate) fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Track> {
     let path: Option<PathBuf> = row.get::<_, Option<Vec<u8>>>(35)?.map(|bytes| paths::from_bytes(&bytes));
     let title: String = row.get(1)?;
     let title = if title.is_empty() {

@@ -140,6 +140,58 @@ const MIGRATIONS: &[&str] = &[
                 new.artist, new.album, new.album_artist, new.genre, new.composer);
     END;
     "#,
+    // 2: playlists. Ids are UUID text so a playlist and its entries keep the same ids in the
+    // locker catalog. An entry remembers its track's hash and display text, so it survives the
+    // track leaving the library (shown as unavailable) and finds the track again when it
+    // comes back with the same content.
+    r#"
+    CREATE TABLE playlists (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+
+    CREATE TABLE playlist_entries (
+        id TEXT PRIMARY KEY,
+        playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        track_id INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+        sha256 TEXT,
+        title TEXT NOT NULL,
+        artist TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL
+    );
+    CREATE INDEX playlist_entries_by_playlist ON playlist_entries(playlist_id, position);
+    CREATE INDEX playlist_entries_by_track ON playlist_entries(track_id);
+    CREATE INDEX playlist_entries_by_sha256 ON playlist_entries(sha256);
+
+    -- What an unavailable entry shows is what its track said last.
+    CREATE TRIGGER playlist_entries_remember_deleted_track BEFORE DELETE ON tracks BEGIN
+        UPDATE playlist_entries
+        SET title = CASE WHEN old.title = '' THEN old.sort_title ELSE old.title END,
+            artist = old.artist, duration_ms = old.duration_ms,
+            sha256 = COALESCE(old.sha256, sha256)
+        WHERE track_id = old.id;
+    END;
+    -- A track found to be a copy of another is merged into it by moving its file; its entries
+    -- follow the file once the old track has no file left.
+    CREATE TRIGGER playlist_entries_follow_merged_file
+    AFTER UPDATE OF track_id ON local_files WHEN old.track_id != new.track_id BEGIN
+        UPDATE playlist_entries SET track_id = new.track_id
+        WHERE track_id = old.track_id
+          AND NOT EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = old.track_id);
+    END;
+    CREATE TRIGGER playlist_entries_learn_hash
+    AFTER UPDATE OF sha256 ON tracks WHEN new.sha256 IS NOT NULL BEGIN
+        UPDATE playlist_entries SET sha256 = new.sha256 WHERE track_id = new.id;
+        UPDATE playlist_entries SET track_id = new.id WHERE track_id IS NULL AND sha256 = new.sha256;
+    END;
+    CREATE TRIGGER playlist_entries_find_returning_track
+    AFTER INSERT ON tracks WHEN new.sha256 IS NOT NULL BEGIN
+        UPDATE playlist_entries SET track_id = new.id WHERE track_id IS NULL AND sha256 = new.sha256;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
