@@ -22,6 +22,8 @@ pub enum CoreError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Audio(#[from] loft_audio::AudioError),
+    #[error(transparent)]
+    Locker(#[from] loft_locker::LockerError),
 }
 
 impl CoreError {
@@ -36,6 +38,9 @@ impl CoreError {
             CoreError::Library(error) => error.kind(),
             CoreError::Io(_) => "io",
             CoreError::Audio(_) => "audio",
+            // The locker's own kinds: "credentials", "keychain", "not_found", "network",
+            // "quota", "format", "not_audio", "file_changed", "invalid_input", "io", "storage".
+            CoreError::Locker(error) => error.kind(),
         }
     }
 

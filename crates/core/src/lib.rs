@@ -7,6 +7,7 @@
 mod error;
 mod events;
 mod library;
+mod locker;
 pub mod logging;
 mod playback;
 pub mod player;
@@ -17,6 +18,7 @@ mod settings;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use locker::LockerHandle;
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
 pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
@@ -26,6 +28,8 @@ pub use settings::{ReplayGainMode, Settings};
 
 /// The library types front ends receive from [`Loft`]'s library methods.
 pub use loft_library as library_types;
+/// The locker types front ends receive from [`Loft`]'s locker methods.
+pub use loft_locker as locker_types;
 
 /// The version every front end reports, taken from the workspace.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

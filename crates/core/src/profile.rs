@@ -59,6 +59,38 @@ impl Profile {
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")
     }
+
+    /// Local state of the connected locker: the catalog cache, the clock, upload journals.
+    pub fn locker_state_dir(&self) -> PathBuf {
+        self.root.join("locker")
+    }
+
+    /// This profile's device id in a locker's catalog: generated once, then read back from
+    /// `device-id`, so every run of the app and of `loft` on this profile is one device.
+    pub fn device_id(&self) -> Result<String, CoreError> {
+        let path = self.root.join("device-id");
+        let wrap = |source| CoreError::DataDir { path: path.clone(), source };
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(wrap(error)),
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        // Written beside and renamed into place: two processes starting at once keep one id.
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&tmp, &id).map_err(wrap)?;
+        match std::fs::hard_link(&tmp, &path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(wrap(error));
+            }
+        }
+        let _ = std::fs::remove_file(&tmp);
+        Ok(std::fs::read_to_string(&path).map_err(wrap)?.trim().to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +105,18 @@ mod tests {
         assert!(profile.cache_dir().is_dir());
         assert!(profile.logs_dir().is_dir());
         assert_eq!(profile.database_path(), root.join("library.sqlite3"));
+    }
+
+    #[test]
+    fn the_device_id_is_made_once_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let profile = Profile::open(tmp.path()).unwrap();
+        let id = profile.device_id().unwrap();
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(Profile::open(tmp.path()).unwrap().device_id().unwrap(), id);
+        let other = tempfile::tempdir().unwrap();
+        assert_ne!(Profile::open(other.path()).unwrap().device_id().unwrap(), id);
     }
 
     #[test]

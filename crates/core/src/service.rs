@@ -20,6 +20,7 @@ pub struct Loft {
     settings: Mutex<Settings>,
     events: SharedSink,
     pub(crate) library: crate::library::LibraryService,
+    pub(crate) locker: crate::locker::LockerService,
 }
 
 impl Loft {
@@ -35,7 +36,8 @@ impl Loft {
         let settings = Settings::load(&profile.settings_path())?;
         tracing::info!(data_dir = %profile.root().display(), "profile opened");
         let library = crate::library::LibraryService::open(&profile.database_path())?;
-        Ok(Loft { profile, settings: Mutex::new(settings), events, library })
+        let locker = crate::locker::LockerService::new();
+        Ok(Loft { profile, settings: Mutex::new(settings), events, library, locker })
     }
 
     /// Where the service's components send what front ends should hear about.

@@ -24,6 +24,9 @@ pub struct Settings {
     pub replaygain: ReplayGainMode,
     /// Offline cache cap in bytes.
     pub cache_limit_bytes: u64,
+    /// The connected locker (`s3://…`, `webdav+https://…`, `file:///…`); `None` when none is.
+    /// Its credentials are never here: they live in the OS keychain or the environment.
+    pub locker_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -33,6 +36,7 @@ impl Default for Settings {
             output_device: None,
             replaygain: ReplayGainMode::Track,
             cache_limit_bytes: 2 * 1024 * 1024 * 1024,
+            locker_url: None,
         }
     }
 }
