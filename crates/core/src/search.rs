@@ -101,6 +101,7 @@ mod tests {
             added_at: 0,
             path: None,
             sha256: None,
+            source: loft_library::TrackSource::Local,
         }
     }
 

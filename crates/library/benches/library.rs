@@ -290,7 +290,9 @@ fn queries(library: &Library) {
             let mut runs = Vec::new();
             for _ in 0..10 {
                 let started = Instant::now();
-                let rows = library.tracks(&TrackQuery { sort, descending, offset: 0, limit: 200 }).unwrap();
+                let rows = library
+                    .tracks(&TrackQuery { sort, descending, offset: 0, limit: 200, ..TrackQuery::default() })
+                    .unwrap();
                 runs.push(started.elapsed());
                 assert_eq!(rows.len(), 200);
             }
@@ -311,7 +313,7 @@ fn queries(library: &Library) {
     );
     let deep = Instant::now();
     library
-        .tracks(&TrackQuery { sort: SortField::Title, descending: false, offset: 50_000, limit: 200 })
+        .tracks(&TrackQuery { sort: SortField::Title, offset: 50_000, limit: 200, ..TrackQuery::default() })
         .unwrap();
     println!("200 rows at offset 50,000 (title order): {}", ms(deep.elapsed()));
 

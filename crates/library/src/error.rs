@@ -30,6 +30,8 @@ pub enum LibraryError {
     Watch(String),
     #[error("unknown sort field {0:?}; use one of: {fields}", fields = crate::SortField::NAMES.join(", "))]
     UnknownSortField(String),
+    #[error("unknown source {0:?}; use one of: {sources}", sources = crate::SourceFilter::NAMES.join(", "))]
+    InvalidSource(String),
     #[error("there is no playlist {0}")]
     UnknownPlaylist(String),
     #[error("playlist {playlist} has no entry {entry}")]
@@ -56,6 +58,7 @@ impl LibraryError {
             | LibraryError::FolderAlreadyCovered { .. }
             | LibraryError::UnknownFolder { .. }
             | LibraryError::UnknownSortField(_)
+            | LibraryError::InvalidSource(_)
             | LibraryError::InvalidPlaylist(_) => "invalid_input",
             LibraryError::UnknownTrack(_)
             | LibraryError::UnknownPlaylist(_)

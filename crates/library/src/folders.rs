@@ -107,14 +107,16 @@ impl Library {
     }
 }
 
-/// Deletes tracks with no copy left anywhere, and covers no track uses. Returns the number of
-/// tracks deleted.
+/// Deletes tracks with no copy left anywhere (no local file, no locker copy), and covers no
+/// track uses. Returns the number of tracks deleted.
 ///
-/// Tracks only ever disappear here, so when another kind of copy (the locker's) is added, its
-/// table joins the `NOT EXISTS` test below.
+/// Tracks only ever disappear here, so every kind of copy has its table in the `NOT EXISTS`
+/// tests below.
 pub(crate) fn prune_all_orphans(transaction: &Transaction<'_>) -> Result<u64> {
     let removed = transaction.execute(
-        "DELETE FROM tracks WHERE NOT EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = tracks.id)",
+        "DELETE FROM tracks
+         WHERE NOT EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = tracks.id)
+           AND NOT EXISTS (SELECT 1 FROM locker_copies lc WHERE lc.sha256 = tracks.sha256)",
         [],
     )?;
     prune_covers(transaction)?;
@@ -125,7 +127,8 @@ pub(crate) fn prune_all_orphans(transaction: &Transaction<'_>) -> Result<u64> {
 pub(crate) fn prune_orphans_among(transaction: &Transaction<'_>, track_ids: &[i64]) -> Result<u64> {
     let mut statement = transaction.prepare_cached(
         "DELETE FROM tracks WHERE id = ?1
-           AND NOT EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = ?1)",
+           AND NOT EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = ?1)
+           AND NOT EXISTS (SELECT 1 FROM locker_copies lc WHERE lc.sha256 = tracks.sha256)",
     )?;
     let mut removed = 0;
     for id in track_ids {

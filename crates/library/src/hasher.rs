@@ -151,6 +151,68 @@ impl Library {
         }
     }
 
+    /// Hashes, right away, the unhashed local files that may be copies of tracks that are only
+    /// in the locker (same size), so a file uploaded from another device shows as one track
+    /// as soon as a sync brings it, without waiting for the background hasher.
+    pub fn hash_locker_twins(&self) -> Result<HashReport> {
+        let candidates: Vec<(i64, i64, Vec<u8>, u64, i64)> = self.read(|db| {
+            let mut statement = db.prepare_cached(
+                "SELECT lf.id, lf.track_id, lf.path, lf.size, lf.mtime_ns
+                 FROM local_files lf JOIN tracks t ON t.id = lf.track_id
+                 WHERE t.sha256 IS NULL AND lf.size IN (
+                     SELECT lc.size FROM locker_copies lc JOIN tracks lt ON lt.sha256 = lc.sha256
+                     WHERE NOT EXISTS (SELECT 1 FROM local_files o WHERE o.track_id = lt.id))
+                 ORDER BY lf.id",
+            )?;
+            let rows =
+                statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let mut report = HashReport::default();
+        let never = AtomicBool::new(false);
+        for (file_id, track_id, path, size, mtime_ns) in candidates {
+            let path = paths::from_bytes(&path);
+            match self.hash_file(&path, HashPace::UNLIMITED, &never) {
+                Ok(Hashed::Digest(digest)) if unchanged_since_scan(&path, size, mtime_ns) => {
+                    if self.store_hash(file_id, track_id, &digest)? {
+                        report.merged += 1;
+                    } else {
+                        report.hashed += 1;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::debug!(path = %path.display(), %error, "cannot hash");
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Records the SHA-256 of a local file that was hashed elsewhere (by an upload to the
+    /// locker), merging its track with the locker's copy. Does nothing for a file the index
+    /// does not know, or one that changed since the last scan. Returns whether it merged.
+    pub fn record_file_hash(&self, path: &Path, sha256: &str) -> Result<bool> {
+        let known: Option<(i64, i64, u64, i64, Option<String>)> = self.read(|db| {
+            Ok(db
+                .prepare_cached(
+                    "SELECT lf.id, lf.track_id, lf.size, lf.mtime_ns, t.sha256
+                     FROM local_files lf JOIN tracks t ON t.id = lf.track_id WHERE lf.path = ?1",
+                )?
+                .query_row(params![paths::to_bytes(path)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?)
+        })?;
+        match known {
+            Some((file_id, track_id, size, mtime_ns, None)) if unchanged_since_scan(path, size, mtime_ns) => {
+                self.store_hash(file_id, track_id, sha256)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn hash_file(&self, path: &Path, pace: HashPace, stop: &AtomicBool) -> std::io::Result<Hashed> {
         let mut file = File::open(path)?;
         let mut hasher = Sha256::new();
@@ -196,6 +258,23 @@ impl Library {
             )
             .optional()?;
         let merged = if let Some(twin) = twin {
+            let twin_is_local: bool = transaction.query_row(
+                "SELECT EXISTS (SELECT 1 FROM local_files WHERE track_id = ?1)",
+                params![twin],
+                |r| r.get(0),
+            )?;
+            if !twin_is_local {
+                // The twin is only in the locker: the file's own tags (read from it, with its
+                // cover and audio properties) replace what the catalog had.
+                transaction.execute(
+                    &format!(
+                        "UPDATE tracks SET ({TAG_COLUMNS}) = (SELECT {TAG_COLUMNS} FROM tracks WHERE id = ?2),
+                             added_at = MIN(added_at, (SELECT added_at FROM tracks WHERE id = ?2))
+                         WHERE id = ?1"
+                    ),
+                    params![twin, track_id],
+                )?;
+            }
             transaction
                 .execute("UPDATE local_files SET track_id = ?1 WHERE id = ?2", params![twin, file_id])?;
             let left: i64 = transaction.query_row(
@@ -223,6 +302,13 @@ impl Library {
         Ok(merged)
     }
 }
+
+/// The columns a file's tags fill (everything but identity, hash and play history).
+const TAG_COLUMNS: &str = "title, artist, artists, album, album_artist, track_no, track_total, disc_no,
+    disc_total, year, date, genre, composer, duration_ms, sample_rate, channels, bit_depth, bitrate_kbps,
+    rg_track_gain, rg_track_peak, rg_album_gain, rg_album_peak, mb_recording_id, mb_track_id,
+    mb_release_id, mb_artist_id, mb_release_artist_id, compilation, format, cover_id, group_artist,
+    sort_title, sort_artist, sort_album, sort_group_artist, sort_genre";
 
 fn unchanged_since_scan(path: &Path, size: u64, mtime_ns: i64) -> bool {
     let Ok(metadata) = std::fs::metadata(path) else { return false };

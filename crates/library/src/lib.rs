@@ -5,6 +5,7 @@
 //! (behind a mutex), a small pool of connections reads, so browsing stays fast while a scan
 //! writes.
 
+mod cloud;
 mod covers;
 mod error;
 mod folders;
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use cloud::{LockerApplied, LockerCopy, SourceFilter, TrackSource};
 pub use error::{LibraryError, Result};
 pub use hasher::{HashPace, Hasher};
 pub use m3u8::{M3u8Export, M3u8Import, NotExported, Unmatched};

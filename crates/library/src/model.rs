@@ -56,6 +56,8 @@ pub struct Track {
     pub path: Option<String>,
     /// SHA-256 of the file's bytes, lowercase hex; `None` until the background hasher got to it.
     pub sha256: Option<String>,
+    /// Where its copies are: on this computer, in the locker, or both.
+    pub source: crate::TrackSource,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -166,18 +168,27 @@ impl std::str::FromStr for SortField {
     }
 }
 
-/// Which tracks to list: a sorted view and one page of it.
+/// Which tracks to list: a sorted view and one page of it, optionally only the tracks on this
+/// computer or only those in the locker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TrackQuery {
     pub sort: SortField,
     pub descending: bool,
     pub offset: u64,
     pub limit: u64,
+    #[serde(default)]
+    pub source: crate::SourceFilter,
 }
 
 impl Default for TrackQuery {
     fn default() -> Self {
-        TrackQuery { sort: SortField::default(), descending: false, offset: 0, limit: 200 }
+        TrackQuery {
+            sort: SortField::default(),
+            descending: false,
+            offset: 0,
+            limit: 200,
+            source: crate::SourceFilter::All,
+        }
     }
 }
 

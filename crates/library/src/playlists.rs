@@ -124,7 +124,7 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<Playlist> {
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<PlaylistEntry> {
     // The track's columns come first (what `track_from_row` reads), the entry's after them.
-    const ENTRY: usize = 36;
+    const ENTRY: usize = crate::query::TRACK_COLUMN_COUNT;
     let track = match row.get::<_, Option<i64>>(0)? {
         Some(_) => Some(track_from_row(row)?),
         None => None,

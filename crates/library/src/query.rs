@@ -8,7 +8,7 @@ use crate::error::{LibraryError, Result};
 use crate::scan::{album_sort_key, artist_sort_key, file_title};
 use crate::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Library, MusicBrainzIds, Page, ReplayGain, Track,
-    TrackQuery, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
+    TrackQuery, TrackSource, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
 };
 
 pub(crate) const TRACK_COLUMNS: &str =
@@ -17,7 +17,11 @@ pub(crate) const TRACK_COLUMNS: &str =
     t.sample_rate, t.channels, t.bit_depth, t.bitrate_kbps, t.rg_track_gain, t.rg_track_peak,
     t.rg_album_gain, t.rg_album_peak, t.mb_recording_id, t.mb_track_id, t.mb_release_id, t.mb_artist_id,
     t.mb_release_artist_id, t.compilation, t.format, t.cover_id, t.play_count, t.added_at, t.sha256,
-    (SELECT lf.path FROM local_files lf WHERE lf.track_id = t.id ORDER BY lf.id LIMIT 1)";
+    (SELECT lf.path FROM local_files lf WHERE lf.track_id = t.id ORDER BY lf.id LIMIT 1),
+    (SELECT lc.file_name FROM locker_copies lc WHERE lc.sha256 = t.sha256)";
+
+/// How many columns [`TRACK_COLUMNS`] selects: a query may select more after them.
+pub(crate) const TRACK_COLUMN_COUNT: usize = 37;
 
 /// How many full-text matches a search ranks at most.
 pub const SEARCH_CANDIDATES: i64 = 2000;
@@ -37,9 +41,15 @@ pub(crate) fn or_default(text: String, fallback: &str) -> String {
 
 pub(crate) fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Track> {
     let path: Option<PathBuf> = row.get::<_, Option<Vec<u8>>>(35)?.map(|bytes| paths::from_bytes(&bytes));
+    // The name the locker's copy was uploaded under; `None` when the locker has no copy.
+    let locker_name: Option<String> = row.get(36)?;
     let title: String = row.get(1)?;
     let title = if title.is_empty() {
-        path.as_deref().map(file_title).filter(|t| !t.is_empty()).unwrap_or_else(|| "Untitled".to_owned())
+        path.as_deref()
+            .or(locker_name.as_deref().map(Path::new))
+            .map(file_title)
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "Untitled".to_owned())
     } else {
         title
     };
@@ -87,6 +97,7 @@ pub(crate) fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Track> {
         play_count: row.get(32)?,
         added_at: row.get(33)?,
         sha256: row.get(34)?,
+        source: TrackSource::of(path.is_some(), locker_name.is_some()),
         path: path.map(|p| paths::display(&p)),
     })
 }
@@ -103,13 +114,16 @@ fn fts_query(text: &str) -> Option<String> {
 }
 
 impl Library {
-    /// One page of all tracks in the given order.
+    /// One page of the tracks the query's source filter keeps, in the given order.
     pub fn tracks(&self, query: &TrackQuery) -> Result<Vec<Track>> {
         let direction = if query.descending { " DESC" } else { "" };
         let order: Vec<String> =
             query.sort.order_terms().iter().map(|term| format!("{term}{direction}")).collect();
-        let sql =
-            format!("SELECT {TRACK_COLUMNS} FROM tracks t ORDER BY {} LIMIT ?1 OFFSET ?2", order.join(", "));
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM tracks t WHERE {} ORDER BY {} LIMIT ?1 OFFSET ?2",
+            query.source.condition(),
+            order.join(", ")
+        );
         self.read(|db| {
             let mut statement = db.prepare_cached(&sql)?;
             let rows =

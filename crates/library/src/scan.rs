@@ -475,13 +475,16 @@ fn write_file(
     let cover_id = cover.id();
     let fingerprint = read.fingerprint.as_slice();
     let track_id = if let Some(file) = prior {
-        let shared: i64 = transaction.query_row(
-            "SELECT COUNT(*) FROM local_files WHERE track_id = ?1 AND id != ?2",
+        let shared: bool = transaction.query_row(
+            "SELECT EXISTS (SELECT 1 FROM local_files WHERE track_id = ?1 AND id != ?2)
+                 OR EXISTS (SELECT 1 FROM locker_copies lc JOIN tracks t ON t.sha256 = lc.sha256
+                            WHERE t.id = ?1)",
             params![file.track_id, file.file_id],
             |r| r.get(0),
         )?;
-        let track_id = if shared > 0 {
-            // Another file had the same content; this one changed, so it is a track of its own.
+        let track_id = if shared {
+            // Another file, or the locker's copy, had the same content; this one changed, so it
+            // is a track of its own.
             insert_track(transaction, &read.tags, &derived, cover_id, state.now)?
         } else {
             update_track(transaction, file.track_id, &read.tags, &derived, cover_id, true)?;
@@ -530,7 +533,7 @@ fn take_move_candidate(state: &mut ScanState, size: u64, fingerprint: &[u8]) -> 
 }
 
 /// The derived columns: display fallbacks for sorting and grouping, folded for comparison.
-struct Derived {
+pub(crate) struct Derived {
     group_artist: String,
     sort_title: String,
     sort_artist: String,
@@ -540,7 +543,7 @@ struct Derived {
 }
 
 impl Derived {
-    fn new(tags: &FileTags, path: &Path) -> Self {
+    pub(crate) fn new(tags: &FileTags, path: &Path) -> Self {
         let group_artist = group_artist(tags);
         let title_source = if tags.title.is_empty() { file_title(path) } else { tags.title.clone() };
         Derived {
@@ -591,7 +594,7 @@ pub(crate) fn album_sort_key(album: &str) -> String {
     sort_key(if album.trim().is_empty() { UNKNOWN_ALBUM } else { album })
 }
 
-fn insert_track(
+pub(crate) fn insert_track(
     transaction: &Transaction<'_>,
     tags: &FileTags,
     derived: &Derived,
@@ -651,7 +654,7 @@ fn insert_track(
 }
 
 /// Rewrites a track's tags. `content_changed` forgets the SHA-256, which the hasher recomputes.
-fn update_track(
+pub(crate) fn update_track(
     transaction: &Transaction<'_>,
     track_id: i64,
     tags: &FileTags,

@@ -2,8 +2,8 @@
 //!
 //! A track's identity (tags, play count, content hash) lives in `tracks`; where copies of it
 //! live is kept apart, so a track can have a local file, a locker copy, or both and still show
-//! once. `local_files` holds the copies on disk; the locker adds its own table of copies that
-//! refers to tracks by `sha256`.
+//! once. `local_files` holds the copies on disk, `locker_copies` those in the locker, which
+//! refer to tracks by `sha256`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -191,6 +191,30 @@ const MIGRATIONS: &[&str] = &[
     AFTER INSERT ON tracks WHEN new.sha256 IS NOT NULL BEGIN
         UPDATE playlist_entries SET track_id = new.id WHERE track_id IS NULL AND sha256 = new.sha256;
     END;
+    "#,
+    // 3: the locker's copies of tracks. A copy names its track by content, so a file that is
+    // both on disk and in the locker is one track; a track stays while it has a local file or
+    // a locker copy. The catalog's tags are kept as the catalog has them: they become the
+    // track's tags while no local file says otherwise.
+    r#"
+    CREATE TABLE locker_copies (
+        locker_track_id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE REFERENCES tracks(sha256) DEFERRABLE INITIALLY DEFERRED,
+        size INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        title TEXT,
+        artist TEXT,
+        album TEXT,
+        album_artist TEXT,
+        genre TEXT,
+        year INTEGER,
+        track_no INTEGER,
+        disc_no INTEGER,
+        duration_ms INTEGER,
+        added_ms INTEGER NOT NULL
+    );
+    CREATE INDEX locker_copies_by_size ON locker_copies(size);
     "#,
 ];
 

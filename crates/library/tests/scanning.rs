@@ -331,8 +331,13 @@ fn albums_artists_and_fallbacks() {
         s.library.tracks(&TrackQuery { sort: SortField::Title, limit: 2, offset: 1, ..Default::default() });
     let titles: Vec<String> = by_title.unwrap().into_iter().map(|t| t.title).collect();
     assert_eq!(titles, ["B", "Disc Two"]);
-    let newest =
-        s.library.tracks(&TrackQuery { sort: SortField::Title, descending: true, limit: 1, offset: 0 });
+    let newest = s.library.tracks(&TrackQuery {
+        sort: SortField::Title,
+        descending: true,
+        limit: 1,
+        offset: 0,
+        ..Default::default()
+    });
     assert_eq!(newest.unwrap()[0].title, "Untitled Demo");
     for name in SortField::NAMES {
         let sort: SortField = name.parse().unwrap();

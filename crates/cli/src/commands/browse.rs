@@ -19,6 +19,9 @@ pub struct TracksArgs {
     /// Skip the first N tracks.
     #[arg(long, value_name = "N", default_value_t = 0)]
     offset: u64,
+    /// Which tracks: all, local (on this computer) or locker.
+    #[arg(long, value_name = "SOURCE", default_value = "all")]
+    source: String,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +41,7 @@ pub fn tracks(loft: &Loft, out: &Output, args: TracksArgs) -> Result<(), CliErro
         descending: args.desc,
         offset: args.offset,
         limit: args.limit.unwrap_or(u64::MAX),
+        source: args.source.parse().map_err(loft_core::CoreError::from)?,
     };
     let tracks = loft.tracks(&query)?;
     out.emit(&tracks, |tracks| render_tracks(tracks));
