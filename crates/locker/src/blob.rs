@@ -80,6 +80,10 @@ impl BlobReader {
     pub fn part_count(&self) -> u64 {
         self.manifest.parts.len() as u64
     }
+
+    pub(crate) fn manifest(&self) -> &BlobManifest {
+        &self.manifest
+    }
 }
 
 impl Locker {
@@ -95,5 +99,10 @@ impl Locker {
             .await?
             .ok_or_else(|| LockerError::NotFound(format!("the locker has no blob for track {track_id}")))?;
         Ok(BlobReader { storage: self.storage().clone(), manifest })
+    }
+
+    /// A reader from a manifest kept by the offline cache: no round trip before the first read.
+    pub(crate) fn blob_from_manifest(&self, manifest: BlobManifest) -> BlobReader {
+        BlobReader { storage: self.storage().clone(), manifest }
     }
 }

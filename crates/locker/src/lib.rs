@@ -21,6 +21,7 @@
 //! ```
 
 mod blob;
+mod cache;
 mod catalog;
 mod error;
 mod format;
@@ -30,11 +31,13 @@ mod location;
 mod locker;
 mod quota;
 mod storage;
+mod stream;
 mod sync;
 mod tags;
 mod upload;
 
 pub use blob::BlobReader;
+pub use cache::{CacheState, CacheSummary, OfflineCache};
 pub use catalog::{
     CatalogState, Change, Hlc, Op, Playlist, PlaylistEntry, Track, TrackTags, position_between,
 };
@@ -46,5 +49,6 @@ pub use location::{Credentials, LockerLocation};
 pub use locker::{DeviceInfo, Locker, LockerStatus, OpenOptions};
 pub use quota::{BackendQuota, DEFAULT_QUOTA, format_size, parse_size};
 pub use storage::RetryPolicy;
+pub use stream::{BlobStream, DownloadProgress, LockerOpener, StreamOptions};
 pub use sync::SyncReport;
 pub use upload::{FailedUpload, ProgressCallback, UploadProgress, UploadReport, UploadedFile};
