@@ -52,6 +52,9 @@ enum Command {
     Render(commands::audio::RenderArgs),
     /// List the audio output devices.
     Devices,
+    /// Playlists: create, rename, delete, add, remove, move, show, import and export M3U8.
+    #[command(subcommand)]
+    Playlist(commands::playlist::PlaylistCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,5 +88,6 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
         Command::Play(args) => commands::audio::play(&loft, out, args),
         Command::Render(args) => commands::audio::render(&loft, out, args),
         Command::Devices => commands::audio::devices(out),
+        Command::Playlist(command) => commands::playlist::run(&loft, out, command),
     }
 }

@@ -40,6 +40,9 @@ pub enum Event {
     LibraryChanged { added: u64, updated: u64, moved: u64, removed: u64 },
     /// Watching the library folders failed; the message says why. Watching goes on.
     LibraryWatchFailed { message: String },
+    /// Playlists were created, renamed, edited or deleted (here, or by another device through
+    /// the locker): reload the list, and any open playlist whose id is in `ids`.
+    PlaylistsChanged { ids: Vec<String> },
 }
 
 /// Receives events. Implementations must return quickly and never block: they are called

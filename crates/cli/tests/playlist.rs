@@ -1,0 +1,131 @@
+//! `loft playlist …` through the real binary, on a scanned library of real audio files.
+
+#[path = "../../library/tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn loft(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loft"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("LOFT_DATA_DIR")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(data_dir: &Path, args: &[&str]) -> String {
+    let output = loft(data_dir, args);
+    assert!(output.status.success(), "loft {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    serde_json::from_str(&ok(data_dir, &args)).unwrap()
+}
+
+fn fails(data_dir: &Path, args: &[&str]) -> String {
+    let output = loft(data_dir, args);
+    assert!(!output.status.success(), "loft {args:?} should fail");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("loft: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
+/// Track ids of `show --json`, `None` for unavailable entries.
+fn shown_tracks(profile: &Path, playlist: &str) -> Vec<Option<i64>> {
+    let shown = json(profile, &["playlist", "show", playlist]);
+    shown["entries"].as_array().unwrap().iter().map(|e| e["track"]["id"].as_i64()).collect()
+}
+
+#[test]
+fn build_edit_show_export_and_import_a_playlist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let profile = root.join("profile");
+    let music = root.join("music");
+    support::copy_fixture("tone.mp3", &music.join("one.mp3"));
+    support::copy_fixture("tone.flac", &music.join("two.flac"));
+    support::copy_fixture("tone.ogg", &music.join("three.ogg"));
+    ok(&profile, &["library", "add", music.to_str().unwrap()]);
+    ok(&profile, &["scan"]);
+    let tracks = json(&profile, &["tracks"]);
+    let id_of = |file: &str| {
+        tracks.as_array().unwrap().iter().find(|t| t["path"].as_str().unwrap().ends_with(file)).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (one, two, three) = (id_of("one.mp3"), id_of("two.flac"), id_of("three.ogg"));
+
+    assert!(ok(&profile, &["playlist", "show"]).contains("no playlists yet"));
+    let created = json(&profile, &["playlist", "create", "Road trip"]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["track_count"], 0);
+
+    let (one_s, two_s, three_s) = (one.to_string(), two.to_string(), three.to_string());
+    let added = json(&profile, &["playlist", "add", "Road trip", &one_s, &two_s, &one_s]);
+    assert_eq!(added["entry_ids"].as_array().unwrap().len(), 3);
+    assert_eq!(added["playlist"]["track_count"], 3);
+    ok(&profile, &["playlist", "add", &id, &three_s, "--at", "1"]);
+    assert_eq!(shown_tracks(&profile, &id), [Some(three), Some(one), Some(two), Some(one)]);
+
+    // Move the last entry to the front; remove by position and by entry id.
+    ok(&profile, &["playlist", "move", "road trip", "4", "1"]);
+    assert_eq!(shown_tracks(&profile, &id), [Some(one), Some(three), Some(one), Some(two)]);
+    let shown = json(&profile, &["playlist", "show", &id]);
+    let last_entry = shown["entries"][3]["entry_id"].as_str().unwrap().to_owned();
+    ok(&profile, &["playlist", "remove", &id, "1", &last_entry]);
+    assert_eq!(shown_tracks(&profile, &id), [Some(three), Some(one)]);
+
+    let text = ok(&profile, &["playlist", "show", "Road trip"]);
+    assert!(text.contains("Road trip"), "{text}");
+    assert!(text.contains("   1. Sigur Rós - "), "{text}");
+    let listed = json(&profile, &["playlist", "show"]);
+    assert_eq!(listed[0]["name"], "Road trip");
+    assert_eq!(listed[0]["track_count"], 2);
+
+    // Bad input: one clear line, nothing changed.
+    assert!(fails(&profile, &["playlist", "remove", &id, "9"]).contains("positions go from 1 to 2"));
+    assert!(fails(&profile, &["playlist", "add", &id, "999999"]).contains("no track 999999"));
+    assert!(fails(&profile, &["playlist", "show", "Nope"]).contains("no playlist Nope"));
+    assert!(fails(&profile, &["playlist", "create", "  "]).contains("needs a name"));
+    assert_eq!(shown_tracks(&profile, &id), [Some(three), Some(one)]);
+
+    // Export beside the music (relative paths), then import it back under a new name.
+    let file = music.join("road.m3u8");
+    let exported = json(&profile, &["playlist", "export", &id, file.to_str().unwrap()]);
+    assert_eq!(exported["written"], 2);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("#EXTM3U\n"), "{text}");
+    assert!(text.contains("\nthree.ogg\n") && text.contains("\none.mp3\n"), "{text}");
+    std::fs::write(&file, format!("\u{feff}{text}missing.mp3\nhttp://radio.example/live\n")).unwrap();
+    let imported = json(&profile, &["playlist", "import", file.to_str().unwrap(), "--name", "Copy"]);
+    assert_eq!(imported["added"], 2);
+    assert_eq!(imported["playlist"]["name"], "Copy");
+    let unmatched = imported["unmatched"].as_array().unwrap();
+    assert_eq!(unmatched.len(), 2);
+    assert!(unmatched[0]["reason"].as_str().unwrap().contains("no such file"), "{unmatched:?}");
+    let copy = imported["playlist"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(shown_tracks(&profile, &copy), [Some(three), Some(one)]);
+    let text = ok(&profile, &["playlist", "import", file.to_str().unwrap()]);
+    assert!(text.contains("imported 2 tracks into"), "{text}");
+    assert!(text.contains("not matched, line"), "{text}");
+
+    // A track that leaves the library stays listed, marked unavailable.
+    std::fs::remove_file(music.join("one.mp3")).unwrap();
+    ok(&profile, &["scan"]);
+    assert_eq!(shown_tracks(&profile, &id), [Some(three), None]);
+    assert!(ok(&profile, &["playlist", "show", &id]).contains("[unavailable"));
+
+    // The second import took the file's own name: "Road trip" now names two playlists.
+    assert!(fails(&profile, &["playlist", "rename", "Road trip", "x"]).contains("name one by its id"));
+    ok(&profile, &["playlist", "rename", &id, "Long drive"]);
+    ok(&profile, &["playlist", "delete", "Long drive"]);
+    assert!(fails(&profile, &["playlist", "show", &id]).contains("no playlist"));
+    assert_eq!(json(&profile, &["playlist", "show"]).as_array().unwrap().len(), 2);
+}
