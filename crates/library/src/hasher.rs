@@ -68,7 +68,7 @@ impl Drop for Hasher {
     }
 }
 
-enum Hashed {
+pub(crate) enum Hashed {
     Digest(String),
     Stopped,
 }
@@ -213,7 +213,12 @@ impl Library {
         }
     }
 
-    fn hash_file(&self, path: &Path, pace: HashPace, stop: &AtomicBool) -> std::io::Result<Hashed> {
+    pub(crate) fn hash_file(
+        &self,
+        path: &Path,
+        pace: HashPace,
+        stop: &AtomicBool,
+    ) -> std::io::Result<Hashed> {
         let mut file = File::open(path)?;
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; CHUNK];
@@ -247,7 +252,7 @@ impl Library {
     }
 
     /// Records the hash of one file's track; returns whether the track was merged into another.
-    fn store_hash(&self, file_id: i64, track_id: i64, digest: &str) -> Result<bool> {
+    pub(crate) fn store_hash(&self, file_id: i64, track_id: i64, digest: &str) -> Result<bool> {
         let mut writer = self.writer();
         let transaction = writer.transaction()?;
         let twin: Option<i64> = transaction
@@ -310,7 +315,7 @@ const TAG_COLUMNS: &str = "title, artist, artists, album, album_artist, track_no
     mb_release_id, mb_artist_id, mb_release_artist_id, compilation, format, cover_id, group_artist,
     sort_title, sort_artist, sort_album, sort_group_artist, sort_genre";
 
-fn unchanged_since_scan(path: &Path, size: u64, mtime_ns: i64) -> bool {
+pub(crate) fn unchanged_since_scan(path: &Path, size: u64, mtime_ns: i64) -> bool {
     let Ok(metadata) = std::fs::metadata(path) else { return false };
     let modified = metadata
         .modified()

@@ -391,6 +391,51 @@ impl Library {
         Ok(())
     }
 
+    /// The content hash of each track, hashing now (at full speed) the local files the
+    /// background hasher has not reached yet: the locker names tracks by hash, so a playlist
+    /// edit it mirrors cannot wait for the hasher. `None` for a track with no readable file.
+    /// A track found identical to another is merged into it, as the hasher would; use
+    /// [`Library::track_id_for_sha256`] for the surviving id.
+    pub fn content_hashes(&self, track_ids: &[i64]) -> Result<Vec<Option<String>>> {
+        let mut hashes = Vec::with_capacity(track_ids.len());
+        for &track in track_ids {
+            let (known, files) = self.read(|db| {
+                let known: Option<Option<String>> = db
+                    .query_row("SELECT sha256 FROM tracks WHERE id = ?1", params![track], |r| r.get(0))
+                    .optional()?;
+                let mut statement = db.prepare_cached(
+                    "SELECT id, path, size, mtime_ns FROM local_files WHERE track_id = ?1 ORDER BY id",
+                )?;
+                let files = statement
+                    .query_map(params![track], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, u64>(2)?, r.get(3)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<(i64, Vec<u8>, u64, i64)>>>()?;
+                Ok((known, files))
+            })?;
+            let Some(known) = known else { return Err(LibraryError::UnknownTrack(track)) };
+            if known.is_some() {
+                hashes.push(known);
+                continue;
+            }
+            let mut found = None;
+            for (file_id, path, size, mtime_ns) in files {
+                let path = crate::paths::from_bytes(&path);
+                let never_stop = std::sync::atomic::AtomicBool::new(false);
+                if let Ok(crate::hasher::Hashed::Digest(digest)) =
+                    self.hash_file(&path, crate::HashPace::UNLIMITED, &never_stop)
+                    && crate::hasher::unchanged_since_scan(&path, size, mtime_ns)
+                {
+                    self.store_hash(file_id, track, &digest)?;
+                    found = Some(digest);
+                    break;
+                }
+            }
+            hashes.push(found);
+        }
+        Ok(hashes)
+    }
+
     /// Makes the playlist here exactly `mirrored` (created if absent): its name, and its
     /// entries in that order, each linked to the library's track with that content hash when
     /// there is one. Used to follow the locker catalog, whose merge decides.

@@ -281,3 +281,29 @@ fn m3u8_import_takes_bom_crlf_urls_and_reports_every_bad_line() {
     assert_eq!(error.kind(), "io");
     assert!(error.to_string().contains("absent.m3u8"), "{error}");
 }
+
+#[test]
+fn content_hashes_are_computed_on_demand_and_merge_identical_tracks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let music = tmp.path().join("music");
+    support::copy_fixture("tone.flac", &music.join("a.flac"));
+    support::copy_fixture("tone.flac", &music.join("copy of a.flac"));
+    support::copy_fixture("tone.opus", &music.join("b.opus"));
+    let library = Library::open(tmp.path().join("library.sqlite3")).unwrap();
+    library.add_folder(&music).unwrap();
+    library.scan(&|_| {}).unwrap();
+    let id =
+        |name: &str| library.track_id_for_path(&music.canonicalize().unwrap().join(name)).unwrap().unwrap();
+    let (a, copy, b) = (id("a.flac"), id("copy of a.flac"), id("b.opus"));
+
+    let hashes = library.content_hashes(&[a, copy, b]).unwrap();
+    let hashes: Vec<String> = hashes.into_iter().map(Option::unwrap).collect();
+    assert_eq!(hashes[0], hashes[1]);
+    assert_ne!(hashes[0], hashes[2]);
+    assert_eq!(hashes[0].len(), 64);
+    let survivor = library.track_id_for_sha256(&hashes[0]).unwrap().unwrap();
+    assert_eq!(library.track_count().unwrap(), 2, "the copy was merged");
+    assert!(survivor == a || survivor == copy);
+    assert_eq!(library.track(b).unwrap().unwrap().sha256.as_deref(), Some(hashes[2].as_str()));
+    assert_eq!(library.content_hashes(&[999_999]).unwrap_err().kind(), "not_found");
+}
