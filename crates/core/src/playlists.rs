@@ -1,13 +1,21 @@
 //! Playlists as the service offers them: every edit goes to the library's tables and is
 //! announced with [`Event::PlaylistsChanged`]; M3U8 files are read into new playlists and
 //! written from existing ones.
+//!
+//! With a locker connected, the locker catalog is where a playlist lives: each edit is written
+//! to the catalog first, with the catalog's ids (playlist, entries) and tracks named by content
+//! hash, then applied to the local tables under the same ids. Playlists a sync brings in are
+//! copied exactly ([`Loft::apply_locker_playlists`]): the catalog's merge decides, the local
+//! tables mirror it. An edit the locker refuses (unreachable, say) changes nothing here either,
+//! so the two never drift apart. A playlist made before the locker was connected is not in the
+//! catalog and stays on this device.
 
 use std::path::Path;
 
-use loft_library::{M3u8Export, Playlist, PlaylistEntry, Unmatched};
+use loft_library::{M3u8Export, MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, Unmatched};
 use serde::Serialize;
 
-use crate::{CoreError, Event, Loft};
+use crate::{CoreError, Event, LockerHandle, Loft};
 
 /// What importing a playlist file did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,19 +47,35 @@ impl Loft {
     }
 
     pub fn create_playlist(&self, name: &str) -> Result<Playlist, CoreError> {
-        let playlist = self.library().create_playlist(name)?;
+        let name = loft_library::clean_playlist_name(name)?;
+        let playlist = match self.locker()? {
+            Some(handle) => {
+                let id = handle.run(handle.locker().create_playlist(&name))?;
+                self.library().create_playlist_with_id(&id, &name)?
+            }
+            None => self.library().create_playlist(&name)?,
+        };
         self.playlists_changed(&playlist.id);
         Ok(playlist)
     }
 
     pub fn rename_playlist(&self, id: &str, name: &str) -> Result<Playlist, CoreError> {
-        let playlist = self.library().rename_playlist(id, name)?;
+        let name = loft_library::clean_playlist_name(name)?;
+        self.require_playlist(id)?;
+        if let Some(handle) = self.locker_holding(id)? {
+            handle.run(handle.locker().rename_playlist(id, &name))?;
+        }
+        let playlist = self.library().rename_playlist(id, &name)?;
         self.playlists_changed(id);
         Ok(playlist)
     }
 
     /// Deletes the playlist (its tracks stay in the library).
     pub fn delete_playlist(&self, id: &str) -> Result<(), CoreError> {
+        self.require_playlist(id)?;
+        if let Some(handle) = self.locker_holding(id)? {
+            handle.run(handle.locker().delete_playlist(id))?;
+        }
         self.library().delete_playlist(id)?;
         self.playlists_changed(id);
         Ok(())
@@ -68,15 +92,72 @@ impl Loft {
         if track_ids.is_empty() {
             return Err(CoreError::InvalidInput("no tracks to add".to_owned()));
         }
-        let entries = self.library().playlist_add(id, track_ids, at)?;
-        self.playlists_changed(id);
-        Ok(entries)
+        self.require_playlist(id)?;
+        let Some(handle) = self.locker_holding(id)? else {
+            let entries = self.library().playlist_add(id, track_ids, at)?;
+            self.playlists_changed(id);
+            return Ok(entries);
+        };
+        // The catalog names tracks by content; hashing may merge a track into its twin, so the
+        // local ids are looked up again by hash.
+        let hashes = self.library().content_hashes(track_ids)?;
+        let mut tracks = Vec::with_capacity(track_ids.len());
+        for (track, hash) in track_ids.iter().zip(hashes) {
+            let hash = hash.ok_or_else(|| {
+                CoreError::InvalidInput(format!(
+                    "track {track} has no file on this computer to read its content from, so it \
+                     cannot be added to a playlist in the locker"
+                ))
+            })?;
+            let local = self.library().track_id_for_sha256(&hash)?.unwrap_or(*track);
+            tracks.push((local, hash));
+        }
+        let mut added = Vec::with_capacity(tracks.len());
+        let mut failure = None;
+        for (offset, (track, hash)) in tracks.iter().enumerate() {
+            match handle.run(handle.locker().playlist_add(id, hash, at.map(|at| at + offset))) {
+                Ok(entry) => added.push((entry, *track)),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        // What reached the catalog is applied here even when a later add failed, so the local
+        // copy shows what every other device will see.
+        if !added.is_empty() {
+            self.library().playlist_add_entries(id, &added, at)?;
+            self.playlists_changed(id);
+        }
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(added.into_iter().map(|(entry, _)| entry).collect()),
+        }
     }
 
     /// Removes entries by entry id; returns how many. All or nothing.
     pub fn playlist_remove(&self, id: &str, entry_ids: &[String]) -> Result<u64, CoreError> {
         if entry_ids.is_empty() {
             return Err(CoreError::InvalidInput("no entries to remove".to_owned()));
+        }
+        let present: Vec<String> = self.playlist_tracks(id)?.into_iter().map(|e| e.entry_id).collect();
+        if let Some(missing) = entry_ids.iter().find(|entry| !present.contains(entry)) {
+            return Err(loft_library::LibraryError::UnknownPlaylistEntry {
+                playlist: id.to_owned(),
+                entry: missing.clone(),
+            }
+            .into());
+        }
+        if let Some(handle) = self.locker_holding(id)? {
+            for (done, entry) in entry_ids.iter().enumerate() {
+                if let Err(error) = handle.run(handle.locker().playlist_remove(id, entry)) {
+                    if done > 0 {
+                        self.library().playlist_remove(id, &entry_ids[..done])?;
+                        self.playlists_changed(id);
+                    }
+                    return Err(error.into());
+                }
+            }
         }
         let removed = self.library().playlist_remove(id, entry_ids)?;
         self.playlists_changed(id);
@@ -85,8 +166,58 @@ impl Loft {
 
     /// Moves an entry to 0-based position `to` (the end when past it).
     pub fn playlist_move(&self, id: &str, entry_id: &str, to: usize) -> Result<(), CoreError> {
+        if !self.playlist_tracks(id)?.iter().any(|entry| entry.entry_id == entry_id) {
+            return Err(loft_library::LibraryError::UnknownPlaylistEntry {
+                playlist: id.to_owned(),
+                entry: entry_id.to_owned(),
+            }
+            .into());
+        }
+        if let Some(handle) = self.locker_holding(id)? {
+            handle.run(handle.locker().playlist_move(id, entry_id, to))?;
+        }
         self.library().playlist_move(id, entry_id, to)?;
         self.playlists_changed(id);
+        Ok(())
+    }
+
+    /// Copies the playlists a locker sync reported into the local tables, exactly as the
+    /// catalog has them, and announces them. Entries whose track is in neither the library nor
+    /// the locker are kept as unavailable. Makes no locker calls, so it can run anywhere the
+    /// sync report is at hand; apply the sync's tracks first, so the entries find them.
+    pub fn apply_locker_playlists(
+        &self,
+        changed: &[loft_locker::Playlist],
+        deleted: &[String],
+    ) -> Result<(), CoreError> {
+        let mut ids = Vec::new();
+        for playlist in changed {
+            let entries = playlist
+                .entries
+                .iter()
+                .map(|entry| MirroredEntry {
+                    entry_id: entry.entry_id.clone(),
+                    sha256: entry.track_id.clone(),
+                    title: String::new(),
+                    artist: String::new(),
+                    duration_ms: 0,
+                })
+                .collect();
+            self.library().mirror_playlist(&MirroredPlaylist {
+                id: playlist.id.clone(),
+                name: playlist.name.clone(),
+                entries,
+            })?;
+            ids.push(playlist.id.clone());
+        }
+        for id in deleted {
+            if self.library().forget_playlist(id)? {
+                ids.push(id.clone());
+            }
+        }
+        if !ids.is_empty() {
+            self.events().emit(Event::PlaylistsChanged { ids });
+        }
         Ok(())
     }
 
@@ -95,15 +226,14 @@ impl Loft {
     pub fn import_m3u8(&self, path: &Path, name: Option<&str>) -> Result<M3u8ImportReport, CoreError> {
         let read = self.library().read_m3u8(path)?;
         let name = name.map(str::to_owned).unwrap_or(read.name);
-        let playlist = self.library().create_playlist(&name)?;
+        let playlist = self.create_playlist(&name)?;
         if !read.track_ids.is_empty()
-            && let Err(error) = self.library().playlist_add(&playlist.id, &read.track_ids, None)
+            && let Err(error) = self.playlist_add(&playlist.id, &read.track_ids, None)
         {
             // Half an import is worse than none: the user would not know what is missing.
-            let _ = self.library().delete_playlist(&playlist.id);
-            return Err(error.into());
+            let _ = self.delete_playlist(&playlist.id);
+            return Err(error);
         }
-        self.playlists_changed(&playlist.id);
         let playlist = self.find_playlist(&playlist.id)?;
         Ok(M3u8ImportReport { playlist, added: read.track_ids.len() as u64, unmatched: read.unmatched })
     }
@@ -112,6 +242,21 @@ impl Loft {
     /// lines, listed in the result.
     pub fn export_m3u8(&self, id: &str, path: &Path) -> Result<M3u8Export, CoreError> {
         Ok(self.library().write_m3u8(id, path)?)
+    }
+
+    fn require_playlist(&self, id: &str) -> Result<(), CoreError> {
+        match self.library().playlist(id)? {
+            Some(_) => Ok(()),
+            None => Err(loft_library::LibraryError::UnknownPlaylist(id.to_owned()).into()),
+        }
+    }
+
+    /// The connected locker if its catalog holds this playlist; `None` for a playlist that
+    /// lives on this device only (no locker, or made before one was connected).
+    fn locker_holding(&self, id: &str) -> Result<Option<LockerHandle>, CoreError> {
+        let Some(handle) = self.locker()? else { return Ok(None) };
+        let held = handle.run(handle.locker().playlist(id)).is_some();
+        Ok(held.then_some(handle))
     }
 
     fn playlists_changed(&self, id: &str) {
