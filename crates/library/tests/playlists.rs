@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use loft_library::{HashPace, Library, MirroredEntry, MirroredPlaylist};
+use loft_library::{HashPace, Library, LockerCopy, MirroredEntry, MirroredPlaylist};
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -306,4 +306,47 @@ fn content_hashes_are_computed_on_demand_and_merge_identical_tracks() {
     assert!(survivor == a || survivor == copy);
     assert_eq!(library.track(b).unwrap().unwrap().sha256.as_deref(), Some(hashes[2].as_str()));
     assert_eq!(library.content_hashes(&[999_999]).unwrap_err().kind(), "not_found");
+}
+
+#[test]
+fn local_and_locker_only_tracks_mix_and_export_names_what_has_no_file_here() {
+    let f = fixture();
+    let library = &f.library;
+    let cloud_hash = "ab".repeat(32);
+    library
+        .apply_locker_changes(
+            &[LockerCopy {
+                id: cloud_hash.clone(),
+                size: 1234,
+                file_name: Some("far away.flac".into()),
+                title: Some("Far Away".into()),
+                artist: Some("Cloud Band".into()),
+                duration_ms: Some(61_000),
+                ..LockerCopy::default()
+            }],
+            &[],
+        )
+        .unwrap();
+    let cloud = library.track_id_for_sha256(&cloud_hash).unwrap().unwrap();
+    let playlist = library.create_playlist("Mixed").unwrap();
+    library.playlist_add(&playlist.id, &[f.mp3, cloud, f.flac], None).unwrap();
+    let entries = library.playlist_entries(&playlist.id).unwrap();
+    assert!(entries.iter().all(|e| e.is_available()));
+    assert_eq!(entries[1].track.as_ref().unwrap().path, None, "in the locker only");
+    assert_eq!(entries[1].sha256.as_deref(), Some(cloud_hash.as_str()));
+
+    let file = f.music.join("mixed.m3u8");
+    let report = library.write_m3u8(&playlist.id, &file).unwrap();
+    assert_eq!(report.written, 2);
+    assert_eq!(report.not_written.len(), 1);
+    assert_eq!(report.not_written[0].name, "Cloud Band - Far Away");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains(&format!(
+            "# not exported (in the locker only, no file on this computer): Cloud Band - Far Away \
+             [sha256 {cloud_hash}]\n"
+        )),
+        "{text}"
+    );
+    assert_eq!(library.read_m3u8(&file).unwrap().track_ids, [f.mp3, f.flac]);
 }
