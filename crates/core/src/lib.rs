@@ -22,7 +22,7 @@ pub use events::{Event, EventSink, NoEvents, SharedSink};
 pub use locker::LockerHandle;
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
-pub use playlists::M3u8ImportReport;
+pub use playlists::{M3u8ImportReport, PublishReport};
 pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
 pub use search::SearchResults;
 pub use service::{AppInfo, Loft};

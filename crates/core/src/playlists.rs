@@ -8,7 +8,7 @@
 //! copied exactly ([`Loft::apply_locker_playlists`]): the catalog's merge decides, the local
 //! tables mirror it. An edit the locker refuses (unreachable, say) changes nothing here either,
 //! so the two never drift apart. A playlist made before the locker was connected is not in the
-//! catalog and stays on this device.
+//! catalog and stays on this device until [`Loft::publish_playlists_to_locker`] puts it there.
 
 use std::path::Path;
 
@@ -26,6 +26,15 @@ pub struct M3u8ImportReport {
     pub added: u64,
     /// Lines that named no library track, each with its line number and the reason.
     pub unmatched: Vec<Unmatched>,
+}
+
+/// What publishing this device's own playlists to the locker did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PublishReport {
+    /// The catalog ids of the playlists now in the locker.
+    pub published: Vec<String>,
+    /// Names of playlists left on this device only, because an entry's content is unknown.
+    pub kept_local: Vec<String>,
 }
 
 impl Loft {
@@ -242,6 +251,50 @@ impl Loft {
     /// lines, listed in the result.
     pub fn export_m3u8(&self, id: &str, path: &Path) -> Result<M3u8Export, CoreError> {
         Ok(self.library().write_m3u8(id, path)?)
+    }
+
+    /// Puts the playlists that live on this device only (made before a locker was connected)
+    /// into the connected locker's catalog, so every device sees them. Each gets the catalog's
+    /// ids; the local copy is replaced by the published one. A playlist with an entry whose
+    /// content is unknown (no file here and never hashed) stays local, named in the result.
+    /// Call it once a sync has been applied: a playlist another device deleted must be gone
+    /// here first, or it would come back.
+    pub fn publish_playlists_to_locker(&self) -> Result<PublishReport, CoreError> {
+        let Some(handle) = self.locker()? else {
+            return Err(CoreError::InvalidInput("no locker is connected".to_owned()));
+        };
+        let mut report = PublishReport::default();
+        for playlist in self.playlists()? {
+            if handle.run(handle.locker().playlist(&playlist.id)).is_some() {
+                continue;
+            }
+            let entries = self.playlist_tracks(&playlist.id)?;
+            let mut hashes = Vec::with_capacity(entries.len());
+            for entry in &entries {
+                let hash = match (&entry.sha256, &entry.track) {
+                    (Some(hash), _) => Some(hash.clone()),
+                    (None, Some(track)) => self.library().content_hashes(&[track.id])?.pop().flatten(),
+                    (None, None) => None,
+                };
+                hashes.push(hash);
+            }
+            let Some(hashes) = hashes.into_iter().collect::<Option<Vec<String>>>() else {
+                report.kept_local.push(playlist.name.clone());
+                continue;
+            };
+            let id = handle.run(handle.locker().create_playlist(&playlist.name))?;
+            for hash in &hashes {
+                handle.run(handle.locker().playlist_add(&id, hash, None))?;
+            }
+            let published = handle.run(handle.locker().playlist(&id)).ok_or_else(|| {
+                CoreError::InvalidInput(format!("the locker lost the playlist {id} while it was written"))
+            })?;
+            self.apply_locker_playlists(&[published], &[])?;
+            self.library().forget_playlist(&playlist.id)?;
+            self.playlists_changed(&playlist.id);
+            report.published.push(id);
+        }
+        Ok(report)
     }
 
     fn require_playlist(&self, id: &str) -> Result<(), CoreError> {

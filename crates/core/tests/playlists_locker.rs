@@ -107,7 +107,7 @@ fn two_devices_on_one_folder_locker_share_their_playlists() {
 }
 
 #[test]
-fn a_playlist_made_before_the_locker_was_connected_stays_on_this_device() {
+fn a_playlist_made_before_the_locker_was_connected_stays_on_this_device_until_published() {
     let tmp = tempfile::tempdir().unwrap();
     let music = tmp.path().join("music");
     support::copy_fixture("tone.flac", &music.join("a.flac"));
@@ -124,4 +124,24 @@ fn a_playlist_made_before_the_locker_was_connected_stays_on_this_device() {
     assert_eq!(entry_tracks(&loft, &local.id), [Some(track)]);
     let handle = loft.locker().unwrap().unwrap();
     assert!(handle.run(handle.locker().playlists()).is_empty());
+
+    // Published, it takes the catalog's ids and keeps its entries in order.
+    loft.playlist_add(&local.id, &[track], Some(0)).unwrap();
+    let report = loft.publish_playlists_to_locker().unwrap();
+    assert_eq!(report.published.len(), 1);
+    assert!(report.kept_local.is_empty());
+    let published = &report.published[0];
+    assert_ne!(published, &local.id);
+    let in_catalog = handle.run(handle.locker().playlist(published)).unwrap();
+    assert_eq!(in_catalog.name, "Local");
+    assert_eq!(in_catalog.entries.len(), 2);
+    let listed = loft.playlists().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(&listed[0].id, published);
+    assert_eq!(entry_tracks(&loft, published), [Some(track), Some(track)]);
+    let local_entries: Vec<String> =
+        loft.playlist_tracks(published).unwrap().into_iter().map(|e| e.entry_id).collect();
+    let catalog_entries: Vec<String> = in_catalog.entries.into_iter().map(|e| e.entry_id).collect();
+    assert_eq!(local_entries, catalog_entries);
+    assert!(loft.publish_playlists_to_locker().unwrap().published.is_empty(), "nothing left to publish");
 }
