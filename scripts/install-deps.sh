@@ -16,7 +16,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 packages=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libasound2-dev libopus-dev xvfb xauth)
 if [[ $for_tests -eq 1 ]]; then
-  packages+=(webkit2gtk-driver ffmpeg lame flac alsa-utils dbus-x11)
+  packages+=(webkit2gtk-driver ffmpeg lame flac alsa-utils dbus-x11 procps)
 fi
 
 missing=()

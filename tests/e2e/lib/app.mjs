@@ -1,7 +1,7 @@
 // Starts the real Loft desktop app under tauri-driver (which drives WebKitWebDriver) with a
 // profile and an audio setup of its own, and hands the test a WebDriver session.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,6 +96,9 @@ export async function launchApp({ profileDir, env = {} } = {}) {
     {
       env: { ...process.env, HOME: home, LOFT_DATA_DIR: dataDir, RUST_LOG: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group holds the driver, WebKitWebDriver and the app, so closing
+      // can end all three even when one of them hangs.
+      detached: true,
     },
   );
   driver.stdout.on('data', (d) => output.push(d.toString()));
@@ -115,17 +118,65 @@ export async function launchApp({ profileDir, env = {} } = {}) {
         try {
           await session.close();
         } catch {
-          // The app may already be gone; the driver is stopped below either way.
+          // The app may already be gone; the process group is stopped below either way.
         }
-        driver.kill('SIGTERM');
-        await new Promise((r) => (driver.exitCode !== null ? r() : driver.once('exit', r)));
+        // Give the app a moment to quit on its own (it saves state on the way out).
+        await waitForGroupExit(driver.pid, 5000);
+        await stopGroup(driver);
       },
       removeScratch() {
         rmSync(scratch, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    driver.kill('SIGKILL');
+    await stopGroup(driver);
     throw error;
   }
+}
+
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForGroupExit(pgid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pgid) && Date.now() < deadline) {
+    // tauri-driver itself stays up until it is told to stop; only its children matter here.
+    if (driverOnly(pgid)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when the only process left in the group is the group leader (tauri-driver). */
+function driverOnly(pgid) {
+  try {
+    const members = execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' }).trim().split(/\s+/);
+    return members.length === 1 && Number(members[0]) === pgid;
+  } catch {
+    return true;
+  }
+}
+
+async function stopGroup(driver) {
+  for (const [signal, waitMs] of [
+    ['SIGTERM', 3000],
+    ['SIGKILL', 3000],
+  ]) {
+    if (!groupAlive(driver.pid)) break;
+    try {
+      process.kill(-driver.pid, signal);
+    } catch {
+      break;
+    }
+    const deadline = Date.now() + waitMs;
+    while (groupAlive(driver.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+  // Whatever still holds the driver's output pipes must not keep this test process alive.
+  driver.stdout.destroy();
+  driver.stderr.destroy();
 }

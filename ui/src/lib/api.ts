@@ -57,6 +57,7 @@ export const api = {
   albumTracks: (key: AlbumKey) => call<Track[]>('album_tracks', { key }),
   artists: (page: Page) => call<Artist[]>('artists', { page }),
   artistTracks: (artist: string) => call<Track[]>('artist_tracks', { artist }),
+  showInFolder: (trackId: number) => call<void>('show_in_folder', { trackId }),
   tracksById: (ids: number[]) => call<Track[]>('tracks_by_id', { ids }),
 
   playerStatus: () => call<PlayerStatus>('player_status'),

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { invoke } from '@tauri-apps/api/core';
+import { setInvoke } from '../ipc';
+import { player } from './player.svelte';
+import { notices } from './notices.svelte';
+import type { Track } from '../types';
+
+function track(id: number, title: string): Track {
+  return {
+    id, title, artist: 'Artist', artists: ['Artist'], album: 'Album', album_artist: 'Artist',
+    track_no: id, track_total: null, disc_no: null, disc_total: null, year: null, genre: '', composer: '',
+    duration_ms: 180_000, sample_rate: 44100, channels: 2, bit_depth: 16, bitrate_kbps: null,
+    compilation: false, format: 'flac', cover_id: null, play_count: 0, added_at: 0, path: `/m/${id}.flac`, sha256: null,
+  };
+}
+
+afterEach(() => {
+  setInvoke(invoke);
+  notices.items = [];
+});
+
+describe('player store', () => {
+  it('sends the ids to play and follows the engine events', async () => {
+    const calls: [string, unknown][] = [];
+    setInvoke(async <T>(command: string, args?: Record<string, unknown>) => {
+      calls.push([command, args]);
+      return undefined as T;
+    });
+    await player.playTracks([track(1, 'One'), track(2, 'Two')], 1);
+    expect(calls).toEqual([['play_tracks', { ids: [1, 2], start: 1 }]]);
+
+    player.handleEvent({ type: 'queue_changed', track_ids: [1, 2], shuffle: false, repeat: 'all' });
+    player.handleEvent({ type: 'track_changed', index: 1, track_id: 2, name: '/m/2.flac', duration_secs: 180 });
+    player.handleEvent({ type: 'playback_state', state: 'playing' });
+    player.handleEvent({ type: 'playback_position', index: 1, track_id: 2, position_secs: 12.5, duration_secs: 180 });
+
+    expect(player.current?.title).toBe('Two');
+    expect(player.state).toBe('playing');
+    expect(player.positionMs).toBe(12_500);
+    expect(player.durationMs).toBe(180_000);
+    expect(player.repeat).toBe('all');
+    expect(player.queueTracks.map((t) => t?.title)).toEqual(['One', 'Two']);
+  });
+
+  it('cycles repeat off → all → one → off', async () => {
+    const modes: unknown[] = [];
+    setInvoke(async <T>(_command: string, args?: Record<string, unknown>) => {
+      modes.push(args?.mode);
+      return undefined as T;
+    });
+    for (const repeat of ['off', 'all', 'one'] as const) {
+      player.handleEvent({ type: 'queue_changed', track_ids: [], shuffle: false, repeat });
+      await player.cycleRepeat();
+    }
+    expect(modes).toEqual(['all', 'one', 'off']);
+  });
+
+  it('shows a playback error to the user with the file named', () => {
+    player.handleEvent({ type: 'playback_error', index: 0, name: '/m/bad.flac', kind: 'corrupt', message: 'truncated' });
+    expect(notices.items.at(-1)?.message).toBe('/m/bad.flac: truncated');
+  });
+
+  it('reports a refused command instead of failing silently', async () => {
+    setInvoke(async () => {
+      throw { kind: 'audio', message: 'no output device could be opened' };
+    });
+    await player.togglePlay();
+    expect(notices.items.map((n) => n.message)).toEqual(['no output device could be opened']);
+  });
+});
