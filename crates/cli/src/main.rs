@@ -38,6 +38,13 @@ enum Command {
     Library(commands::library::LibraryCommand),
     /// Scan the music folders and bring the library in step with them.
     Scan,
+    /// The locker, your own storage shared by your devices: connect, status, quota, rm.
+    #[command(subcommand)]
+    Locker(commands::locker::LockerCommand),
+    /// Upload files and folders to the locker (what it has already is skipped).
+    Upload(commands::locker::UploadArgs),
+    /// Bring in what your other devices changed in the locker.
+    Sync,
     /// List tracks, sorted.
     Tracks(commands::browse::TracksArgs),
     /// Find tracks as you would type in the search box.
@@ -74,13 +81,16 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
         Some(dir) => dir,
         None => loft_core::default_data_dir()?,
     };
-    let loft = loft_core::Loft::open(data_dir)?;
+    let loft = loft_core::Loft::open_with_events(data_dir, commands::locker::StderrProgress::new())?;
     let _log_guard = loft_core::logging::init_file_logging(&loft.profile().logs_dir(), "loft-cli.log");
     match cli.command {
         Command::Info => commands::info::run(&loft, out),
         Command::Settings(command) => commands::settings::run(&loft, out, command),
         Command::Library(command) => commands::library::run(&loft, out, command),
         Command::Scan => commands::library::scan(&loft, out),
+        Command::Locker(command) => commands::locker::run(&loft, out, command),
+        Command::Upload(args) => commands::locker::upload(&loft, out, args),
+        Command::Sync => commands::locker::sync(&loft, out),
         Command::Tracks(args) => commands::browse::tracks(&loft, out, args),
         Command::Search(args) => commands::browse::search(&loft, out, args),
         Command::Albums => commands::browse::albums(&loft, out),

@@ -12,6 +12,33 @@ use serde::Serialize;
 pub enum Event {
     /// Settings changed (from any front end of this process).
     SettingsChanged { settings: crate::Settings },
+    /// An upload is running: after every part sent and every file done. `current` is the file
+    /// being sent; `bytes_total` is the size of all files, of which files already in the
+    /// locker send nothing.
+    UploadProgress {
+        files_done: usize,
+        files_total: usize,
+        bytes_sent: u64,
+        bytes_total: u64,
+        current: Option<std::path::PathBuf>,
+    },
+    /// An upload ended: files sent, files the locker had already, files that failed.
+    UploadFinished { uploaded: usize, duplicates: usize, failed: usize, bytes_sent: u64 },
+    /// A locker sync ended (started by a front end or by the background loop). `problems`
+    /// name catalog files that could not be read yet.
+    SyncFinished {
+        ops_applied: usize,
+        tracks_changed: usize,
+        tracks_removed: usize,
+        playlists_changed: usize,
+        playlists_deleted: usize,
+        inbox_imported: usize,
+        problems: Vec<String>,
+    },
+    /// The locker stopped answering (network down, server gone); syncs retry every minute.
+    LockerUnreachable { message: String },
+    /// The locker answers again.
+    LockerReachable,
     /// Where playback is, about four times a second while playing.
     PlaybackPosition { index: usize, track_id: i64, position_secs: f64, duration_secs: Option<f64> },
     /// A new track reached the speakers. `index` is its place in the queue.

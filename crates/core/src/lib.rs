@@ -19,7 +19,7 @@ mod settings;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
-pub use locker::LockerHandle;
+pub use locker::{LockerHandle, SyncSummary};
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
 pub use playlists::{M3u8ImportReport, PublishReport};

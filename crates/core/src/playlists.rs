@@ -199,35 +199,7 @@ impl Loft {
         changed: &[loft_locker::Playlist],
         deleted: &[String],
     ) -> Result<(), CoreError> {
-        let mut ids = Vec::new();
-        for playlist in changed {
-            let entries = playlist
-                .entries
-                .iter()
-                .map(|entry| MirroredEntry {
-                    entry_id: entry.entry_id.clone(),
-                    sha256: entry.track_id.clone(),
-                    title: String::new(),
-                    artist: String::new(),
-                    duration_ms: 0,
-                })
-                .collect();
-            self.library().mirror_playlist(&MirroredPlaylist {
-                id: playlist.id.clone(),
-                name: playlist.name.clone(),
-                entries,
-            })?;
-            ids.push(playlist.id.clone());
-        }
-        for id in deleted {
-            if self.library().forget_playlist(id)? {
-                ids.push(id.clone());
-            }
-        }
-        if !ids.is_empty() {
-            self.events().emit(Event::PlaylistsChanged { ids });
-        }
-        Ok(())
+        mirror_locker_playlists(self.library(), self.events(), changed, deleted)
     }
 
     /// Reads an M3U/M3U8 file into a new playlist named `name` (else the file's own name).
@@ -315,6 +287,45 @@ impl Loft {
     fn playlists_changed(&self, id: &str) {
         self.events().emit(Event::PlaylistsChanged { ids: vec![id.to_owned()] });
     }
+}
+
+/// [`Loft::apply_locker_playlists`] for the locker's background sync, which has the library and
+/// the event sink but not the service.
+pub(crate) fn mirror_locker_playlists(
+    library: &loft_library::Library,
+    events: &crate::SharedSink,
+    changed: &[loft_locker::Playlist],
+    deleted: &[String],
+) -> Result<(), CoreError> {
+    let mut ids = Vec::new();
+    for playlist in changed {
+        let entries = playlist
+            .entries
+            .iter()
+            .map(|entry| MirroredEntry {
+                entry_id: entry.entry_id.clone(),
+                sha256: entry.track_id.clone(),
+                title: String::new(),
+                artist: String::new(),
+                duration_ms: 0,
+            })
+            .collect();
+        library.mirror_playlist(&MirroredPlaylist {
+            id: playlist.id.clone(),
+            name: playlist.name.clone(),
+            entries,
+        })?;
+        ids.push(playlist.id.clone());
+    }
+    for id in deleted {
+        if library.forget_playlist(id)? {
+            ids.push(id.clone());
+        }
+    }
+    if !ids.is_empty() {
+        events.emit(Event::PlaylistsChanged { ids });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -253,6 +253,15 @@ impl Library {
         })
     }
 
+    /// The catalog track ids of every locker copy the index holds.
+    pub fn locker_copy_ids(&self) -> Result<Vec<String>> {
+        self.read(|db| {
+            let mut statement = db.prepare_cached("SELECT locker_track_id FROM locker_copies")?;
+            let rows = statement.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
     /// How many tracks have a locker copy.
     pub fn locker_copy_count(&self) -> Result<u64> {
         self.read(|db| Ok(db.query_row("SELECT COUNT(*) FROM locker_copies", [], |r| r.get(0))?))

@@ -294,6 +294,11 @@ impl Locker {
         self.inner.local.lock().await.catalog.clone()
     }
 
+    /// How many tracks the merged catalog holds.
+    pub async fn track_count(&self) -> usize {
+        self.inner.local.lock().await.catalog.track_count()
+    }
+
     pub async fn tracks(&self) -> Vec<Track> {
         self.inner.local.lock().await.catalog.tracks()
     }

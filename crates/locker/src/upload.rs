@@ -219,6 +219,13 @@ impl Locker {
         }
     }
 
+    /// The files an upload of `paths` would send: named files as they are, folders walked for
+    /// audio files, in a stable order; plus the paths that cannot be read. Front ends use it to
+    /// know the total size before they start.
+    pub async fn upload_candidates(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FailedUpload>) {
+        expand_paths(paths.to_vec()).await
+    }
+
     /// The sources of uploads that were interrupted (by a crash or a kill) and can be resumed by
     /// uploading them again.
     pub async fn interrupted_uploads(&self) -> Vec<PathBuf> {

@@ -2,6 +2,7 @@ pub mod audio;
 pub mod browse;
 pub mod info;
 pub mod library;
+pub mod locker;
 pub mod playlist;
 pub mod settings;
 

@@ -1,0 +1,287 @@
+//! `loft locker …`, `loft upload` and `loft sync`: the locker from the command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::{Args, Subcommand};
+use loft_core::locker_types::{
+    Credentials, LockerLocation, LockerStatus, UploadReport, format_size, parse_size,
+};
+use loft_core::{CoreError, Event, EventSink, Loft, SyncSummary};
+use serde::Serialize;
+
+use super::CliError;
+use crate::output::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum LockerCommand {
+    /// Connect a locker: s3://BUCKET/PREFIX?endpoint=URL&region=R, webdav+https://HOST/PATH or
+    /// file:///PATH. An empty location becomes a new locker. Credentials come from
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or LOFT_WEBDAV_USER/LOFT_WEBDAV_PASSWORD, from
+    /// the OS keychain, or from --login (stored in the keychain).
+    Connect {
+        #[arg(value_name = "URL")]
+        url: String,
+        /// The access key id (S3) or user name (WebDAV); the secret is read from standard
+        /// input, and kept in the OS keychain, never in a file.
+        #[arg(long, value_name = "ID")]
+        login: Option<String>,
+    },
+    /// Disconnect the locker: its tracks leave this library; nothing in the locker changes.
+    Disconnect,
+    /// Show the locker's usage, quota, tracks, devices and last sync.
+    Status,
+    /// Change the locker's quota, for every device: 5GiB, 500MB, 1KB or a number of bytes.
+    Quota {
+        #[arg(value_name = "SIZE")]
+        size: String,
+    },
+    /// Remove a track from the locker (a local file of it stays). TRACK_ID is the number
+    /// `loft tracks --json` shows as "id", or the track's SHA-256.
+    Rm {
+        #[arg(value_name = "TRACK_ID")]
+        track: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Files or folders (folders are walked for audio files).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct StatusView {
+    connected: bool,
+    #[serde(flatten)]
+    status: Option<LockerStatus>,
+}
+
+pub fn run(loft: &Loft, out: &Output, command: LockerCommand) -> Result<(), CliError> {
+    match command {
+        LockerCommand::Connect { url, login } => {
+            let credentials = login.map(|login| credentials_for(&url, login)).transpose()?;
+            let status = loft.connect_locker(&url, credentials)?;
+            out.emit(&status, |status| format!("connected {}\n{}", status.url, render_status(status)));
+        }
+        LockerCommand::Disconnect => {
+            let url = loft.settings().locker_url;
+            let removed = loft.disconnect_locker()?;
+            #[derive(Serialize)]
+            struct Disconnected {
+                url: Option<String>,
+                tracks_removed: u64,
+            }
+            out.emit(&Disconnected { url, tracks_removed: removed }, |done| match &done.url {
+                Some(url) => format!(
+                    "disconnected {url} ({} tracks only in the locker left the library)",
+                    done.tracks_removed
+                ),
+                None => "no locker was connected".to_owned(),
+            });
+        }
+        LockerCommand::Status => {
+            let status = loft.locker_status()?;
+            out.emit(&StatusView { connected: status.is_some(), status }, |view| match &view.status {
+                Some(status) => render_status(status),
+                None => "no locker connected; connect one with `loft locker connect URL`".to_owned(),
+            });
+        }
+        LockerCommand::Quota { size } => {
+            let bytes = parse_size(&size).map_err(CoreError::from)?;
+            let status = loft.set_locker_quota(bytes)?;
+            out.emit(&status, |status| {
+                format!(
+                    "the locker's quota is now {} ({} used)",
+                    format_size(status.quota_bytes),
+                    format_size(status.usage_bytes)
+                )
+            });
+        }
+        LockerCommand::Rm { track } => {
+            let track_id = library_track_id(loft, &track)?;
+            let applied = loft.remove_from_locker(track_id)?;
+            out.emit(&applied, |applied| {
+                if applied.removed > 0 {
+                    format!("removed track {track_id} from the locker and the library (no local copy)")
+                } else {
+                    format!("removed track {track_id} from the locker; its local file stays")
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Credentials for `url` with `login` and the secret on standard input's first line.
+fn credentials_for(url: &str, login: String) -> Result<Credentials, CliError> {
+    let mut secret = String::new();
+    std::io::stdin()
+        .read_line(&mut secret)
+        .map_err(|error| CliError::Usage(format!("cannot read the secret from standard input: {error}")))?;
+    let secret = secret.trim_end_matches(['\r', '\n']).to_owned();
+    match LockerLocation::parse(url).map_err(CoreError::from)? {
+        LockerLocation::S3 { .. } => Ok(Credentials::S3 { access_key_id: login, secret_access_key: secret }),
+        LockerLocation::WebDav { .. } => Ok(Credentials::WebDav { user: login, password: secret }),
+        LockerLocation::Folder { .. } => {
+            Err(CliError::Usage("a folder locker needs no login; leave out --login".to_owned()))
+        }
+    }
+}
+
+/// The library track a user named by its number or its SHA-256.
+fn library_track_id(loft: &Loft, given: &str) -> Result<i64, CliError> {
+    if let Ok(id) = given.parse::<i64>() {
+        return Ok(id);
+    }
+    let is_hash = given.len() == 64 && given.bytes().all(|byte| byte.is_ascii_hexdigit());
+    if !is_hash {
+        return Err(CliError::Usage(format!(
+            "'{given}' is not a track id; give the number `loft tracks --json` shows, or a SHA-256"
+        )));
+    }
+    loft.library()
+        .track_id_for_sha256(given)
+        .map_err(CoreError::from)?
+        .ok_or_else(|| CliError::Usage(format!("no track in the library has the SHA-256 {given}")))
+}
+
+/// `loft upload PATH...`: progress on stderr, the summary on stdout. Fails (after the summary)
+/// when any file failed.
+pub fn upload(loft: &Loft, out: &Output, args: UploadArgs) -> Result<(), CliError> {
+    let report = loft.upload(&args.paths)?;
+    out.emit(&report, render_upload);
+    match report.failed.len() {
+        0 => Ok(()),
+        failed => Err(CliError::Usage(format!(
+            "{failed} of {} files could not be uploaded",
+            failed + report.uploaded.len() + report.duplicates.len()
+        ))),
+    }
+}
+
+/// `loft sync`: pulls every device's changes into the library.
+pub fn sync(loft: &Loft, out: &Output) -> Result<(), CliError> {
+    let summary = loft.sync_locker()?;
+    out.emit(&summary, render_sync);
+    Ok(())
+}
+
+fn render_status(status: &LockerStatus) -> String {
+    let percent = if status.quota_bytes == 0 {
+        100.0
+    } else {
+        status.usage_bytes as f64 * 100.0 / status.quota_bytes as f64
+    };
+    let mut text = format!(
+        "locker: {}\nusage: {} of {} ({percent:.1}%)\ntracks: {}\nplaylists: {}\n",
+        status.url,
+        format_size(status.usage_bytes),
+        format_size(status.quota_bytes),
+        status.tracks,
+        status.playlists,
+    );
+    if let Some(backend) = &status.backend_quota {
+        let part = |bytes: Option<u64>| bytes.map_or_else(|| "unknown".to_owned(), format_size);
+        text.push_str(&format!(
+            "the server reports: {} used, {} available\n",
+            part(backend.used_bytes),
+            part(backend.available_bytes)
+        ));
+    }
+    text.push_str(&format!("devices: {}\n", status.devices.len()));
+    for device in &status.devices {
+        let this = if device.device == status.device { " (this one)" } else { "" };
+        text.push_str(&format!("  {}{this}: last synced {}\n", device.device, ago(device.last_sync_ms)));
+    }
+    text.push_str(&format!(
+        "last sync here: {}\n",
+        status.last_sync_ms.map_or_else(|| "never".to_owned(), ago)
+    ));
+    text
+}
+
+fn render_upload(report: &UploadReport) -> String {
+    let mut text = format!(
+        "uploaded {} files, skipped {} already in the locker, {} failed; {} sent\n",
+        report.uploaded.len(),
+        report.duplicates.len(),
+        report.failed.len(),
+        format_size(report.bytes_sent)
+    );
+    for failed in &report.failed {
+        text.push_str(&format!("failed: {}: {}\n", failed.path.display(), failed.message));
+    }
+    text
+}
+
+fn render_sync(summary: &SyncSummary) -> String {
+    let mut text = format!(
+        "synced: {} changes applied; {} tracks added, {} changed, {} removed in the library",
+        summary.ops_applied, summary.library.added, summary.library.updated, summary.library.removed
+    );
+    if summary.merged > 0 {
+        text.push_str(&format!("; {} local files matched locker tracks", summary.merged));
+    }
+    if summary.inbox_imported > 0 {
+        text.push_str(&format!("; {} files imported from the inbox", summary.inbox_imported));
+    }
+    text.push('\n');
+    for problem in &summary.problems {
+        text.push_str(&format!("problem: {problem}\n"));
+    }
+    text
+}
+
+/// "12 s ago", "5 min ago", "3 h ago", "2 days ago".
+fn ago(when_ms: u64) -> String {
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let seconds = now_ms.saturating_sub(when_ms) / 1000;
+    match seconds {
+        0..60 => format!("{seconds} s ago"),
+        60..3600 => format!("{} min ago", seconds / 60),
+        3600..86_400 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+/// Prints upload progress on stderr: a line when a file is done and at most twice a second
+/// in between, so a pipe gets a readable log and a terminal a live count.
+pub struct StderrProgress {
+    last: Mutex<Option<(Instant, usize)>>,
+}
+
+impl StderrProgress {
+    pub fn new() -> Arc<StderrProgress> {
+        Arc::new(StderrProgress { last: Mutex::new(None) })
+    }
+}
+
+impl EventSink for StderrProgress {
+    fn emit(&self, event: Event) {
+        if let Event::UploadProgress { files_done, files_total, bytes_sent, bytes_total, current } = event {
+            let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let due = match *last {
+                None => true,
+                Some((at, done)) => done != files_done || at.elapsed() >= Duration::from_millis(500),
+            };
+            if !due {
+                return;
+            }
+            *last = Some((Instant::now(), files_done));
+            let current = current.map(|path| format!(" {}", path.display())).unwrap_or_default();
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(
+                stderr,
+                "uploading: {files_done}/{files_total} files, {} of {} sent{current}",
+                format_size(bytes_sent),
+                format_size(bytes_total)
+            );
+        }
+    }
+}
