@@ -129,3 +129,63 @@ fn build_edit_show_export_and_import_a_playlist() {
     assert!(fails(&profile, &["playlist", "show", &id]).contains("no playlist"));
     assert_eq!(json(&profile, &["playlist", "show"]).as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn publish_puts_this_devices_playlists_into_the_connected_locker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let profile = root.join("profile");
+    let music = root.join("music");
+    support::copy_fixture("tone.flac", &music.join("a.flac"));
+    ok(&profile, &["library", "add", music.to_str().unwrap()]);
+    ok(&profile, &["scan"]);
+    let track = json(&profile, &["tracks"])[0]["id"].as_i64().unwrap().to_string();
+    let made_here = json(&profile, &["playlist", "create", "Made here"]);
+    ok(&profile, &["playlist", "add", "Made here", &track]);
+    assert!(fails(&profile, &["playlist", "publish"]).contains("no locker is connected"));
+
+    // Connect a folder locker the way the app's settings name it.
+    let locker = root.join("locker");
+    std::fs::create_dir_all(&locker).unwrap();
+    let settings_file = profile.join("settings.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&settings_file).unwrap_or_else(|_| b"{}".to_vec())).unwrap();
+    settings["locker_url"] = serde_json::Value::String(format!("file://{}", locker.display()));
+    std::fs::write(&settings_file, serde_json::to_vec(&settings).unwrap()).unwrap();
+
+    let report = json(&profile, &["playlist", "publish"]);
+    let published = report["published"].as_array().unwrap();
+    assert_eq!(published.len(), 1);
+    let listed = json(&profile, &["playlist", "show"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], published[0]);
+    assert_ne!(listed[0]["id"], made_here["id"]);
+    assert_eq!(listed[0]["track_count"], 1);
+    // Its log is in the locker's catalog; a second publish has nothing to do.
+    assert!(locker.join("catalog").is_dir());
+    assert!(ok(&profile, &["playlist", "publish"]).contains("published 0 playlists"));
+    // New playlists go straight to the locker, and so do edits made by later runs.
+    let straight = json(&profile, &["playlist", "create", "Straight there"]);
+    let straight = straight["id"].as_str().unwrap();
+    ok(&profile, &["playlist", "add", straight, &track, &track]);
+    ok(&profile, &["playlist", "remove", straight, "2"]);
+    assert_eq!(json(&profile, &["playlist", "publish"])["published"].as_array().unwrap().len(), 0);
+
+    // A second device on the same locker, with its own copy of the file, sees both playlists
+    // once it has pulled the catalog (publishing pulls first).
+    let other = root.join("other profile");
+    let other_music = root.join("other music");
+    support::copy_fixture("tone.flac", &other_music.join("same content.flac"));
+    ok(&other, &["library", "add", other_music.to_str().unwrap()]);
+    ok(&other, &["scan"]);
+    std::fs::write(other.join("settings.json"), serde_json::to_vec(&settings).unwrap()).unwrap();
+    assert!(ok(&other, &["playlist", "publish"]).contains("published 0 playlists"));
+    let seen = json(&other, &["playlist", "show"]);
+    let names: Vec<&str> = seen.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Made here", "Straight there"]);
+    let shown = json(&other, &["playlist", "show", straight]);
+    let entries = shown["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(shown["playlist"]["id"], straight);
+    assert!(entries[0]["sha256"].is_string());
+}

@@ -12,7 +12,9 @@
 
 use std::path::Path;
 
-use loft_library::{M3u8Export, MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, Unmatched};
+use loft_library::{
+    LockerCopy, M3u8Export, MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, Unmatched,
+};
 use serde::Serialize;
 
 use crate::{CoreError, Event, LockerHandle, Loft};
@@ -144,11 +146,19 @@ impl Loft {
         }
     }
 
-    /// Removes entries by entry id; returns how many. All or nothing.
+    /// Removes entries by entry id (an id given twice counts once); returns how many. All or
+    /// nothing.
     pub fn playlist_remove(&self, id: &str, entry_ids: &[String]) -> Result<u64, CoreError> {
         if entry_ids.is_empty() {
             return Err(CoreError::InvalidInput("no entries to remove".to_owned()));
         }
+        let mut unique: Vec<String> = Vec::with_capacity(entry_ids.len());
+        for entry in entry_ids {
+            if !unique.contains(entry) {
+                unique.push(entry.clone());
+            }
+        }
+        let entry_ids = unique.as_slice();
         let present: Vec<String> = self.playlist_tracks(id)?.into_iter().map(|e| e.entry_id).collect();
         if let Some(missing) = entry_ids.iter().find(|entry| !present.contains(entry)) {
             return Err(loft_library::LibraryError::UnknownPlaylistEntry {
@@ -235,6 +245,7 @@ impl Loft {
         let Some(handle) = self.locker()? else {
             return Err(CoreError::InvalidInput("no locker is connected".to_owned()));
         };
+        self.pull_locker(&handle)?;
         let mut report = PublishReport::default();
         for playlist in self.playlists()? {
             if handle.run(handle.locker().playlist(&playlist.id)).is_some() {
@@ -280,8 +291,34 @@ impl Loft {
     /// lives on this device only (no locker, or made before one was connected).
     fn locker_holding(&self, id: &str) -> Result<Option<LockerHandle>, CoreError> {
         let Some(handle) = self.locker()? else { return Ok(None) };
-        let held = handle.run(handle.locker().playlist(id)).is_some();
-        Ok(held.then_some(handle))
+        if handle.run(handle.locker().playlist(id)).is_none() {
+            // The catalog this process opened may predate edits made since (by an earlier run
+            // of Loft on this device, say): only after a pull does "not there" mean local.
+            self.pull_locker(&handle)?;
+            if handle.run(handle.locker().playlist(id)).is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(handle))
+    }
+
+    /// Brings this process's copy of the locker catalog up to date and applies everything the
+    /// pull reports to the index, tracks as well as playlists, so nothing it hands over is lost.
+    fn pull_locker(&self, handle: &LockerHandle) -> Result<(), CoreError> {
+        let report = handle.run(handle.locker().pull())?;
+        let copies: Vec<LockerCopy> = report.tracks_changed.iter().map(locker_copy).collect();
+        if !copies.is_empty() || !report.tracks_removed.is_empty() {
+            let applied = self.library().apply_locker_changes(&copies, &report.tracks_removed)?;
+            if applied.changed_anything() {
+                self.events().emit(Event::LibraryChanged {
+                    added: applied.added,
+                    updated: applied.updated,
+                    moved: 0,
+                    removed: applied.removed,
+                });
+            }
+        }
+        self.apply_locker_playlists(&report.playlists_changed, &report.playlists_deleted)
     }
 
     fn playlists_changed(&self, id: &str) {
@@ -328,6 +365,25 @@ pub(crate) fn mirror_locker_playlists(
     Ok(())
 }
 
+/// A catalog track as the index keeps its locker copy.
+fn locker_copy(track: &loft_locker::Track) -> LockerCopy {
+    LockerCopy {
+        id: track.id.clone(),
+        size: track.size,
+        file_name: track.file_name.clone(),
+        title: track.title.clone(),
+        artist: track.artist.clone(),
+        album: track.album.clone(),
+        album_artist: track.album_artist.clone(),
+        genre: track.genre.clone(),
+        year: track.year,
+        track_no: track.track_number,
+        disc_no: track.disc_number,
+        duration_ms: track.duration_ms,
+        added_ms: track.added.wall_ms,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, mpsc};
@@ -356,6 +412,9 @@ mod tests {
         assert_eq!(loft.delete_playlist("no such id").unwrap_err().kind(), "not_found");
         assert!(receiver.try_iter().next().is_none(), "failed edits announce nothing");
         assert!(loft.playlist_tracks(&playlist.id).unwrap().is_empty());
+
+        let track_free = loft.playlist_remove(&playlist.id, &["absent".to_owned()]).unwrap_err();
+        assert_eq!(track_free.kind(), "not_found");
 
         let json = serde_json::to_value(Event::PlaylistsChanged { ids: vec!["p".into()] }).unwrap();
         assert_eq!(json, serde_json::json!({"type": "playlists_changed", "ids": ["p"]}));

@@ -88,7 +88,11 @@ fn two_devices_on_one_folder_locker_share_their_playlists() {
     laptop.rename_playlist(&road.id, "Long drive").unwrap();
     laptop.playlist_add(&road.id, &[laptop_c], Some(1)).unwrap();
     let first = laptop.playlist_tracks(&road.id).unwrap()[0].entry_id.clone();
-    laptop.playlist_remove(&road.id, &[first]).unwrap();
+    assert_eq!(
+        laptop.playlist_remove(&road.id, &[first.clone(), first]).unwrap(),
+        1,
+        "named twice, removed once"
+    );
     assert_eq!(entry_tracks(&laptop, &road.id), [Some(laptop_c), Some(laptop_a), Some(laptop_a)]);
 
     // Back on the desk: the track it lacks is listed as unavailable, not dropped.

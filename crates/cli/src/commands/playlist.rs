@@ -70,6 +70,9 @@ pub enum PlaylistCommand {
         #[arg(value_name = "FILE.m3u8")]
         file: PathBuf,
     },
+    /// Put the playlists made on this device before the locker was connected into the locker,
+    /// so every device sees them (sync first).
+    Publish,
 }
 
 #[derive(Serialize)]
@@ -217,6 +220,18 @@ pub fn run(loft: &Loft, out: &Output, command: PlaylistCommand) -> Result<(), Cl
                         skipped.position + 1,
                         skipped.name,
                         skipped.reason
+                    ));
+                }
+                text
+            });
+        }
+        PlaylistCommand::Publish => {
+            let report = loft.publish_playlists_to_locker()?;
+            out.emit(&report, |r| {
+                let mut text = format!("published {} playlists to the locker\n", r.published.len());
+                for name in &r.kept_local {
+                    text.push_str(&format!(
+                        "kept on this device only: {name} (an entry's content is unknown here)\n"
                     ));
                 }
                 text
