@@ -67,6 +67,11 @@ pub enum Event {
     LibraryChanged { added: u64, updated: u64, moved: u64, removed: u64 },
     /// Watching the library folders failed; the message says why. Watching goes on.
     LibraryWatchFailed { message: String },
+    /// A track is being downloaded into the offline cache (pinned): `bytes` of `size` are there.
+    DownloadProgress { track_id: i64, bytes: u64, size: u64 },
+    /// What the offline cache holds changed (pinned, unpinned, cleared, cap changed): reload
+    /// the cache state of `track_ids`, or of everything when it is empty.
+    CacheChanged { track_ids: Vec<i64> },
     /// Playlists were created, renamed, edited or deleted (here, or by another device through
     /// the locker): reload the list, and any open playlist whose id is in `ids`.
     PlaylistsChanged { ids: Vec<String> },

@@ -16,6 +16,7 @@ mod profile;
 mod search;
 mod service;
 mod settings;
+mod streaming;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
@@ -27,6 +28,7 @@ pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
 pub use search::SearchResults;
 pub use service::{AppInfo, Loft};
 pub use settings::{ReplayGainMode, Settings};
+pub use streaming::{CacheStatus, PinReport, TrackAvailability, TrackCacheState};
 
 /// The library types front ends receive from [`Loft`]'s library methods.
 pub use loft_library as library_types;

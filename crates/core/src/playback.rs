@@ -83,20 +83,11 @@ impl SharedPlayer {
 }
 
 impl Loft {
-    /// Queue items for library tracks, in the given order. A track with no playable copy is
-    /// an error that names it, and nothing is queued.
+    /// Queue items for library tracks, in the given order, each from its best copy (local
+    /// file, complete cached copy, locker stream). A track with no playable copy is an error
+    /// that names it, and nothing is queued.
     pub fn queue_items(&self, track_ids: &[i64]) -> Result<Vec<QueueItem>, CoreError> {
-        track_ids
-            .iter()
-            .map(|&id| {
-                let path = self.library().track_path(id)?.ok_or_else(|| {
-                    CoreError::InvalidInput(format!("track {id} is not in the library or has no local copy"))
-                })?;
-                let mut item = QueueItem::file(path);
-                item.track_id = id;
-                Ok(item)
-            })
-            .collect()
+        self.playable_items(track_ids)
     }
 }
 

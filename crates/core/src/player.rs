@@ -35,12 +35,9 @@ pub fn resolve_item(loft: &Loft, argument: &str) -> Result<QueueItem, CoreError>
     let Ok(track_id) = argument.parse::<i64>() else {
         return Err(CoreError::InvalidInput(format!("{argument} is neither a file nor a track id")));
     };
-    let path = loft.library().track_path(track_id)?.ok_or_else(|| {
-        CoreError::InvalidInput(format!("track {track_id} is not in the library or has no local copy"))
-    })?;
-    let mut item = QueueItem::file(path);
-    item.track_id = track_id;
-    Ok(item)
+    // The track's best copy: local file, cached copy or locker stream.
+    let mut items = loft.queue_items(&[track_id])?;
+    Ok(items.remove(0))
 }
 
 /// The output devices cpal sees.

@@ -21,6 +21,7 @@ pub struct Loft {
     events: SharedSink,
     pub(crate) library: crate::library::LibraryService,
     pub(crate) locker: crate::locker::LockerService,
+    pub(crate) streaming: crate::streaming::StreamingService,
 }
 
 impl Loft {
@@ -37,7 +38,8 @@ impl Loft {
         tracing::info!(data_dir = %profile.root().display(), "profile opened");
         let library = crate::library::LibraryService::open(&profile.database_path())?;
         let locker = crate::locker::LockerService::new();
-        Ok(Loft { profile, settings: Mutex::new(settings), events, library, locker })
+        let streaming = crate::streaming::StreamingService::default();
+        Ok(Loft { profile, settings: Mutex::new(settings), events, library, locker, streaming })
     }
 
     /// Where the service's components send what front ends should hear about.
