@@ -254,9 +254,13 @@ impl Loft {
 
     /// Pulls what every device changed (and imports the inbox) and applies it to the library.
     pub fn sync_locker(&self) -> Result<SyncSummary, CoreError> {
-        let locker = self.connected_locker()?;
+        let url = self.settings().locker_url.ok_or_else(not_connected)?;
         let shared = self.locker_shared().clone();
-        self.locker.runtime().block_on(shared.sync_and_apply(&locker, false))
+        self.locker.runtime().block_on(async {
+            // Not `locker()`: its sync on opening would leave this one nothing to report.
+            let (locker, _) = shared.open_or_reuse(&url).await?;
+            shared.sync_and_apply(&locker, false).await
+        })
     }
 
     /// Removes a library track's copy from the locker (for every device). A local file of it
@@ -315,11 +319,7 @@ impl Loft {
     }
 
     fn connected_locker(&self) -> Result<loft_locker::Locker, CoreError> {
-        self.open_locker()?.ok_or_else(|| {
-            CoreError::InvalidInput(
-                "no locker is connected; connect one first (`loft locker connect URL`)".to_owned(),
-            )
-        })
+        self.open_locker()?.ok_or_else(not_connected)
     }
 
     fn locker_shared(&self) -> &Arc<Shared> {
@@ -341,16 +341,23 @@ impl Shared {
     /// cached, which lacks what this device wrote since (in another process, say), and every
     /// edit, upload and status needs the current one.
     async fn locker(&self, url: &str) -> Result<loft_locker::Locker, CoreError> {
+        let (locker, opened) = self.open_or_reuse(url).await?;
+        if opened {
+            self.sync_and_apply(&locker, false).await?;
+        }
+        Ok(locker)
+    }
+
+    /// The open locker at `url`, or a newly opened one (then `true`), without syncing.
+    async fn open_or_reuse(&self, url: &str) -> Result<(loft_locker::Locker, bool), CoreError> {
         {
             let open = self.open.lock().await;
             if let Some(locker) = open.as_ref().filter(|locker| locker.url() == url) {
-                return Ok(locker.clone());
+                return Ok((locker.clone(), false));
             }
         }
         let credentials = resolve_credentials(url).await?;
-        let locker = self.open_at(url, credentials).await?;
-        self.sync_and_apply(&locker, false).await?;
-        Ok(locker)
+        Ok((self.open_at(url, credentials).await?, true))
     }
 
     /// Opens the locker at `url` with `credentials` and keeps it as the open one.
@@ -553,7 +560,7 @@ impl Shared {
         let mut reconciled = false;
         let mut syncs: u32 = 0;
         loop {
-            match self.locker(&url).await {
+            match self.open_or_reuse(&url).await.map(|(locker, _)| locker) {
                 Ok(locker) => {
                     if !resumed {
                         let interrupted = locker.interrupted_uploads().await;
@@ -607,6 +614,12 @@ fn locker_copy(track: &loft_locker::Track) -> LockerCopy {
         duration_ms: track.duration_ms,
         added_ms: track.added.wall_ms,
     }
+}
+
+fn not_connected() -> CoreError {
+    CoreError::InvalidInput(
+        "no locker is connected; connect one first (`loft locker connect URL`)".to_owned(),
+    )
 }
 
 /// The environment's credentials, else the keychain's (which may block on the OS service).
