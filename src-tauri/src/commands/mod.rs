@@ -5,6 +5,7 @@
 pub mod app;
 pub mod library;
 pub mod player;
+pub mod playlists;
 
 use loft_core::{CoreError, ErrorPayload, Loft};
 use tauri::{AppHandle, Manager};

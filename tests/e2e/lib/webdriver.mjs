@@ -91,6 +91,25 @@ export class Session {
     await this.#call('DELETE', '/actions');
   }
 
+  /** Right-clicks the middle of `element`, opening its context menu. */
+  async contextClick(element) {
+    await this.#call('POST', '/actions', {
+      actions: [
+        {
+          type: 'pointer',
+          id: 'mouse',
+          parameters: { pointerType: 'mouse' },
+          actions: [
+            { type: 'pointerMove', origin: { [ELEMENT]: element.id }, x: 0, y: 0 },
+            { type: 'pointerDown', button: 2 },
+            { type: 'pointerUp', button: 2 },
+          ],
+        },
+      ],
+    });
+    await this.#call('DELETE', '/actions');
+  }
+
   /** Presses keys on whatever has the focus (e.g. a space for play/pause). */
   async pressKeys(text) {
     const actions = [];

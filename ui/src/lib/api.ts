@@ -1,6 +1,20 @@
 // Typed wrappers over the core's commands; the names match src-tauri/src/commands/.
 import { call } from './ipc';
-import type { Album, AlbumKey, Artist, Folder, Page, ScanReport, SearchResults, Track, TrackQuery } from './types';
+import type {
+  Album,
+  AlbumKey,
+  Artist,
+  Folder,
+  M3u8Export,
+  M3u8ImportReport,
+  Page,
+  Playlist,
+  PlaylistEntry,
+  ScanReport,
+  SearchResults,
+  Track,
+  TrackQuery,
+} from './types';
 
 export type ReplayGainMode = 'off' | 'track' | 'album';
 
@@ -59,6 +73,18 @@ export const api = {
   artistTracks: (artist: string) => call<Track[]>('artist_tracks', { artist }),
   showInFolder: (trackId: number) => call<void>('show_in_folder', { trackId }),
   tracksById: (ids: number[]) => call<Track[]>('tracks_by_id', { ids }),
+
+  playlists: () => call<Playlist[]>('playlists'),
+  playlistTracks: (id: string) => call<PlaylistEntry[]>('playlist_tracks', { id }),
+  createPlaylist: (name: string) => call<Playlist>('create_playlist', { name }),
+  renamePlaylist: (id: string, name: string) => call<Playlist>('rename_playlist', { id, name }),
+  deletePlaylist: (id: string) => call<void>('delete_playlist', { id }),
+  playlistAdd: (id: string, trackIds: number[], at: number | null = null) =>
+    call<string[]>('playlist_add', { id, trackIds, at }),
+  playlistRemove: (id: string, entryIds: string[]) => call<number>('playlist_remove', { id, entryIds }),
+  playlistMove: (id: string, entryId: string, to: number) => call<void>('playlist_move', { id, entryId, to }),
+  importM3u8: () => call<M3u8ImportReport | null>('import_m3u8'),
+  exportM3u8: (id: string, name: string) => call<M3u8Export | null>('export_m3u8', { id, name }),
 
   playerStatus: () => call<PlayerStatus>('player_status'),
   playTracks: (ids: number[], start: number) => call<void>('play_tracks', { ids, start }),

@@ -22,6 +22,7 @@ export type LoftEvent =
   | { type: 'playback_state'; state: PlaybackStateName }
   | { type: 'playback_error'; index: number | null; name: string; kind: string; message: string }
   | { type: 'queue_ended' }
+  | { type: 'playlists_changed'; ids: string[] }
   | { type: 'queue_changed'; track_ids: number[]; shuffle: boolean; repeat: 'off' | 'one' | 'all' };
 
 export type PlaybackStateName = 'playing' | 'paused' | 'buffering' | 'stopped';

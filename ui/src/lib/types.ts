@@ -100,3 +100,35 @@ export interface SearchResults {
   albums: Album[];
   artists: Artist[];
 }
+
+export interface Playlist {
+  id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+  track_count: number;
+  duration_ms: number;
+  unavailable_count: number;
+}
+
+export interface PlaylistEntry {
+  entry_id: string;
+  position: number;
+  track: Track | null;
+  sha256: string | null;
+  title: string;
+  artist: string;
+  duration_ms: number;
+}
+
+export interface M3u8ImportReport {
+  playlist: Playlist;
+  added: number;
+  unmatched: { line: number; text: string; reason: string }[];
+}
+
+export interface M3u8Export {
+  path: string;
+  written: number;
+  not_written: { title: string; reason: string }[];
+}
