@@ -94,7 +94,8 @@ fn main() {
 }
 
 /// What runs while the window is open: a scan to catch up with what changed while Loft was
-/// closed, then the folder watcher and the background hasher. None of it delays the window.
+/// closed, then the folder watcher, the background hasher and the locker's sync loop (which
+/// resumes interrupted uploads). None of it delays the window.
 fn start_background_work(app: tauri::AppHandle) {
     use tauri::Manager;
     let spawned = std::thread::Builder::new().name("loft-startup".into()).spawn(move || {
@@ -106,6 +107,7 @@ fn start_background_work(app: tauri::AppHandle) {
             tracing::warn!(%error, "cannot watch the library folders");
         }
         loft.start_hashing();
+        loft.start_locker_sync();
     });
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the background work");

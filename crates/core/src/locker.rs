@@ -73,6 +73,10 @@ struct Shared {
     /// The open locker. An async mutex, held while opening, so one process never opens the
     /// same locker twice (two handles would each count this device's log on their own).
     open: tokio::sync::Mutex<Option<loft_locker::Locker>>,
+    /// `<profile>/locker/open.lock`, held while this process may write to the locker: the
+    /// profile is one device, and two processes writing one device's log would overwrite
+    /// each other's ops.
+    device_lock: Mutex<Option<std::fs::File>>,
     /// Whether the last call reached the locker; `None` before the first.
     reachable: Mutex<Option<bool>>,
 }
@@ -208,7 +212,9 @@ impl Loft {
     pub fn disconnect_locker(&self) -> Result<u64, CoreError> {
         self.stop_locker_sync();
         self.update_settings(|settings| settings.locker_url = None)?;
-        *self.locker.runtime().block_on(self.locker_shared().open.lock()) = None;
+        let shared = self.locker_shared();
+        *self.locker.runtime().block_on(shared.open.lock()) = None;
+        *shared.device_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
         let removed = self.library().clear_locker_copies()?;
         if removed > 0 {
             self.events().emit(Event::LibraryChanged { added: 0, updated: 0, moved: 0, removed });
@@ -329,6 +335,7 @@ impl Loft {
                 library: self.library().clone(),
                 events: self.events().clone(),
                 open: tokio::sync::Mutex::new(None),
+                device_lock: Mutex::new(None),
                 reachable: Mutex::new(None),
             })
         })
@@ -368,10 +375,36 @@ impl Shared {
         }
         let device = self.profile.device_id()?;
         let state_dir = self.profile.locker_state_dir();
+        self.lock_device(&state_dir)?;
         let opened = loft_locker::Locker::open(url, credentials, &device, &state_dir).await;
         let locker = self.note(opened)?;
         *open = Some(locker.clone());
         Ok(locker)
+    }
+
+    /// Takes this profile's device lock, or says which other program holds it.
+    fn lock_device(&self, state_dir: &std::path::Path) -> Result<(), CoreError> {
+        let mut held = self.device_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(state_dir)
+            .map_err(|source| CoreError::DataDir { path: state_dir.to_owned(), source })?;
+        let path = state_dir.join("open.lock");
+        let file = std::fs::File::create(&path)
+            .map_err(|source| CoreError::DataDir { path: path.clone(), source })?;
+        match file.try_lock() {
+            Ok(()) => {
+                *held = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::InvalidInput(format!(
+                "another Loft using the profile {} has its locker open (the desktop app, or another \
+                 `loft` command); use the locker from there, or close it first",
+                self.profile.root().display()
+            ))),
+            Err(std::fs::TryLockError::Error(source)) => Err(CoreError::DataDir { path, source }),
+        }
     }
 
     /// Passes a locker call's result through, telling the front ends when the locker stopped

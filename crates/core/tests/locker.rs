@@ -162,3 +162,19 @@ fn an_unreachable_locker_is_reported_and_nothing_is_half_connected() {
     assert_eq!(error.kind(), "invalid_input");
     assert!(loft.locker().unwrap().is_none());
 }
+
+#[test]
+fn one_process_at_a_time_writes_a_profiles_locker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("a");
+    let first = Loft::open(&profile).unwrap();
+    first.connect_locker(&locker_url(tmp.path()), None).unwrap();
+
+    // The same profile opened again (the desktop app and `loft` at once) is the same device:
+    // it must not write that device's log too.
+    let second = Loft::open(&profile).unwrap();
+    let error = second.sync_locker().unwrap_err();
+    assert!(error.to_string().contains("has its locker open"), "{error}");
+    drop(first);
+    second.sync_locker().unwrap();
+}
