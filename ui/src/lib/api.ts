@@ -30,6 +30,8 @@ export interface Settings {
   output_device: string | null;
   replaygain: ReplayGainMode;
   cache_limit_bytes: number;
+  /** The connected locker's URL; its credentials are never in the settings. */
+  locker_url: string | null;
 }
 
 export interface DeviceInfo {

@@ -4,6 +4,27 @@ import type { Settings } from './api';
 
 export type LoftEvent =
   | { type: 'settings_changed'; settings: Settings }
+  | {
+      type: 'upload_progress';
+      files_done: number;
+      files_total: number;
+      bytes_sent: number;
+      bytes_total: number;
+      current: string | null;
+    }
+  | { type: 'upload_finished'; uploaded: number; duplicates: number; failed: number; bytes_sent: number }
+  | {
+      type: 'sync_finished';
+      ops_applied: number;
+      tracks_changed: number;
+      tracks_removed: number;
+      playlists_changed: number;
+      playlists_deleted: number;
+      inbox_imported: number;
+      problems: string[];
+    }
+  | { type: 'locker_unreachable'; message: string }
+  | { type: 'locker_reachable' }
   | { type: 'scan_progress'; files_seen: number; files_to_read: number; files_read: number }
   | {
       type: 'scan_finished';

@@ -38,7 +38,14 @@ export interface Track {
   added_at: number;
   path: string | null;
   sha256: string | null;
+  /** Where its copies are: a file on this computer, the locker, or both. */
+  source: TrackSource;
 }
+
+export type TrackSource = 'local' | 'locker' | 'both';
+
+/** Which tracks a list shows: all, those on this computer, those in the locker. */
+export type SourceFilter = 'all' | 'local' | 'locker';
 
 export interface AlbumKey {
   album_artist: string;
@@ -88,6 +95,7 @@ export interface TrackQuery {
   descending: boolean;
   offset: number;
   limit: number;
+  source?: SourceFilter;
 }
 
 export interface Page {

@@ -5,7 +5,7 @@ import { app } from './app.svelte';
 import { notices } from './notices.svelte';
 import type { Settings } from '../api';
 
-const settings: Settings = { volume: 0.8, output_device: null, replaygain: 'track', cache_limit_bytes: 2 ** 31 };
+const settings: Settings = { volume: 0.8, output_device: null, replaygain: 'track', cache_limit_bytes: 2 ** 31, locker_url: null };
 
 afterEach(() => {
   setInvoke(invoke);

@@ -10,7 +10,7 @@ function track(id: number, title: string): Track {
     id, title, artist: 'Artist', artists: ['Artist'], album: 'Album', album_artist: 'Artist',
     track_no: id, track_total: null, disc_no: null, disc_total: null, year: null, genre: '', composer: '',
     duration_ms: 180_000, sample_rate: 44100, channels: 2, bit_depth: 16, bitrate_kbps: null,
-    compilation: false, format: 'flac', cover_id: null, play_count: 0, added_at: 0, path: `/m/${id}.flac`, sha256: null,
+    compilation: false, format: 'flac', cover_id: null, play_count: 0, added_at: 0, path: `/m/${id}.flac`, sha256: null, source: 'local',
   };
 }
 
