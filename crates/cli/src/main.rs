@@ -62,6 +62,14 @@ enum Command {
     /// Playlists: create, rename, delete, add, remove, move, show, import and export M3U8.
     #[command(subcommand)]
     Playlist(commands::playlist::PlaylistCommand),
+    /// Download locker tracks for offline use and keep them (a track id, album title or
+    /// playlist); returns once downloaded, with progress on stderr.
+    Pin(commands::cache::PinArgs),
+    /// Let pinned tracks be evicted from the offline cache again.
+    Unpin(commands::cache::PinArgs),
+    /// The offline cache of locker audio: status, clear, limit.
+    #[command(subcommand)]
+    Cache(commands::cache::CacheCommand),
 }
 
 fn main() -> ExitCode {
@@ -81,7 +89,8 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
         Some(dir) => dir,
         None => loft_core::default_data_dir()?,
     };
-    let loft = loft_core::Loft::open_with_events(data_dir, commands::locker::StderrProgress::new())?;
+    let events = commands::cache::with_download_progress(commands::locker::StderrProgress::new());
+    let loft = loft_core::Loft::open_with_events(data_dir, events)?;
     let _log_guard = loft_core::logging::init_file_logging(&loft.profile().logs_dir(), "loft-cli.log");
     match cli.command {
         Command::Info => commands::info::run(&loft, out),
@@ -99,5 +108,8 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
         Command::Render(args) => commands::audio::render(&loft, out, args),
         Command::Devices => commands::audio::devices(out),
         Command::Playlist(command) => commands::playlist::run(&loft, out, command),
+        Command::Pin(args) => commands::cache::pin(&loft, out, args),
+        Command::Unpin(args) => commands::cache::unpin(&loft, out, args),
+        Command::Cache(command) => commands::cache::run(&loft, out, command),
     }
 }

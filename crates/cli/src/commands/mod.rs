@@ -1,5 +1,6 @@
 pub mod audio;
 pub mod browse;
+pub mod cache;
 pub mod info;
 pub mod library;
 pub mod locker;
