@@ -6,6 +6,9 @@
 //! Sizes: LOFT_BENCH_FILES (default 20000) for the scan-speed runs, LOFT_BENCH_LARGE_FILES
 //! (default 100000) for peak memory and queries. The corpus is written under Cargo's target
 //! temp directory and deleted at the end unless LOFT_BENCH_KEEP_CORPUS is set.
+//!
+//! `LOFT_BENCH_ONLY=locker` runs only the locker part: a new device's first sync putting
+//! LOFT_BENCH_LARGE_FILES catalog tracks into the index, then the same report again.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use loft_library::{Library, Page, SortField, TrackQuery};
+use loft_library::{Library, LockerCopy, Page, SortField, TrackQuery};
 use lofty::config::WriteOptions;
 use lofty::file::FileType;
 use lofty::tag::{Accessor, ItemKey, Tag, TagExt};
@@ -62,6 +65,10 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let small = env_count("LOFT_BENCH_FILES", 20_000);
     let large = env_count("LOFT_BENCH_LARGE_FILES", 100_000).max(small);
+    if std::env::var("LOFT_BENCH_ONLY").as_deref() == Ok("locker") {
+        locker_apply(large);
+        return;
+    }
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("loft-library-bench");
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
@@ -335,6 +342,37 @@ fn queries(library: &Library) {
     let started = Instant::now();
     let every_album = library.albums(Page::ALL).unwrap();
     println!("all {} albums: {}", every_album.len(), ms(started.elapsed()));
+}
+
+/// A new device's first sync as the index sees it: `count` locker-only tracks applied in one
+/// transaction, then the same report again (a sync that repeats what the index has).
+fn locker_apply(count: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path().join("library.sqlite3")).unwrap();
+    let copies: Vec<LockerCopy> = (0..count as u64)
+        .map(|i| LockerCopy {
+            id: format!("{i:064x}"),
+            size: 3_000_000 + i,
+            file_name: Some(format!("{} {i}.flac", WORDS[i as usize % WORDS.len()])),
+            title: Some(format!("{} {}", WORDS[i as usize % WORDS.len()], i)),
+            artist: Some(ARTIST_STEMS[i as usize % ARTIST_STEMS.len()].to_owned()),
+            album: Some(format!("Album {}", i % 10_000)),
+            genre: Some(GENRES[i as usize % GENRES.len()].to_owned()),
+            year: Some(1970 + (i % 50) as u32),
+            track_no: Some((i % 12) as u32 + 1),
+            duration_ms: Some(200_000),
+            added_ms: 1_700_000_000_000 + i,
+            ..LockerCopy::default()
+        })
+        .collect();
+    let started = Instant::now();
+    let applied = library.apply_locker_changes(&copies, &[]).unwrap();
+    assert_eq!(applied.added, count as u64);
+    println!("locker: {count} catalog tracks into a fresh index: {:.2} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let again = library.apply_locker_changes(&copies, &[]).unwrap();
+    assert!(!again.changed_anything());
+    println!("locker: the same {count} again, nothing changed: {:.2} s", started.elapsed().as_secs_f64());
 }
 
 fn percentile(times: &mut [Duration], p: f64) -> Duration {

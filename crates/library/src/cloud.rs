@@ -280,18 +280,16 @@ fn upsert_copy(transaction: &Transaction<'_>, copy: &LockerCopy, now: i64) -> Re
     let file_name = copy.file_name.clone().unwrap_or_default();
     let derived = Derived::new(&tags, Path::new(&file_name));
     let existing: Option<(i64, bool, Option<i64>)> = transaction
-        .query_row(
+        .prepare_cached(
             "SELECT t.id, EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = t.id), t.cover_id
              FROM tracks t WHERE t.sha256 = ?1",
-            params![sha256],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row(params![sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let outcome = match existing {
         None => {
             let added_at = i64::try_from(copy.added_ms / 1000).unwrap_or(now);
-            let track_id = insert_track(transaction, &tags, &derived, None, added_at)?;
-            transaction.execute("UPDATE tracks SET sha256 = ?2 WHERE id = ?1", params![track_id, sha256])?;
+            insert_track(transaction, &tags, &derived, None, added_at, Some(&sha256))?;
             Upserted::NewTrack
         }
         Some(_) if same_copy(transaction, copy, &sha256)? => return Ok(Upserted::Unchanged),
@@ -304,8 +302,9 @@ fn upsert_copy(transaction: &Transaction<'_>, copy: &LockerCopy, now: i64) -> Re
             Upserted::Updated
         }
     };
-    transaction.execute(
-        "INSERT INTO locker_copies (locker_track_id, sha256, size, format, file_name, title, artist,
+    transaction
+        .prepare_cached(
+            "INSERT INTO locker_copies (locker_track_id, sha256, size, format, file_name, title, artist,
              album, album_artist, genre, year, track_no, disc_no, duration_ms, added_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (locker_track_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,
@@ -313,7 +312,8 @@ fn upsert_copy(transaction: &Transaction<'_>, copy: &LockerCopy, now: i64) -> Re
              artist = excluded.artist, album = excluded.album, album_artist = excluded.album_artist,
              genre = excluded.genre, year = excluded.year, track_no = excluded.track_no,
              disc_no = excluded.disc_no, duration_ms = excluded.duration_ms, added_ms = excluded.added_ms",
-        params![
+        )?
+        .execute(params![
             copy.id,
             sha256,
             copy.size,
@@ -329,38 +329,36 @@ fn upsert_copy(transaction: &Transaction<'_>, copy: &LockerCopy, now: i64) -> Re
             copy.disc_no,
             copy.duration_ms,
             copy.added_ms,
-        ],
-    )?;
+        ])?;
     Ok(outcome)
 }
 
 /// Whether the stored copy already says what `copy` says (a sync repeating what it reported).
 fn same_copy(transaction: &Transaction<'_>, copy: &LockerCopy, sha256: &str) -> Result<bool> {
     let stored: Option<LockerCopy> = transaction
-        .query_row(
+        .prepare_cached(
             "SELECT size, file_name, title, artist, album, album_artist, genre, year, track_no, disc_no,
                  duration_ms, added_ms
              FROM locker_copies WHERE sha256 = ?1",
-            params![sha256],
-            |row| {
-                let file_name: String = row.get(1)?;
-                Ok(LockerCopy {
-                    id: copy.id.clone(),
-                    size: row.get(0)?,
-                    file_name: Some(file_name).filter(|name| !name.is_empty()),
-                    title: row.get(2)?,
-                    artist: row.get(3)?,
-                    album: row.get(4)?,
-                    album_artist: row.get(5)?,
-                    genre: row.get(6)?,
-                    year: row.get(7)?,
-                    track_no: row.get(8)?,
-                    disc_no: row.get(9)?,
-                    duration_ms: row.get(10)?,
-                    added_ms: row.get(11)?,
-                })
-            },
-        )
+        )?
+        .query_row(params![sha256], |row| {
+            let file_name: String = row.get(1)?;
+            Ok(LockerCopy {
+                id: copy.id.clone(),
+                size: row.get(0)?,
+                file_name: Some(file_name).filter(|name| !name.is_empty()),
+                title: row.get(2)?,
+                artist: row.get(3)?,
+                album: row.get(4)?,
+                album_artist: row.get(5)?,
+                genre: row.get(6)?,
+                year: row.get(7)?,
+                track_no: row.get(8)?,
+                disc_no: row.get(9)?,
+                duration_ms: row.get(10)?,
+                added_ms: row.get(11)?,
+            })
+        })
         .optional()?;
     Ok(stored.as_ref() == Some(copy))
 }

@@ -485,7 +485,7 @@ fn write_file(
         let track_id = if shared {
             // Another file, or the locker's copy, had the same content; this one changed, so it
             // is a track of its own.
-            insert_track(transaction, &read.tags, &derived, cover_id, state.now)?
+            insert_track(transaction, &read.tags, &derived, cover_id, state.now, None)?
         } else {
             update_track(transaction, file.track_id, &read.tags, &derived, cover_id, true)?;
             file.track_id
@@ -506,7 +506,7 @@ fn write_file(
         state.report.moved += 1;
         moved.track_id
     } else {
-        let track_id = insert_track(transaction, &read.tags, &derived, cover_id, state.now)?;
+        let track_id = insert_track(transaction, &read.tags, &derived, cover_id, state.now, None)?;
         transaction.execute(
             "INSERT INTO local_files (track_id, folder_id, path, size, mtime_ns, fingerprint)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -594,21 +594,23 @@ pub(crate) fn album_sort_key(album: &str) -> String {
     sort_key(if album.trim().is_empty() { UNKNOWN_ALBUM } else { album })
 }
 
+/// Inserts a track; `sha256` is known for a locker copy, and left for the hasher for a file.
 pub(crate) fn insert_track(
     transaction: &Transaction<'_>,
     tags: &FileTags,
     derived: &Derived,
     cover_id: Option<i64>,
     added_at: i64,
+    sha256: Option<&str>,
 ) -> Result<i64> {
     let mut statement = transaction.prepare_cached(
         "INSERT INTO tracks (title, artist, artists, album, album_artist, track_no, track_total, disc_no,
             disc_total, year, date, genre, composer, duration_ms, sample_rate, channels, bit_depth,
             bitrate_kbps, rg_track_gain, rg_track_peak, rg_album_gain, rg_album_peak, mb_recording_id,
             mb_track_id, mb_release_id, mb_artist_id, mb_release_artist_id, compilation, format, cover_id,
-            group_artist, sort_title, sort_artist, sort_album, sort_group_artist, sort_genre, added_at)
+            group_artist, sort_title, sort_artist, sort_album, sort_group_artist, sort_genre, added_at, sha256)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37)",
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
     )?;
     let artists = serde_json::to_string(&tags.artists).unwrap_or_else(|_| "[]".to_owned());
     statement.execute(params![
@@ -649,6 +651,7 @@ pub(crate) fn insert_track(
         derived.sort_group_artist,
         derived.sort_genre,
         added_at,
+        sha256,
     ])?;
     Ok(transaction.last_insert_rowid())
 }
