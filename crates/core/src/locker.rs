@@ -63,6 +63,9 @@ pub(crate) struct LockerService {
     runtime: OnceLock<tokio::runtime::Runtime>,
     shared: OnceLock<Arc<Shared>>,
     sync_loop: Mutex<Option<SyncLoop>>,
+    /// Whether the front end wants the background loop (the desktop does, `loft` does not):
+    /// a locker connected later starts it then.
+    loop_wanted: std::sync::atomic::AtomicBool,
 }
 
 /// What the blocking methods and the background loop both use.
@@ -89,7 +92,12 @@ struct SyncLoop {
 
 impl LockerService {
     pub(crate) fn new() -> Self {
-        LockerService { runtime: OnceLock::new(), shared: OnceLock::new(), sync_loop: Mutex::new(None) }
+        LockerService {
+            runtime: OnceLock::new(),
+            shared: OnceLock::new(),
+            sync_loop: Mutex::new(None),
+            loop_wanted: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
@@ -188,10 +196,9 @@ impl Loft {
             }
             Ok::<_, CoreError>(locker)
         })?;
-        let looping = self.locker.sync_loop().is_some();
         if previous.as_deref() != Some(url.as_str()) {
             // The index holds the copies of one locker at a time.
-            self.stop_locker_sync();
+            self.locker.stop_loop();
             let removed = self.library().clear_locker_copies()?;
             if removed > 0 {
                 self.events().emit(Event::LibraryChanged { added: 0, updated: 0, moved: 0, removed });
@@ -201,7 +208,7 @@ impl Loft {
         tracing::info!(%url, "locker connected");
         let runtime = self.locker.runtime();
         runtime.block_on(shared.sync_and_apply(&locker, true))?;
-        if looping {
+        if self.locker.loop_wanted.load(std::sync::atomic::Ordering::SeqCst) {
             self.start_locker_sync();
         }
         Ok(runtime.block_on(locker.status())?)
@@ -210,7 +217,7 @@ impl Loft {
     /// Disconnects the locker: its tracks leave the library (local files stay), nothing in the
     /// locker changes. Returns how many tracks left the library.
     pub fn disconnect_locker(&self) -> Result<u64, CoreError> {
-        self.stop_locker_sync();
+        self.locker.stop_loop();
         self.update_settings(|settings| settings.locker_url = None)?;
         let shared = self.locker_shared();
         *self.locker.runtime().block_on(shared.open.lock()) = None;
@@ -287,9 +294,10 @@ impl Loft {
     /// Starts the background loop (the desktop app calls this once at start): it resumes
     /// interrupted uploads, syncs at once and then every minute, and whenever
     /// [`Loft::request_locker_sync`] asks. Does nothing when no locker is connected or the loop
-    /// runs already. `LockerUnreachable`/`LockerReachable` events tell when the locker stops or
-    /// starts answering.
+    /// runs already; a locker connected later starts it then. `LockerUnreachable` and
+    /// `LockerReachable` events tell when the locker stops or starts answering.
     pub fn start_locker_sync(&self) {
+        self.locker.loop_wanted.store(true, std::sync::atomic::Ordering::SeqCst);
         let Some(url) = self.settings().locker_url else { return };
         let mut running = self.locker.sync_loop();
         if running.as_ref().is_some_and(|running| running.url == url && !running.task.is_finished()) {
@@ -313,6 +321,7 @@ impl Loft {
     }
 
     pub fn stop_locker_sync(&self) {
+        self.locker.loop_wanted.store(false, std::sync::atomic::Ordering::SeqCst);
         self.locker.stop_loop();
     }
 

@@ -178,3 +178,18 @@ fn one_process_at_a_time_writes_a_profiles_locker() {
     drop(first);
     second.sync_locker().unwrap();
 }
+
+#[test]
+fn the_background_loop_asked_for_before_connecting_starts_with_the_locker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    let loft = Loft::open_with_events(tmp.path().join("a"), Arc::new(sender)).unwrap();
+    loft.start_locker_sync(); // The desktop at start, with no locker yet: nothing to run.
+    loft.connect_locker(&locker_url(tmp.path()), None).unwrap();
+    next_matching(&receiver, "the connect's sync", |e| matches!(e, Event::SyncFinished { .. }));
+    // The loop's own first sync, then one on request.
+    next_matching(&receiver, "the loop's first sync", |e| matches!(e, Event::SyncFinished { .. }));
+    loft.request_locker_sync();
+    next_matching(&receiver, "a requested sync", |e| matches!(e, Event::SyncFinished { .. }));
+    loft.stop_locker_sync();
+}
