@@ -214,3 +214,69 @@ fn typed_credentials_without_a_keychain_are_refused_plainly() {
         assert!(!String::from_utf8_lossy(&text).contains(servers::S3_SECRET));
     }
 }
+
+/// `loft upload` killed mid-file: the desktop's background loop (the same service) resumes it
+/// at start, and the track lands once.
+#[test]
+fn an_upload_killed_mid_file_is_resumed_by_the_background_loop() {
+    use std::sync::{Arc, mpsc};
+    use std::time::{Duration, Instant};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("profile");
+    let url = format!("file://{}", tmp.path().join("locker").display());
+    // A locker with small parts, so one file is many parts and the kill lands between two.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let options = loft_locker::OpenOptions { new_locker_part_size: 64 * 1024, ..Default::default() };
+        let state = tmp.path().join("setup-state");
+        loft_locker::Locker::open_with(&url, loft_locker::Credentials::None, "setup", &state, options)
+            .await
+            .unwrap();
+    });
+    ok(&profile, &[], &["locker", "connect", &url]);
+    let big = tmp.path().join("big.wav");
+    std::fs::write(&big, servers::wav(7, 8 * 1024 * 1024, "Long One", "The Testers", "Resumed")).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loft"))
+        .arg("--data-dir")
+        .arg(&profile)
+        .args(["upload", big.to_str().unwrap()])
+        .env_remove("LOFT_DATA_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The journal appears once the file is hashed and its first parts are under way.
+    let journals = profile.join("locker").join("uploads");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(&journals).map_or(0, |entries| entries.count()) == 0 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        assert!(child.try_wait().unwrap().is_none(), "the upload ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(json(&profile, &[], &["tracks", "--json"]).as_array().unwrap().len(), 0);
+
+    let (sender, receiver) = mpsc::channel();
+    let loft = loft_core::Loft::open_with_events(&profile, Arc::new(sender)).unwrap();
+    loft.start_locker_sync();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let finished = loop {
+        let left = deadline.checked_duration_since(Instant::now()).expect("no upload_finished within 60 s");
+        let event = receiver.recv_timeout(left).unwrap();
+        if matches!(event, loft_core::Event::UploadFinished { .. }) {
+            break event;
+        }
+    };
+    assert!(
+        matches!(finished, loft_core::Event::UploadFinished { uploaded: 1, failed: 0, .. }),
+        "{finished:?}"
+    );
+    loft.stop_locker_sync();
+    let tracks = loft.tracks(&loft_core::library_types::TrackQuery::default()).unwrap();
+    assert_eq!(tracks.len(), 1);
+    assert_eq!(tracks[0].title, "Long One");
+    assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 0);
+}
