@@ -2,6 +2,8 @@
 //! Windows `http://cover.localhost/<id>`), so album grids load thumbnails the way a browser
 //! loads images — cached, lazily, off the IPC channel. `?size=original` gives the full image.
 
+use std::sync::Arc;
+
 use loft_core::Loft;
 use loft_core::library_types::CoverSize;
 use tauri::http::{Request, Response, StatusCode, header};
@@ -21,7 +23,7 @@ pub fn handle(ctx: UriSchemeContext<'_, Wry>, request: Request<Vec<u8>>, respond
         };
         let response = match id {
             Err(_) => plain(StatusCode::BAD_REQUEST, "cover ids are numbers"),
-            Ok(id) => match app.state::<Loft>().cover(id, size) {
+            Ok(id) => match app.state::<Arc<Loft>>().cover(id, size) {
                 Ok(Some(image)) => Response::builder()
                     .header(header::CONTENT_TYPE, image.mime)
                     .header(header::CACHE_CONTROL, "max-age=31536000, immutable")

@@ -38,7 +38,7 @@ fn main() {
             start_background_work(app.handle().clone());
             Ok(())
         })
-        .manage(loft)
+        .manage(Arc::new(loft))
         .manage(loft_core::SharedPlayer::default())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
@@ -61,6 +61,20 @@ fn main() {
             commands::library::artist_tracks,
             commands::library::show_in_folder,
             commands::player::player_status,
+            commands::locker::locker_status,
+            commands::locker::connect_locker,
+            commands::locker::disconnect_locker,
+            commands::locker::set_locker_quota,
+            commands::locker::upload_paths,
+            commands::locker::pick_and_upload,
+            commands::locker::sync_locker,
+            commands::locker::remove_from_locker,
+            commands::locker::pin_tracks,
+            commands::locker::unpin_tracks,
+            commands::locker::cache_status,
+            commands::locker::set_cache_limit,
+            commands::locker::clear_cache,
+            commands::locker::track_availability,
             commands::playlists::playlists,
             commands::playlists::playlist_tracks,
             commands::playlists::create_playlist,
@@ -99,7 +113,7 @@ fn main() {
 fn start_background_work(app: tauri::AppHandle) {
     use tauri::Manager;
     let spawned = std::thread::Builder::new().name("loft-startup".into()).spawn(move || {
-        let loft = app.state::<loft_core::Loft>();
+        let loft = app.state::<Arc<loft_core::Loft>>();
         if let Err(error) = loft.scan_library() {
             tracing::warn!(%error, "the start-up scan failed");
         }

@@ -3,10 +3,10 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchApp } from './lib/app.mjs';
+import { artifactsDir, launchApp, repoRoot } from './lib/app.mjs';
 import { readCapture } from './lib/capture.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath, songRows } from './lib/library.mjs';
@@ -66,6 +66,20 @@ describe('playback', () => {
     await app.session.waitFor('playing again', async () =>
       (await (await app.session.byTestId('play-pause')).attribute('aria-label')) === 'Pause',
     );
+  });
+
+  it('shows the album grid with covers while playing (the README screenshot)', async () => {
+    await (await app.session.byTestId('nav-albums')).click();
+    await app.session.waitFor('covers loaded', async () =>
+      app.session.execute(
+        `const imgs = [...document.querySelectorAll('[data-testid="album-card"] img')];
+         return imgs.length === ${SONGS.length} && imgs.every((i) => i.complete && i.naturalWidth > 0);`,
+      ),
+    );
+    const png = await app.session.screenshot();
+    mkdirSync(artifactsDir, { recursive: true });
+    writeFileSync(join(artifactsDir, 'playing.png'), png);
+    if (process.env.LOFT_UPDATE_SCREENSHOTS === '1') writeFileSync(join(repoRoot, 'docs', 'screenshot.png'), png);
   });
 
   it('shows the queue', async () => {

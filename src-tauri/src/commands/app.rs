@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use loft_core::player::DeviceInfo;
 use loft_core::{AppInfo, CoreError, Loft, ReplayGainMode, Settings, SharedPlayer};
 use tauri::{AppHandle, Manager, State};
@@ -5,12 +7,12 @@ use tauri::{AppHandle, Manager, State};
 use super::{CommandResult, blocking};
 
 #[tauri::command]
-pub fn app_info(loft: State<'_, Loft>) -> AppInfo {
+pub fn app_info(loft: State<'_, Arc<Loft>>) -> AppInfo {
     loft.info()
 }
 
 #[tauri::command]
-pub fn get_settings(loft: State<'_, Loft>) -> Settings {
+pub fn get_settings(loft: State<'_, Arc<Loft>>) -> Settings {
     loft.settings()
 }
 

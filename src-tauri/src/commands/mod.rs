@@ -4,8 +4,11 @@
 
 pub mod app;
 pub mod library;
+pub mod locker;
 pub mod player;
 pub mod playlists;
+
+use std::sync::Arc;
 
 use loft_core::{CoreError, ErrorPayload, Loft};
 use tauri::{AppHandle, Manager};
@@ -18,7 +21,7 @@ pub async fn blocking<T: Send + 'static>(
     app: AppHandle,
     work: impl FnOnce(&Loft) -> Result<T, CoreError> + Send + 'static,
 ) -> CommandResult<T> {
-    tauri::async_runtime::spawn_blocking(move || work(&app.state::<Loft>()).map_err(ErrorPayload::from))
+    tauri::async_runtime::spawn_blocking(move || work(&app.state::<Arc<Loft>>()).map_err(ErrorPayload::from))
         .await
         .unwrap_or_else(|join_error| {
             tracing::error!(%join_error, "a command failed unexpectedly");

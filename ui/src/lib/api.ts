@@ -4,7 +4,10 @@ import type {
   Album,
   AlbumKey,
   Artist,
+  CacheStatus,
   Folder,
+  GivenCredentials,
+  LockerStatus,
   M3u8Export,
   M3u8ImportReport,
   Page,
@@ -14,6 +17,7 @@ import type {
   SearchResults,
   Track,
   TrackQuery,
+  UploadReport,
 } from './types';
 
 export type ReplayGainMode = 'off' | 'track' | 'album';
@@ -87,6 +91,21 @@ export const api = {
   playlistMove: (id: string, entryId: string, to: number) => call<void>('playlist_move', { id, entryId, to }),
   importM3u8: () => call<M3u8ImportReport | null>('import_m3u8'),
   exportM3u8: (id: string, name: string) => call<M3u8Export | null>('export_m3u8', { id, name }),
+
+  lockerStatus: () => call<LockerStatus | null>('locker_status'),
+  connectLocker: (url: string, credentials: GivenCredentials) =>
+    call<LockerStatus>('connect_locker', { url, credentials }),
+  disconnectLocker: () => call<number>('disconnect_locker'),
+  setLockerQuota: (bytes: number) => call<LockerStatus>('set_locker_quota', { bytes }),
+  uploadPaths: (paths: string[]) => call<UploadReport>('upload_paths', { paths }),
+  pickAndUpload: () => call<UploadReport | null>('pick_and_upload'),
+  syncLocker: () => call<unknown>('sync_locker'),
+  removeFromLocker: (trackId: number) => call<void>('remove_from_locker', { trackId }),
+  pinTracks: (trackIds: number[]) => call<void>('pin_tracks', { trackIds }),
+  unpinTracks: (trackIds: number[]) => call<void>('unpin_tracks', { trackIds }),
+  cacheStatus: () => call<CacheStatus>('cache_status'),
+  setCacheLimit: (bytes: number) => call<void>('set_cache_limit', { bytes }),
+  clearCache: () => call<number>('clear_cache'),
 
   playerStatus: () => call<PlayerStatus>('player_status'),
   playTracks: (ids: number[], start: number) => call<void>('play_tracks', { ids, start }),

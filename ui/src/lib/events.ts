@@ -44,6 +44,20 @@ export type LoftEvent =
   | { type: 'playback_error'; index: number | null; name: string; kind: string; message: string }
   | { type: 'queue_ended' }
   | { type: 'playlists_changed'; ids: string[] }
+  | {
+      type: 'upload_progress';
+      files_done: number;
+      files_total: number;
+      bytes_sent: number;
+      bytes_total: number;
+      current: string | null;
+    }
+  | { type: 'upload_finished'; uploaded: number; duplicates: number; failed: number; bytes_sent: number }
+  | { type: 'sync_finished'; tracks_changed: number; tracks_removed: number; problems: string[] }
+  | { type: 'locker_unreachable'; message: string }
+  | { type: 'locker_reachable' }
+  | { type: 'download_progress'; track_id: number; bytes: number; size: number }
+  | { type: 'cache_changed'; track_ids: number[] }
   | { type: 'queue_changed'; track_ids: number[]; shuffle: boolean; repeat: 'off' | 'one' | 'all' };
 
 export type PlaybackStateName = 'playing' | 'paused' | 'buffering' | 'stopped';

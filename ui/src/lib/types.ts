@@ -140,3 +140,53 @@ export interface M3u8Export {
   written: number;
   not_written: { title: string; reason: string }[];
 }
+
+export interface LockerDevice {
+  device: string;
+  last_sync_ms: number;
+}
+
+export interface LockerStatus {
+  url: string;
+  locker_id: string;
+  device: string;
+  usage_bytes: number;
+  quota_bytes: number;
+  tracks: number;
+  playlists: number;
+  devices: LockerDevice[];
+  last_sync_ms: number | null;
+  backend_quota: { used_bytes: number | null; available_bytes: number | null } | null;
+}
+
+export interface UploadedFile {
+  path: string;
+  track_id: string;
+  size: number;
+  bytes_sent: number;
+}
+
+export interface UploadReport {
+  uploaded: UploadedFile[];
+  duplicates: UploadedFile[];
+  failed: { path: string; kind: string; message: string }[];
+  bytes_sent: number;
+}
+
+export type CacheState =
+  | { state: 'none' }
+  | { state: 'partial'; bytes: number; size: number }
+  | { state: 'complete'; size: number }
+  | { state: 'pinned'; bytes: number; size: number };
+
+export interface CacheStatus {
+  used_bytes: number;
+  limit_bytes: number;
+  locker_reachable: boolean;
+  tracks: { track_id: number; title: string; cache: CacheState }[];
+}
+
+export type GivenCredentials =
+  | { kind: 'none' }
+  | { kind: 's3'; access_key_id: string; secret_access_key: string }
+  | { kind: 'web_dav'; user: string; password: string };

@@ -1,0 +1,129 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use loft_core::locker_types::{Credentials, LockerStatus, UploadReport};
+use loft_core::{CacheStatus, Loft, TrackAvailability};
+use serde::Deserialize;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_dialog::DialogExt;
+
+use super::{CommandResult, blocking};
+
+/// What the connect form sends: secrets are only ever passed on to the keychain.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GivenCredentials {
+    None,
+    S3 { access_key_id: String, secret_access_key: String },
+    WebDav { user: String, password: String },
+}
+
+impl From<GivenCredentials> for Option<Credentials> {
+    fn from(given: GivenCredentials) -> Self {
+        match given {
+            GivenCredentials::None => None,
+            GivenCredentials::S3 { access_key_id, secret_access_key } => {
+                Some(Credentials::S3 { access_key_id, secret_access_key })
+            }
+            GivenCredentials::WebDav { user, password } => Some(Credentials::WebDav { user, password }),
+        }
+    }
+}
+
+#[tauri::command]
+pub async fn locker_status(app: AppHandle) -> CommandResult<Option<LockerStatus>> {
+    blocking(app, |loft| loft.locker_status()).await
+}
+
+#[tauri::command]
+pub async fn connect_locker(
+    app: AppHandle,
+    url: String,
+    credentials: GivenCredentials,
+) -> CommandResult<LockerStatus> {
+    blocking(app, move |loft| {
+        let status = loft.connect_locker(&url, credentials.into())?;
+        loft.start_locker_sync();
+        Ok(status)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn disconnect_locker(app: AppHandle) -> CommandResult<u64> {
+    blocking(app, |loft| loft.disconnect_locker()).await
+}
+
+#[tauri::command]
+pub async fn set_locker_quota(app: AppHandle, bytes: u64) -> CommandResult<LockerStatus> {
+    blocking(app, move |loft| loft.set_locker_quota(bytes)).await
+}
+
+/// Uploads files and folders; progress arrives as `upload_progress` events and the result
+/// as `upload_finished`, and the report is returned too.
+#[tauri::command]
+pub async fn upload_paths(app: AppHandle, paths: Vec<PathBuf>) -> CommandResult<UploadReport> {
+    blocking(app, move |loft| loft.upload(&paths)).await
+}
+
+/// Asks for files with the system dialog and uploads them; `None` when the user cancels.
+#[tauri::command]
+pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<UploadReport>> {
+    let dialog = app.dialog().file().set_title("Upload to your locker");
+    let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_files()).await;
+    let paths: Vec<PathBuf> = match picked {
+        Ok(Some(files)) => files.into_iter().filter_map(|f| f.into_path().ok()).collect(),
+        Ok(None) => return Ok(None),
+        Err(error) => {
+            return Err(loft_core::ErrorPayload {
+                kind: "internal".into(),
+                message: format!("the file dialog failed: {error}"),
+            });
+        }
+    };
+    blocking(app, move |loft| loft.upload(&paths).map(Some)).await
+}
+
+#[tauri::command]
+pub async fn sync_locker(app: AppHandle) -> CommandResult<loft_core::SyncSummary> {
+    blocking(app, |loft| loft.sync_locker()).await
+}
+
+#[tauri::command]
+pub async fn remove_from_locker(app: AppHandle, track_id: i64) -> CommandResult<()> {
+    blocking(app, move |loft| loft.remove_from_locker(track_id).map(|_| ())).await
+}
+
+/// Starts downloading tracks for offline use; progress arrives as events.
+#[tauri::command]
+pub fn pin_tracks(app: AppHandle, track_ids: Vec<i64>) {
+    app.state::<Arc<Loft>>().pin_in_background(track_ids);
+}
+
+#[tauri::command]
+pub async fn unpin_tracks(app: AppHandle, track_ids: Vec<i64>) -> CommandResult<()> {
+    blocking(app, move |loft| loft.unpin(&track_ids)).await
+}
+
+#[tauri::command]
+pub async fn cache_status(app: AppHandle) -> CommandResult<CacheStatus> {
+    blocking(app, |loft| loft.cache_status()).await
+}
+
+#[tauri::command]
+pub async fn set_cache_limit(app: AppHandle, bytes: u64) -> CommandResult<()> {
+    blocking(app, move |loft| loft.set_cache_limit(bytes)).await
+}
+
+#[tauri::command]
+pub async fn clear_cache(app: AppHandle) -> CommandResult<u64> {
+    blocking(app, |loft| loft.clear_cache()).await
+}
+
+#[tauri::command]
+pub async fn track_availability(
+    app: AppHandle,
+    track_ids: Vec<i64>,
+) -> CommandResult<Vec<TrackAvailability>> {
+    blocking(app, move |loft| loft.track_availability(&track_ids)).await
+}

@@ -1,0 +1,76 @@
+// The locker in the real app with the default folder locker: connect, drop files on the
+// window, see them uploaded and counted against the quota.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchApp } from './lib/app.mjs';
+import { SONGS, makeSongs } from './lib/fixtures.mjs';
+
+describe('the locker', () => {
+  let scratch;
+  let app;
+  let files;
+
+  before(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-locker-'));
+    files = makeSongs(join(scratch, 'to-upload'));
+    app = await launchApp({ profileDir: join(scratch, 'profile') });
+  });
+
+  after(async () => {
+    await app?.close();
+    app?.removeScratch();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('connects the pre-filled folder locker', async () => {
+    await (await app.session.waitFor('the sidebar', () => app.session.byTestId('nav-locker'))).click();
+    const url = await app.session.waitFor('the pre-filled locker URL', async () => {
+      const value = await (await app.session.byTestId('locker-url')).property('value');
+      return value?.startsWith('file://') ? value : null;
+    });
+    assert.equal(url, `file://${join(scratch, 'profile', 'locker')}`);
+    await (await app.session.byTestId('locker-connect')).click();
+    const quota = await app.session.waitFor('the quota bar', async () => {
+      const bars = await app.session.findAll('[data-testid="quota-bar"]');
+      return bars.length === 1 ? bars[0].text() : null;
+    });
+    assert.match(quota, /of 5\.4 GB/);
+    assert.ok(existsSync(join(scratch, 'profile', 'locker', 'locker.json')), 'no locker.json in the folder');
+  });
+
+  it('uploads files dropped on the window', async () => {
+    // The event the window receives when files are dropped on it from a file manager.
+    await app.session.execute(
+      `return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
+         event: 'tauri://drag-drop',
+         payload: { paths: arguments[0], position: { x: 400, y: 300 } },
+       })`,
+      [files],
+    );
+    const items = await app.session.waitFor(
+      'the uploaded files',
+      async () => {
+        const found = await app.session.findAll('[data-testid="upload-item"]');
+        return found.length === SONGS.length ? found : null;
+      },
+      60000,
+    );
+    const states = await Promise.all(items.map((i) => i.attribute('data-state')));
+    assert.deepEqual(states, SONGS.map(() => 'done'));
+    const quota = await (await app.session.byTestId('quota-bar')).text();
+    assert.doesNotMatch(quota, /^0 B of/, `usage did not grow: ${quota}`);
+  });
+
+  it('shows the uploaded songs in the library as in the locker', async () => {
+    await (await app.session.byTestId('nav-songs')).click();
+    const badges = await app.session.waitFor('three locker badges', async () => {
+      const found = await app.session.findAll('[data-testid="locker-badge"]');
+      return found.length === SONGS.length ? found : null;
+    });
+    assert.equal(badges.length, SONGS.length);
+  });
+});
