@@ -73,4 +73,19 @@ describe('the locker', () => {
     });
     assert.equal(badges.length, SONGS.length);
   });
+
+  it('filters the songs by where they are', async () => {
+    const rowCount = async () => (await app.session.findAll('[data-testid="track-row"]')).length;
+    const choose = (value) =>
+      app.session.execute(
+        `const s = document.querySelector('[data-testid="source-filter"]');
+         s.value = arguments[0];
+         s.dispatchEvent(new Event('change', { bubbles: true }));`,
+        [value],
+      );
+    await choose('local');
+    await app.session.waitFor('no songs on this computer', async () => (await rowCount()) === 0);
+    await choose('locker');
+    await app.session.waitFor('the locker songs', async () => (await rowCount()) === SONGS.length);
+  });
 });

@@ -640,7 +640,7 @@ impl Shared {
 }
 
 /// The index's view of a catalog track.
-fn locker_copy(track: &loft_locker::Track) -> LockerCopy {
+pub(crate) fn locker_copy(track: &loft_locker::Track) -> LockerCopy {
     LockerCopy {
         id: track.id.clone(),
         size: track.size,

@@ -17,6 +17,7 @@ use loft_library::{
 };
 use serde::Serialize;
 
+use crate::locker::locker_copy;
 use crate::{CoreError, Event, LockerHandle, Loft};
 
 /// What importing a playlist file did.
@@ -363,25 +364,6 @@ pub(crate) fn mirror_locker_playlists(
         events.emit(Event::PlaylistsChanged { ids });
     }
     Ok(())
-}
-
-/// A catalog track as the index keeps its locker copy.
-fn locker_copy(track: &loft_locker::Track) -> LockerCopy {
-    LockerCopy {
-        id: track.id.clone(),
-        size: track.size,
-        file_name: track.file_name.clone(),
-        title: track.title.clone(),
-        artist: track.artist.clone(),
-        album: track.album.clone(),
-        album_artist: track.album_artist.clone(),
-        genre: track.genre.clone(),
-        year: track.year,
-        track_no: track.track_number,
-        disc_no: track.disc_number,
-        duration_ms: track.duration_ms,
-        added_ms: track.added.wall_ms,
-    }
 }
 
 #[cfg(test)]

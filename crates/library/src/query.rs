@@ -139,7 +139,13 @@ impl Library {
 
     /// How many tracks the library holds.
     pub fn track_count(&self) -> Result<u64> {
-        self.read(|db| Ok(db.query_row("SELECT COUNT(*) FROM tracks", [], |r| r.get(0))?))
+        self.count_tracks(crate::SourceFilter::All)
+    }
+
+    /// How many tracks a source filter keeps: the length of the list `tracks` pages through.
+    pub fn count_tracks(&self, source: crate::SourceFilter) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM tracks t WHERE {}", source.condition());
+        self.read(|db| Ok(db.prepare_cached(&sql)?.query_row([], |r| r.get(0))?))
     }
 
     /// The exact path of a local copy of the track, for playback.

@@ -1,7 +1,9 @@
 use std::path::PathBuf;
 
 use loft_core::SearchResults;
-use loft_core::library_types::{Album, AlbumKey, Artist, Folder, Page, ScanReport, Track, TrackQuery};
+use loft_core::library_types::{
+    Album, AlbumKey, Artist, Folder, Page, ScanReport, SourceFilter, Track, TrackQuery,
+};
 use tauri::AppHandle;
 use tauri_plugin_dialog::DialogExt;
 
@@ -46,9 +48,10 @@ pub async fn tracks(app: AppHandle, query: TrackQuery) -> CommandResult<Vec<Trac
     blocking(app, move |loft| loft.tracks(&query)).await
 }
 
+/// How many tracks the Songs list shows with the given source filter (all by default).
 #[tauri::command]
-pub async fn track_count(app: AppHandle) -> CommandResult<u64> {
-    blocking(app, |loft| Ok(loft.library().track_count()?)).await
+pub async fn track_count(app: AppHandle, source: Option<SourceFilter>) -> CommandResult<u64> {
+    blocking(app, move |loft| Ok(loft.library().count_tracks(source.unwrap_or_default())?)).await
 }
 
 #[tauri::command]

@@ -2,7 +2,7 @@
 // and whether a scan runs. Lists watch `version` and reload when the library changes.
 import { api } from '../api';
 import type { LoftEvent } from '../events';
-import type { Folder, ScanReport, SortField } from '../types';
+import type { Folder, ScanReport, SortField, SourceFilter } from '../types';
 import { notices } from './notices.svelte';
 
 export interface ScanState {
@@ -13,9 +13,14 @@ export interface ScanState {
 
 class LibraryState {
   folders = $state<Folder[]>([]);
+  /** Rows in the Songs list (with the source filter). */
   trackCount = $state(0);
+  /** Tracks in the whole library, whatever the filter: zero means the first-run empty state. */
+  totalCount = $state(0);
   sort = $state<SortField>('artist');
   descending = $state(false);
+  /** Which copies the Songs list shows: all, those on this computer, or those in the locker. */
+  source = $state<SourceFilter>('all');
   /** Bumped whenever what lists show may have changed. */
   version = $state(0);
   scan = $state<ScanState | null>(null);
@@ -24,9 +29,14 @@ class LibraryState {
 
   async load(): Promise<void> {
     try {
-      const [folders, count] = await Promise.all([api.libraryFolders(), api.trackCount()]);
+      const [folders, count, total] = await Promise.all([
+        api.libraryFolders(),
+        api.trackCount(this.source),
+        api.trackCount('all'),
+      ]);
       this.folders = folders;
       this.trackCount = count;
+      this.totalCount = total;
       this.loaded = true;
     } catch (error) {
       notices.report(error);
@@ -35,10 +45,16 @@ class LibraryState {
 
   async refreshCount(): Promise<void> {
     try {
-      this.trackCount = await api.trackCount();
+      [this.trackCount, this.totalCount] = await Promise.all([api.trackCount(this.source), api.trackCount('all')]);
     } catch (error) {
       notices.report(error);
     }
+  }
+
+  async setSource(source: SourceFilter): Promise<void> {
+    this.source = source;
+    await this.refreshCount();
+    this.version += 1;
   }
 
   setSort(field: SortField): void {
