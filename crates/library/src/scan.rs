@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
-use rusqlite::{Transaction, params};
+use rusqlite::{ToSql, Transaction, params, params_from_iter};
 
 use crate::covers::{CoverDedup, CoverFound, CoverHash};
 use crate::error::Result;
@@ -612,47 +612,10 @@ pub(crate) fn insert_track(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
     )?;
-    let artists = serde_json::to_string(&tags.artists).unwrap_or_else(|_| "[]".to_owned());
-    statement.execute(params![
-        tags.title,
-        tags.artist,
-        artists,
-        tags.album,
-        tags.album_artist,
-        tags.track_no,
-        tags.track_total,
-        tags.disc_no,
-        tags.disc_total,
-        tags.year,
-        tags.date,
-        tags.genre,
-        tags.composer,
-        tags.duration_ms,
-        tags.sample_rate,
-        tags.channels,
-        tags.bit_depth,
-        tags.bitrate_kbps,
-        tags.rg_track_gain,
-        tags.rg_track_peak,
-        tags.rg_album_gain,
-        tags.rg_album_peak,
-        tags.mb_recording_id,
-        tags.mb_track_id,
-        tags.mb_release_id,
-        tags.mb_artist_id,
-        tags.mb_release_artist_id,
-        tags.compilation,
-        tags.format,
-        cover_id,
-        derived.group_artist,
-        derived.sort_title,
-        derived.sort_artist,
-        derived.sort_album,
-        derived.sort_group_artist,
-        derived.sort_genre,
-        added_at,
-        sha256,
-    ])?;
+    let artists = artists_json(tags);
+    let mut values = tag_values(tags, derived, &cover_id, &artists).to_vec();
+    values.extend([&added_at as &dyn ToSql, &sha256]);
+    statement.execute(params_from_iter(values))?;
     Ok(transaction.last_insert_rowid())
 }
 
@@ -677,48 +640,65 @@ pub(crate) fn update_track(
             sha256 = CASE WHEN ?38 THEN NULL ELSE sha256 END
          WHERE id = ?1",
     )?;
-    let artists = serde_json::to_string(&tags.artists).unwrap_or_else(|_| "[]".to_owned());
-    statement.execute(params![
-        track_id,
-        tags.title,
-        tags.artist,
-        artists,
-        tags.album,
-        tags.album_artist,
-        tags.track_no,
-        tags.track_total,
-        tags.disc_no,
-        tags.disc_total,
-        tags.year,
-        tags.date,
-        tags.genre,
-        tags.composer,
-        tags.duration_ms,
-        tags.sample_rate,
-        tags.channels,
-        tags.bit_depth,
-        tags.bitrate_kbps,
-        tags.rg_track_gain,
-        tags.rg_track_peak,
-        tags.rg_album_gain,
-        tags.rg_album_peak,
-        tags.mb_recording_id,
-        tags.mb_track_id,
-        tags.mb_release_id,
-        tags.mb_artist_id,
-        tags.mb_release_artist_id,
-        tags.compilation,
-        tags.format,
-        cover_id,
-        derived.group_artist,
-        derived.sort_title,
-        derived.sort_artist,
-        derived.sort_album,
-        derived.sort_group_artist,
-        derived.sort_genre,
-        content_changed,
-    ])?;
+    let artists = artists_json(tags);
+    let mut values: Vec<&dyn ToSql> = vec![&track_id];
+    values.extend(tag_values(tags, derived, &cover_id, &artists));
+    values.push(&content_changed);
+    statement.execute(params_from_iter(values))?;
     Ok(())
+}
+
+fn artists_json(tags: &FileTags) -> String {
+    serde_json::to_string(&tags.artists).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The 36 tag columns, in the order both the INSERT and the UPDATE of a track list them.
+// `&String`, not `&str`: an unsized `str` cannot be handed on as a `&dyn ToSql`.
+#[allow(clippy::ptr_arg)]
+fn tag_values<'a>(
+    tags: &'a FileTags,
+    derived: &'a Derived,
+    cover_id: &'a Option<i64>,
+    artists: &'a String,
+) -> [&'a dyn ToSql; 36] {
+    [
+        &tags.title,
+        &tags.artist,
+        artists,
+        &tags.album,
+        &tags.album_artist,
+        &tags.track_no,
+        &tags.track_total,
+        &tags.disc_no,
+        &tags.disc_total,
+        &tags.year,
+        &tags.date,
+        &tags.genre,
+        &tags.composer,
+        &tags.duration_ms,
+        &tags.sample_rate,
+        &tags.channels,
+        &tags.bit_depth,
+        &tags.bitrate_kbps,
+        &tags.rg_track_gain,
+        &tags.rg_track_peak,
+        &tags.rg_album_gain,
+        &tags.rg_album_peak,
+        &tags.mb_recording_id,
+        &tags.mb_track_id,
+        &tags.mb_release_id,
+        &tags.mb_artist_id,
+        &tags.mb_release_artist_id,
+        &tags.compilation,
+        &tags.format,
+        cover_id,
+        &derived.group_artist,
+        &derived.sort_title,
+        &derived.sort_artist,
+        &derived.sort_album,
+        &derived.sort_group_artist,
+        &derived.sort_genre,
+    ]
 }
 
 fn starts_with_dir(key: &[u8], dir: &Path) -> bool {
