@@ -3,15 +3,21 @@
 //! Prints a Markdown table for docs/PERFORMANCE.md: decode speed per format against ffmpeg
 //! decoding the same file to null, the CPU the chain spends per second of 44.1 kHz FLAC, and
 //! the time from a play command to the first frame handed to the device (ALSA routed to a
-//! capture file, as in the tests).
+//! capture file, as in the tests), and underruns over ten minutes of playback at real-time
+//! speed while both cores are kept busy (`LOFT_BENCH_UNDERRUN_SECONDS` shortens that run).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use std::io::{Read, Write};
+
 use loft_audio::{
-    Engine, EngineConfig, GainSettings, QueueItem, RenderOptions, ReplayGainMode, render_to_wav,
+    Engine, EngineConfig, EngineEvent, GainSettings, QueueItem, RenderOptions, ReplayGainMode, render_to_wav,
 };
+
+/// 16-bit stereo at 44.1 kHz: what the paced capture device takes per second.
+const CAPTURE_BYTES_PER_SECOND: u64 = 44_100 * 2 * 2;
 
 const SECONDS: u32 = 120;
 
@@ -111,10 +117,99 @@ fn latency_child() {
     println!("{:.1} {:.1}", median.as_secs_f64() * 1000.0, worst.as_secs_f64() * 1000.0);
 }
 
+/// Stands in for a sound card's clock: ALSA's file plugin pipes the engine's output here, and
+/// it is taken no faster than real time. (ALSA's null device takes frames as fast as they
+/// come, so without this an underrun count would mean nothing.)
+fn pace_child() {
+    let out = std::env::args().nth(2).expect("a capture file");
+    let mut file = std::fs::File::create(out).expect("capture file");
+    let mut input = std::io::stdin().lock();
+    let start = Instant::now();
+    let mut written = 0u64;
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = match input.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        if file.write_all(&buffer[..read]).is_err() {
+            break;
+        }
+        written += read as u64;
+        let due = Duration::from_secs_f64(written as f64 / CAPTURE_BYTES_PER_SECOND as f64);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Plays `repeats` copies of a file back to back through the paced device and prints the
+/// engine's underrun count and the wall time it took.
+fn underrun_child() {
+    let path = std::env::args().nth(2).expect("a file to play");
+    let repeats: usize = std::env::args().nth(3).and_then(|r| r.parse().ok()).expect("a repeat count");
+    let (sender, events) = std::sync::mpsc::channel();
+    let config = EngineConfig { device: None, volume: 1.0, gain: GainSettings::default() };
+    let engine = Engine::start(config, move |event| {
+        let _ = sender.send(event);
+    })
+    .expect("engine");
+    let start = Instant::now();
+    engine.play_now((0..repeats).map(|_| QueueItem::file(&path)).collect(), 0).expect("play");
+    let limit = Duration::from_secs(SECONDS as u64 * repeats as u64 * 2 + 60);
+    loop {
+        match events.recv_timeout(Duration::from_secs(5)) {
+            Ok(EngineEvent::QueueEnded) => break,
+            Ok(EngineEvent::Error { reason, .. }) => panic!("playback failed: {reason}"),
+            _ if start.elapsed() > limit => panic!("playback did not finish within {limit:?}"),
+            _ => {}
+        }
+    }
+    println!("{} {:.1}", engine.status().underruns, start.elapsed().as_secs_f64());
+}
+
+/// An `.asoundrc` making the default device 16-bit stereo 44.1 kHz into ALSA's file plugin,
+/// written straight to `capture` or, when `pacer` is given, through that command.
+fn alsa_capture_config(capture: &Path, pacer: Option<&Path>) -> String {
+    let file = match pacer {
+        Some(exe) => format!("|exec '{}' --pace '{}'", exe.display(), capture.display()),
+        None => capture.display().to_string(),
+    };
+    format!(
+        "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format S16_LE; rate 44100; channels 2 }}\n}}\n\
+         pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{file}\"\n  format \"raw\"\n}}\n"
+    )
+}
+
+/// Keeps both cores busy with other work for as long as it is alive.
+struct BusyCores(Vec<std::process::Child>);
+
+impl BusyCores {
+    fn start() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        BusyCores(
+            (0..cores)
+                .map(|_| Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("a busy loop"))
+                .collect(),
+        )
+    }
+}
+
+impl Drop for BusyCores {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("--latency-child") {
-        latency_child();
-        return;
+    match std::env::args().nth(1).as_deref() {
+        Some("--latency-child") => return latency_child(),
+        Some("--pace") => return pace_child(),
+        Some("--underrun-child") => return underrun_child(),
+        _ => {}
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let sources = make_sources(dir.path());
@@ -177,15 +272,7 @@ fn main() {
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     let capture = dir.path().join("capture.raw");
-    std::fs::write(
-        home.join(".asoundrc"),
-        format!(
-            "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format S16_LE; rate 44100; channels 2 }}\n}}\n\
-             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
-            capture.display()
-        ),
-    )
-    .expect(".asoundrc");
+    std::fs::write(home.join(".asoundrc"), alsa_capture_config(&capture, None)).expect(".asoundrc");
     let flac = &sources[1].1;
     let output = Command::new(std::env::current_exe().expect("exe"))
         .arg("--latency-child")
@@ -197,6 +284,35 @@ fn main() {
     let mut parts = text.split_whitespace();
     println!(
         "Play command to first frame handed to the device (FLAC, ALSA file capture), 10 runs: median {} ms, worst {} ms",
+        parts.next().unwrap_or("?"),
+        parts.next().unwrap_or("?")
+    );
+
+    let seconds: u64 =
+        std::env::var("LOFT_BENCH_UNDERRUN_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
+    let repeats = seconds.div_ceil(u64::from(SECONDS)).max(1) as usize;
+    let paced_home = dir.path().join("paced-home");
+    std::fs::create_dir_all(&paced_home).expect("home");
+    let exe = std::env::current_exe().expect("exe");
+    std::fs::write(
+        paced_home.join(".asoundrc"),
+        alsa_capture_config(&dir.path().join("paced.raw"), Some(&exe)),
+    )
+    .expect(".asoundrc");
+    let busy = BusyCores::start();
+    let output = Command::new(&exe)
+        .arg("--underrun-child")
+        .arg(flac)
+        .arg(repeats.to_string())
+        .env("HOME", &paced_home)
+        .output()
+        .expect("underrun run");
+    drop(busy);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut parts = text.split_whitespace();
+    println!(
+        "Underruns playing {} s of FLAC at real-time speed with every core busy: {} (took {} s)",
+        repeats as u64 * u64::from(SECONDS),
         parts.next().unwrap_or("?"),
         parts.next().unwrap_or("?")
     );
