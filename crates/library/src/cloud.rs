@@ -63,10 +63,13 @@ pub enum SourceFilter {
     Local,
     /// Tracks in the locker (whether or not they are on this computer too).
     Locker,
+    /// Tracks that play with no network: a file on this computer, or a complete copy in the
+    /// offline cache (see [`crate::Library::set_offline_copies`]).
+    Offline,
 }
 
 impl SourceFilter {
-    pub const NAMES: &[&str] = &["all", "local", "locker"];
+    pub const NAMES: &[&str] = &["all", "local", "locker", "offline"];
 
     /// The condition on `tracks t` that keeps the tracks this filter shows.
     pub(crate) fn condition(self) -> &'static str {
@@ -74,6 +77,10 @@ impl SourceFilter {
             SourceFilter::All => "1",
             SourceFilter::Local => "EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = t.id)",
             SourceFilter::Locker => "EXISTS (SELECT 1 FROM locker_copies lc WHERE lc.sha256 = t.sha256)",
+            SourceFilter::Offline => {
+                "(EXISTS (SELECT 1 FROM local_files lf WHERE lf.track_id = t.id)
+                  OR EXISTS (SELECT 1 FROM offline_copies oc WHERE oc.sha256 = t.sha256 AND oc.complete))"
+            }
         }
     }
 }
@@ -86,6 +93,7 @@ impl std::str::FromStr for SourceFilter {
             "all" => Ok(SourceFilter::All),
             "local" | "computer" | "this-computer" | "this_computer" => Ok(SourceFilter::Local),
             "locker" | "cloud" => Ok(SourceFilter::Locker),
+            "offline" | "downloaded" => Ok(SourceFilter::Offline),
             _ => Err(crate::LibraryError::InvalidSource(name.to_owned())),
         }
     }

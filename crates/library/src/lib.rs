@@ -12,6 +12,7 @@ mod folders;
 mod hasher;
 mod m3u8;
 mod model;
+mod offline;
 mod paths;
 mod playlists;
 mod query;
@@ -35,6 +36,7 @@ pub use model::{
     ScanError, ScanProgress, ScanReport, SortField, Track, TrackQuery, UNKNOWN_ALBUM, UNKNOWN_ARTIST,
     VARIOUS_ARTISTS,
 };
+pub use offline::{OfflineCopy, OfflineState};
 pub use paths::AUDIO_EXTENSIONS;
 pub use playlists::{
     MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, clean_playlist_name, new_playlist_id,

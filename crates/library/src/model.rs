@@ -58,6 +58,8 @@ pub struct Track {
     pub sha256: Option<String>,
     /// Where its copies are: on this computer, in the locker, or both.
     pub source: crate::TrackSource,
+    /// What the offline cache holds of it.
+    pub offline: crate::OfflineState,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use crate::error::{LibraryError, Result};
 use crate::scan::{album_sort_key, artist_sort_key, file_title};
 use crate::{
-    Album, AlbumKey, Artist, CoverImage, CoverSize, Library, MusicBrainzIds, Page, ReplayGain, Track,
-    TrackQuery, TrackSource, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
+    Album, AlbumKey, Artist, CoverImage, CoverSize, Library, MusicBrainzIds, OfflineState, Page, ReplayGain,
+    Track, TrackQuery, TrackSource, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
 };
 
 pub(crate) const TRACK_COLUMNS: &str =
@@ -18,10 +18,11 @@ pub(crate) const TRACK_COLUMNS: &str =
     t.rg_album_gain, t.rg_album_peak, t.mb_recording_id, t.mb_track_id, t.mb_release_id, t.mb_artist_id,
     t.mb_release_artist_id, t.compilation, t.format, t.cover_id, t.play_count, t.added_at, t.sha256,
     (SELECT lf.path FROM local_files lf WHERE lf.track_id = t.id ORDER BY lf.id LIMIT 1),
-    (SELECT lc.file_name FROM locker_copies lc WHERE lc.sha256 = t.sha256)";
+    (SELECT lc.file_name FROM locker_copies lc WHERE lc.sha256 = t.sha256),
+    (SELECT oc.pinned * 2 + oc.complete FROM offline_copies oc WHERE oc.sha256 = t.sha256)";
 
 /// How many columns [`TRACK_COLUMNS`] selects: a query may select more after them.
-pub(crate) const TRACK_COLUMN_COUNT: usize = 37;
+pub(crate) const TRACK_COLUMN_COUNT: usize = 38;
 
 /// How many full-text matches a search ranks at most.
 pub const SEARCH_CANDIDATES: i64 = 2000;
@@ -98,6 +99,7 @@ pub(crate) fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Track> {
         added_at: row.get(33)?,
         sha256: row.get(34)?,
         source: TrackSource::of(path.is_some(), locker_name.is_some()),
+        offline: OfflineState::from_flags(row.get(37)?),
         path: path.map(|p| paths::display(&p)),
     })
 }

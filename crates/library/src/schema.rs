@@ -216,6 +216,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX locker_copies_by_size ON locker_copies(size);
     "#,
+    // 4: what the offline cache holds, by content. The cache itself lives beside the locker
+    // state; this mirror lets track lists filter and badge by it in SQL.
+    r#"
+    CREATE TABLE offline_copies (
+        sha256 TEXT PRIMARY KEY,
+        pinned INTEGER NOT NULL,
+        complete INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
