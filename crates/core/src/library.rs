@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use loft_library::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Folder, HashPace, Hasher, Library, LibraryWatcher, Page,
-    ScanReport, Track, TrackQuery, WatchEvent,
+    ScanReport, SourceFilter, Track, TrackQuery, WatchEvent,
 };
 
 use crate::{CoreError, Event, Loft, SharedSink};
@@ -105,15 +105,26 @@ impl Loft {
 
     /// One page of tracks in the given order.
     pub fn tracks(&self, query: &TrackQuery) -> Result<Vec<Track>, CoreError> {
+        self.refresh_offline_index()?;
         Ok(self.library().tracks(query)?)
     }
 
+    /// How many tracks a list with this source filter holds.
+    pub fn count_tracks(&self, source: SourceFilter) -> Result<u64, CoreError> {
+        if source == SourceFilter::Offline {
+            self.refresh_offline_index()?;
+        }
+        Ok(self.library().count_tracks(source)?)
+    }
+
     pub fn track(&self, id: i64) -> Result<Option<Track>, CoreError> {
+        self.refresh_offline_index()?;
         Ok(self.library().track(id)?)
     }
 
     /// Tracks matching what the user typed (prefix words, any case, any accents), best first.
     pub fn search(&self, text: &str, limit: u64) -> Result<Vec<Track>, CoreError> {
+        self.refresh_offline_index()?;
         Ok(self.library().search(text, limit)?)
     }
 
@@ -122,6 +133,7 @@ impl Loft {
     }
 
     pub fn album_tracks(&self, album: &AlbumKey) -> Result<Vec<Track>, CoreError> {
+        self.refresh_offline_index()?;
         Ok(self.library().album_tracks(album)?)
     }
 
@@ -130,6 +142,7 @@ impl Loft {
     }
 
     pub fn artist_tracks(&self, artist: &str) -> Result<Vec<Track>, CoreError> {
+        self.refresh_offline_index()?;
         Ok(self.library().artist_tracks(artist)?)
     }
 

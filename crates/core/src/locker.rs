@@ -34,6 +34,9 @@ use crate::{CoreError, Event, Loft, Profile, SharedSink};
 const RUNTIME_WORKERS: usize = 2;
 /// How often the background loop syncs while the app runs.
 const SYNC_INTERVAL: Duration = Duration::from_secs(60);
+/// How often it tries again while the locker cannot be reached, so that the window stops
+/// greying out tracks, and downloads and uploads go on, soon after the network returns.
+const PROBE_INTERVAL: Duration = Duration::from_secs(10);
 /// The background loop collects unreferenced blobs once every this many syncs (about hourly).
 const GC_EVERY_SYNCS: u32 = 60;
 
@@ -82,6 +85,11 @@ struct Shared {
     device_lock: Mutex<Option<std::fs::File>>,
     /// Whether the last call reached the locker; `None` before the first.
     reachable: Mutex<Option<bool>>,
+    /// The offline cache, once the streaming side opened it: its fetchers see the locker fail
+    /// first while playing, and it must hear when the locker answers again.
+    cache: Mutex<Option<loft_locker::OfflineCache>>,
+    /// Uploads running in this process, so the loop does not resume a file being sent.
+    uploads_running: std::sync::atomic::AtomicUsize,
 }
 
 struct SyncLoop {
@@ -325,6 +333,18 @@ impl Loft {
         self.locker.stop_loop();
     }
 
+    /// Whether the connected locker answered the last time this process asked (true when
+    /// none is connected or nothing was asked yet): what the window's offline indicator shows.
+    pub fn locker_reachable(&self) -> bool {
+        self.locker_shared().seems_reachable()
+    }
+
+    /// Lets the locker side tell the offline cache when the locker answers again or stops.
+    pub(crate) fn share_cache_with_locker(&self, cache: &loft_locker::OfflineCache) {
+        *self.locker_shared().cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some(cache.clone());
+    }
+
     /// The locker the settings name, opening it (credentials from the environment, then the
     /// keychain) if this process has not yet.
     pub(crate) fn open_locker(&self) -> Result<Option<loft_locker::Locker>, CoreError> {
@@ -346,6 +366,8 @@ impl Loft {
                 open: tokio::sync::Mutex::new(None),
                 device_lock: Mutex::new(None),
                 reachable: Mutex::new(None),
+                cache: Mutex::new(None),
+                uploads_running: std::sync::atomic::AtomicUsize::new(0),
             })
         })
     }
@@ -425,8 +447,15 @@ impl Shared {
             Err(_) => None,
         };
         if let Some(reached) = reached {
+            let cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            let cache_reachable = cache.as_ref().is_none_or(|cache| cache.locker_reachable());
+            if let Some(cache) = &cache {
+                cache.note_reachable(reached);
+            }
             let before =
                 self.reachable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).replace(reached);
+            // A stream that failed while playing counts as the locker having gone.
+            let before = before.map(|before| before && cache_reachable);
             match (before, &result) {
                 (Some(true) | None, Err(error)) if !reached => {
                     tracing::warn!(%error, "the locker is unreachable");
@@ -533,6 +562,7 @@ impl Shared {
         locker: &loft_locker::Locker,
         paths: Vec<PathBuf>,
     ) -> Result<UploadReport, CoreError> {
+        let _running = UploadRunning::start(&self.uploads_running);
         let (files, unusable) = loft_locker::Locker::upload_candidates(&paths).await;
         let bytes_total = {
             let files = files.clone();
@@ -595,28 +625,34 @@ impl Shared {
         Ok(report)
     }
 
-    /// The background loop: resume interrupted uploads, then sync every minute or when woken,
-    /// collecting unreferenced blobs now and then. Failures are reported and retried.
+    /// Whether the locker answered the last time anything asked, as far as this process knows.
+    fn seems_reachable(&self) -> bool {
+        let synced = *self.reachable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) != Some(false);
+        let streamed = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .is_none_or(|cache| cache.locker_reachable());
+        synced && streamed
+    }
+
+    /// The background loop: sync every minute or when woken (every few seconds while the
+    /// locker cannot be reached), resume uploads that were interrupted (by a kill, a crash or
+    /// the network) whenever none is running, and collect unreferenced blobs now and then.
+    /// Failures are reported and retried.
     async fn run_loop(self: Arc<Self>, url: String, wake: Arc<tokio::sync::Notify>) {
-        let mut resumed = false;
         let mut reconciled = false;
         let mut syncs: u32 = 0;
         loop {
             match self.open_or_reuse(&url).await.map(|(locker, _)| locker) {
                 Ok(locker) => {
-                    if !resumed {
-                        let interrupted = locker.interrupted_uploads().await;
-                        if !interrupted.is_empty() {
-                            tracing::info!(files = interrupted.len(), "resuming interrupted uploads");
-                            if let Err(error) = self.upload_and_apply(&locker, interrupted).await {
-                                tracing::warn!(%error, "resuming uploads failed");
-                            }
-                        }
-                        resumed = true;
-                    }
                     match self.sync_and_apply(&locker, !reconciled).await {
                         Ok(_) => reconciled = true,
                         Err(error) => tracing::warn!(%error, "locker sync failed"),
+                    }
+                    if self.seems_reachable() {
+                        self.resume_uploads(&locker).await;
                     }
                     syncs = syncs.wrapping_add(1);
                     if syncs.is_multiple_of(GC_EVERY_SYNCS) {
@@ -631,11 +667,44 @@ impl Shared {
                 }
                 Err(error) => tracing::warn!(%error, "cannot open the locker"),
             }
+            let pause = if self.seems_reachable() { SYNC_INTERVAL } else { PROBE_INTERVAL };
             tokio::select! {
-                _ = tokio::time::sleep(SYNC_INTERVAL) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = wake.notified() => {}
             }
         }
+    }
+
+    /// Sends again the files whose upload journal says they did not finish, unless an upload
+    /// is running in this process (it may be sending them right now).
+    async fn resume_uploads(&self, locker: &loft_locker::Locker) {
+        if self.uploads_running.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            return;
+        }
+        let interrupted = locker.interrupted_uploads().await;
+        if interrupted.is_empty() {
+            return;
+        }
+        tracing::info!(files = interrupted.len(), "resuming interrupted uploads");
+        if let Err(error) = self.upload_and_apply(locker, interrupted).await {
+            tracing::warn!(%error, "resuming uploads failed");
+        }
+    }
+}
+
+/// Counts an upload as running while it lives.
+struct UploadRunning<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> UploadRunning<'a> {
+    fn start(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        UploadRunning(counter)
+    }
+}
+
+impl Drop for UploadRunning<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

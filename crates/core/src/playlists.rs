@@ -55,6 +55,7 @@ impl Loft {
     /// A playlist's entries in order, each with its track (`None` when the track is no longer
     /// in the library: the entry stays, to be shown as unavailable).
     pub fn playlist_tracks(&self, id: &str) -> Result<Vec<PlaylistEntry>, CoreError> {
+        self.refresh_offline_index()?;
         Ok(self.library().playlist_entries(id)?)
     }
 

@@ -102,6 +102,7 @@ mod tests {
             path: None,
             sha256: None,
             source: loft_library::TrackSource::Local,
+            offline: loft_library::OfflineState::None,
         }
     }
 

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use loft_audio::QueueItem;
-use loft_library::{Track, TrackSource};
+use loft_library::{OfflineCopy, Track, TrackSource};
 use loft_locker::{CacheState, CacheSummary, LockerOpener, OfflineCache};
 use serde::Serialize;
 
@@ -22,6 +22,9 @@ pub(crate) struct StreamingService {
     cache: Mutex<Option<OfflineCache>>,
     /// Blobs being downloaded in the background, so a second pin does not start another.
     downloading: Arc<Mutex<HashSet<String>>>,
+    /// What was last written to the index's mirror of the cache, so an unchanged cache costs
+    /// no write.
+    mirrored: Mutex<Option<Vec<OfflineCopy>>>,
 }
 
 /// Whether a track can play now, and from where — what the window greys out.
@@ -88,7 +91,75 @@ impl Loft {
         let cache =
             OfflineCache::open(&self.profile().cache_dir().join("audio"), self.settings().cache_limit_bytes)?;
         *slot = Some(cache.clone());
+        drop(slot);
+        self.share_cache_with_locker(&cache);
         Ok(cache)
+    }
+
+    /// Copies what the offline cache holds into the index, where track lists read their
+    /// badges and the Offline filter. Cheap when nothing changed (the cache's state is in
+    /// memory); returns whether anything did, and then tells the front ends.
+    pub fn refresh_offline_index(&self) -> Result<bool, CoreError> {
+        let cache = self.offline_cache()?;
+        let mut copies: Vec<OfflineCopy> = cache
+            .states()
+            .into_iter()
+            .filter_map(|(sha256, state)| match state {
+                CacheState::Complete { .. } => Some(OfflineCopy { sha256, pinned: false, complete: true }),
+                CacheState::Pinned { complete, .. } => Some(OfflineCopy { sha256, pinned: true, complete }),
+                CacheState::None | CacheState::Partial { .. } => None,
+            })
+            .collect();
+        copies.sort();
+        copies.retain(|copy| copy.pinned || copy.complete);
+        let mut mirrored = self.streaming.mirrored.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if mirrored.as_ref() == Some(&copies) {
+            return Ok(false);
+        }
+        let first = mirrored.is_none();
+        // The first look compares with what the index kept from the last run, which usually
+        // matches: no write then, so opening a list never waits for a scan's writer.
+        if !first || self.library().offline_copies()? != copies {
+            self.library().set_offline_copies(&copies)?;
+        }
+        *mirrored = Some(copies);
+        drop(mirrored);
+        if !first {
+            self.events().emit(Event::CacheChanged { track_ids: Vec::new() });
+        }
+        Ok(true)
+    }
+
+    /// Downloads again what was pinned but not finished when the app last stopped (or the
+    /// network went), in the background; each waits out an outage and continues after it.
+    pub fn resume_downloads(self: &Arc<Self>) -> Result<usize, CoreError> {
+        let cache = self.offline_cache()?;
+        let unfinished: HashSet<String> = cache
+            .states()
+            .into_iter()
+            .filter(|(_, state)| matches!(state, CacheState::Pinned { complete: false, .. }))
+            .map(|(sha256, _)| sha256)
+            .collect();
+        if unfinished.is_empty() {
+            return Ok(0);
+        }
+        let track_ids: Vec<i64> = self
+            .library()
+            .tracks(&loft_library::TrackQuery {
+                source: loft_library::SourceFilter::Locker,
+                limit: u64::MAX,
+                ..Default::default()
+            })?
+            .into_iter()
+            .filter(|track| track.sha256.as_ref().is_some_and(|sha256| unfinished.contains(sha256)))
+            .map(|track| track.id)
+            .collect();
+        let count = track_ids.len();
+        if count > 0 {
+            tracing::info!(tracks = count, "resuming unfinished downloads");
+            self.pin_in_background(track_ids);
+        }
+        Ok(count)
     }
 
     fn library_track(&self, track_id: i64) -> Result<Track, CoreError> {
@@ -167,8 +238,9 @@ impl Loft {
     /// the locker cannot be reached, unless the cache holds all of it.
     pub fn track_availability(&self, track_ids: &[i64]) -> Result<Vec<TrackAvailability>, CoreError> {
         let cache = self.offline_cache()?;
-        // Opening the locker is the reachability probe; a failure means offline, not an error.
-        let reachable = self.locker().ok().flatten().is_some() && cache.locker_reachable();
+        // Opening the locker is the first reachability probe; a failure means offline, not an
+        // error. After that the background loop's syncs and the streams keep the flag current.
+        let reachable = self.locker().ok().flatten().is_some() && self.locker_reachable();
         track_ids
             .iter()
             .map(|&id| {
@@ -252,6 +324,7 @@ impl Loft {
                 Ok(()) => report.pinned.push(id),
                 Err(error) => report.failed.push((id, error.to_string())),
             }
+            self.refresh_offline_index()?;
             self.events().emit(Event::CacheChanged { track_ids: vec![id] });
         }
         Ok(report)
@@ -265,6 +338,7 @@ impl Loft {
                 cache.unpin(&sha256)?;
             }
         }
+        self.refresh_offline_index()?;
         self.events().emit(Event::CacheChanged { track_ids: track_ids.to_vec() });
         Ok(())
     }
@@ -279,12 +353,13 @@ impl Loft {
                 tracks.push(TrackCacheState { track_id: track.id, title: track.title.clone(), cache: state });
             }
         }
-        Ok(CacheStatus { summary: cache.summary(), locker_reachable: cache.locker_reachable(), tracks })
+        Ok(CacheStatus { summary: cache.summary(), locker_reachable: self.locker_reachable(), tracks })
     }
 
     /// Empties the cache of everything not pinned and not playing; returns the bytes freed.
     pub fn clear_cache(&self) -> Result<u64, CoreError> {
         let freed = self.offline_cache()?.clear();
+        self.refresh_offline_index()?;
         self.events().emit(Event::CacheChanged { track_ids: Vec::new() });
         Ok(freed)
     }
@@ -293,6 +368,7 @@ impl Loft {
     pub fn set_cache_limit(&self, bytes: u64) -> Result<(), CoreError> {
         self.update_settings(|settings| settings.cache_limit_bytes = bytes)?;
         self.offline_cache()?.set_limit(bytes);
+        self.refresh_offline_index()?;
         self.events().emit(Event::CacheChanged { track_ids: Vec::new() });
         Ok(())
     }

@@ -370,12 +370,21 @@ impl OfflineCache {
         self.inner.reachable.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn note_reachable(&self, reachable: bool) {
+    /// Records whether the locker answered: the fetchers do after each request, and the
+    /// service does when its own probe (a sync) finds the locker back or gone.
+    pub fn note_reachable(&self, reachable: bool) {
         self.inner.reachable.store(reachable, Ordering::Relaxed);
     }
 
     pub fn state(&self, sha256: &str) -> CacheState {
         self.entries().get(sha256).map_or(CacheState::None, |entry| entry.state_for_user())
+    }
+
+    /// Every entry and its state, for mirroring into the library's index.
+    pub fn states(&self) -> Vec<(String, CacheState)> {
+        let entries: Vec<(String, Arc<Entry>)> =
+            self.entries().iter().map(|(sha256, entry)| (sha256.clone(), entry.clone())).collect();
+        entries.into_iter().map(|(sha256, entry)| (sha256, entry.state_for_user())).collect()
     }
 
     /// The path of a complete, verified copy, for playing it like a local file.
