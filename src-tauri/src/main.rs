@@ -108,8 +108,10 @@ fn main() {
 }
 
 /// What runs while the window is open: a scan to catch up with what changed while Loft was
-/// closed, then the folder watcher, the background hasher and the locker's sync loop (which
-/// resumes interrupted uploads). None of it delays the window.
+/// closed, then the folder watcher, the background hasher, the locker's sync loop (which
+/// resumes interrupted uploads), downloads for offline that did not finish, and a watch on the
+/// offline cache so the window's badges follow what streams complete or evict. None of it
+/// delays the window.
 fn start_background_work(app: tauri::AppHandle) {
     use tauri::Manager;
     let spawned = std::thread::Builder::new().name("loft-startup".into()).spawn(move || {
@@ -122,6 +124,18 @@ fn start_background_work(app: tauri::AppHandle) {
         }
         loft.start_hashing();
         loft.start_locker_sync();
+        let loft: Arc<loft_core::Loft> = Arc::clone(&loft);
+        if let Err(error) = loft.resume_downloads() {
+            tracing::warn!(%error, "cannot resume the downloads for offline");
+        }
+        // Streams fill the cache and evictions empty it without a command being involved;
+        // checking is a comparison in memory, and emits an event only when something changed.
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            if let Err(error) = loft.refresh_offline_index() {
+                tracing::warn!(%error, "cannot update the offline badges");
+            }
+        }
     });
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the background work");

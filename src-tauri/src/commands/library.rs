@@ -51,7 +51,7 @@ pub async fn tracks(app: AppHandle, query: TrackQuery) -> CommandResult<Vec<Trac
 /// How many tracks the Songs list shows with the given source filter (all by default).
 #[tauri::command]
 pub async fn track_count(app: AppHandle, source: Option<SourceFilter>) -> CommandResult<u64> {
-    blocking(app, move |loft| Ok(loft.library().count_tracks(source.unwrap_or_default())?)).await
+    blocking(app, move |loft| loft.count_tracks(source.unwrap_or_default())).await
 }
 
 #[tauri::command]

@@ -40,12 +40,20 @@ export interface Track {
   sha256: string | null;
   /** Where its copies are: a file on this computer, the locker, or both. */
   source: TrackSource;
+  /** What the offline cache holds of it. */
+  offline: OfflineState;
 }
 
 export type TrackSource = 'local' | 'locker' | 'both';
 
-/** Which tracks a list shows: all, those on this computer, those in the locker. */
-export type SourceFilter = 'all' | 'local' | 'locker';
+/** The offline cache's copy: played and kept ("cached"), pinned and downloading, or pinned. */
+export type OfflineState = 'none' | 'cached' | 'downloading' | 'pinned';
+
+/**
+ * Which tracks a list shows: all, those on this computer, those in the locker, or those that
+ * play with no network (on this computer or complete in the offline cache).
+ */
+export type SourceFilter = 'all' | 'local' | 'locker' | 'offline';
 
 export interface AlbumKey {
   album_artist: string;

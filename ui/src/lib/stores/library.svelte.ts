@@ -19,7 +19,7 @@ class LibraryState {
   totalCount = $state(0);
   sort = $state<SortField>('artist');
   descending = $state(false);
-  /** Which copies the Songs list shows: all, those on this computer, or those in the locker. */
+  /** Which copies the Songs list shows: all, on this computer, in the locker, or playable offline. */
   source = $state<SourceFilter>('all');
   /** Bumped whenever what lists show may have changed. */
   version = $state(0);
@@ -120,6 +120,11 @@ class LibraryState {
         break;
       case 'library_changed':
         void this.refreshCount();
+        this.version += 1;
+        break;
+      case 'cache_changed':
+        // Badges and the Offline filter follow the cache.
+        if (this.source === 'offline') void this.refreshCount();
         this.version += 1;
         break;
       case 'library_watch_failed':

@@ -3,6 +3,7 @@
 import { api } from '../api';
 import type { LoftEvent } from '../events';
 import type { CacheStatus, GivenCredentials, LockerStatus, Track, UploadReport } from '../types';
+import { connectivity } from './connectivity.svelte';
 import { addTrackActions } from './menu.svelte';
 import { notices } from './notices.svelte';
 
@@ -18,7 +19,13 @@ export interface UploadState {
 class LockerState {
   status = $state<LockerStatus | null>(null);
   loaded = $state(false);
-  reachable = $state(true);
+  /** Whether the locker answered last time; shared with the lists and the player. */
+  get reachable(): boolean {
+    return connectivity.lockerReachable;
+  }
+  set reachable(value: boolean) {
+    connectivity.lockerReachable = value;
+  }
   unreachableReason = $state<string | null>(null);
   upload = $state<UploadState | null>(null);
   lastUpload = $state<UploadReport | null>(null);
@@ -95,6 +102,7 @@ class LockerState {
       notices.report(error);
     } finally {
       this.upload = null;
+      connectivity.uploadingPaths = new Set();
     }
   }
 
@@ -158,6 +166,7 @@ class LockerState {
   handleEvent(event: LoftEvent): void {
     switch (event.type) {
       case 'upload_progress':
+        connectivity.uploadingPaths = new Set(event.current ? [event.current] : []);
         this.upload = {
           filesDone: event.files_done,
           filesTotal: event.files_total,

@@ -3,6 +3,8 @@
 import { api, type PlayerStatus, type RepeatMode } from '../api';
 import type { LoftEvent, PlaybackStateName } from '../events';
 import type { Track } from '../types';
+import { playableNow } from '../availability';
+import { connectivity } from './connectivity.svelte';
 import { notices } from './notices.svelte';
 
 class PlayerState {
@@ -37,6 +39,15 @@ class PlayerState {
   }
 
   async playTracks(tracks: Track[], start: number): Promise<void> {
+    const chosen = tracks[start];
+    if (chosen && !playableNow(chosen, connectivity.lockerReachable)) {
+      // Said plainly instead of starting a stream that can only fail.
+      notices.report({
+        kind: 'offline',
+        message: `“${chosen.title}” is only in the locker, which can't be reached right now. Download it for offline to play it without a network.`,
+      });
+      return;
+    }
     this.remember(tracks);
     await this.run(() => api.playTracks(tracks.map((t) => t.id), start));
   }

@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { setInvoke } from '../ipc';
 import { player } from './player.svelte';
 import { notices } from './notices.svelte';
+import { connectivity } from './connectivity.svelte';
 import type { Track } from '../types';
 
 function track(id: number, title: string): Track {
@@ -11,15 +12,33 @@ function track(id: number, title: string): Track {
     track_no: id, track_total: null, disc_no: null, disc_total: null, year: null, genre: '', composer: '',
     duration_ms: 180_000, sample_rate: 44100, channels: 2, bit_depth: 16, bitrate_kbps: null,
     compilation: false, format: 'flac', cover_id: null, play_count: 0, added_at: 0, path: `/m/${id}.flac`, sha256: null, source: 'local',
+    offline: 'none',
   };
 }
 
 afterEach(() => {
   setInvoke(invoke);
+  connectivity.lockerReachable = true;
   notices.items = [];
 });
 
 describe('player store', () => {
+  it('refuses, with a plain notice, a locker-only track while the locker cannot be reached', async () => {
+    const calls: string[] = [];
+    setInvoke(async <T>(command: string) => {
+      calls.push(command);
+      return undefined as T;
+    });
+    const cloud: Track = { ...track(7, 'Cloud Song'), source: 'locker', path: null };
+    const kept: Track = { ...track(8, 'Kept Song'), source: 'locker', path: null, offline: 'pinned' };
+    connectivity.lockerReachable = false;
+    await player.playTracks([cloud, kept], 0);
+    expect(calls).toEqual([]);
+    expect(notices.items.map((n) => n.message).join()).toContain('Cloud Song');
+    await player.playTracks([cloud, kept], 1);
+    expect(calls).toEqual(['play_tracks']);
+  });
+
   it('sends the ids to play and follows the engine events', async () => {
     const calls: [string, unknown][] = [];
     setInvoke(async <T>(command: string, args?: Record<string, unknown>) => {
