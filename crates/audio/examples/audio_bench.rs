@@ -4,7 +4,8 @@
 //! decoding the same file to null, the CPU the chain spends per second of 44.1 kHz FLAC, and
 //! the time from a play command to the first frame handed to the device (ALSA routed to a
 //! capture file, as in the tests), and underruns over ten minutes of playback at real-time
-//! speed while both cores are kept busy (`LOFT_BENCH_UNDERRUN_SECONDS` shortens that run).
+//! speed while both cores are kept busy (`LOFT_BENCH_UNDERRUN_SECONDS` shortens that run;
+//! `-- --underruns-only` runs just that part).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,15 +158,37 @@ fn underrun_child() {
     let start = Instant::now();
     engine.play_now((0..repeats).map(|_| QueueItem::file(&path)).collect(), 0).expect("play");
     let limit = Duration::from_secs(SECONDS as u64 * repeats as u64 * 2 + 60);
+    // Polled often enough to place each underrun within a few milliseconds: where they fall
+    // (start, joins, mid-track) says what starves the ring.
+    let mut seen = 0;
     loop {
-        match events.recv_timeout(Duration::from_secs(5)) {
+        match events.recv_timeout(Duration::from_millis(5)) {
             Ok(EngineEvent::QueueEnded) => break,
             Ok(EngineEvent::Error { reason, .. }) => panic!("playback failed: {reason}"),
             _ if start.elapsed() > limit => panic!("playback did not finish within {limit:?}"),
             _ => {}
         }
+        let status = engine.status();
+        if status.underruns > seen {
+            eprintln!(
+                "underrun: {} more at {:.3} s wall, track {:?} at {:.3} s",
+                status.underruns - seen,
+                start.elapsed().as_secs_f64(),
+                status.index,
+                status.position_secs
+            );
+            seen = status.underruns;
+        }
     }
-    println!("{} {:.1}", engine.status().underruns, start.elapsed().as_secs_f64());
+    let status = engine.status();
+    if status.underruns > seen {
+        eprintln!(
+            "underrun: {} more at {:.3} s wall, at the end",
+            status.underruns - seen,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    println!("{} {:.1}", status.underruns, start.elapsed().as_secs_f64());
 }
 
 /// An `.asoundrc` making the default device 16-bit stereo 44.1 kHz into ALSA's file plugin,
@@ -213,6 +236,15 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let sources = make_sources(dir.path());
+    let flac = &sources[1].1;
+    if std::env::args().nth(1).as_deref() != Some("--underruns-only") {
+        speed_and_latency(dir.path(), &sources);
+    }
+    underruns(dir.path(), flac);
+}
+
+/// Decode speed against ffmpeg, CPU per second of FLAC, and play-to-first-frame latency.
+fn speed_and_latency(dir: &Path, sources: &[(&'static str, PathBuf)]) {
     let options = RenderOptions {
         rate: None,
         gain: GainSettings { mode: ReplayGainMode::Off, preamp_db: 0.0 },
@@ -221,8 +253,8 @@ fn main() {
     println!("| format | Loft chain (s) | ffmpeg to null (s) | Loft / ffmpeg time |");
     println!("| --- | --- | --- | --- |");
     let mut flac_cpu = None;
-    for (name, path) in &sources {
-        let out = dir.path().join("out.wav");
+    for (name, path) in sources {
+        let out = dir.join("out.wav");
         let mut cpu = Duration::ZERO;
         let ours = best_of(3, || {
             let cpu_before = cpu_time();
@@ -269,9 +301,9 @@ fn main() {
             cpu.as_secs_f64()
         );
     }
-    let home = dir.path().join("home");
+    let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("home");
-    let capture = dir.path().join("capture.raw");
+    let capture = dir.join("capture.raw");
     std::fs::write(home.join(".asoundrc"), alsa_capture_config(&capture, None)).expect(".asoundrc");
     let flac = &sources[1].1;
     let output = Command::new(std::env::current_exe().expect("exe"))
@@ -287,24 +319,25 @@ fn main() {
         parts.next().unwrap_or("?"),
         parts.next().unwrap_or("?")
     );
+}
 
+/// Underruns over real-time playback through the paced device while every core is busy.
+fn underruns(dir: &Path, flac: &Path) {
     let seconds: u64 =
         std::env::var("LOFT_BENCH_UNDERRUN_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
     let repeats = seconds.div_ceil(u64::from(SECONDS)).max(1) as usize;
-    let paced_home = dir.path().join("paced-home");
+    let paced_home = dir.join("paced-home");
     std::fs::create_dir_all(&paced_home).expect("home");
     let exe = std::env::current_exe().expect("exe");
-    std::fs::write(
-        paced_home.join(".asoundrc"),
-        alsa_capture_config(&dir.path().join("paced.raw"), Some(&exe)),
-    )
-    .expect(".asoundrc");
+    std::fs::write(paced_home.join(".asoundrc"), alsa_capture_config(&dir.join("paced.raw"), Some(&exe)))
+        .expect(".asoundrc");
     let busy = BusyCores::start();
     let output = Command::new(&exe)
         .arg("--underrun-child")
         .arg(flac)
         .arg(repeats.to_string())
         .env("HOME", &paced_home)
+        .stderr(std::process::Stdio::inherit())
         .output()
         .expect("underrun run");
     drop(busy);
