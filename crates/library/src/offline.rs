@@ -46,6 +46,18 @@ impl OfflineState {
 }
 
 impl Library {
+    /// The mirror as it stands, sorted.
+    pub fn offline_copies(&self) -> Result<Vec<OfflineCopy>> {
+        self.read(|db| {
+            let mut statement =
+                db.prepare_cached("SELECT sha256, pinned, complete FROM offline_copies ORDER BY sha256")?;
+            let rows = statement.query_map([], |row| {
+                Ok(OfflineCopy { sha256: row.get(0)?, pinned: row.get(1)?, complete: row.get(2)? })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
     /// Replaces the mirror of the offline cache with `copies` (entries neither pinned nor
     /// complete are left out: they make no difference to a list).
     pub fn set_offline_copies(&self, copies: &[OfflineCopy]) -> Result<()> {
