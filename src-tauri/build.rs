@@ -24,6 +24,7 @@ fn main() {
         "player_status",
         "locker_status",
         "connect_locker",
+        "test_locker_connection",
         "disconnect_locker",
         "set_locker_quota",
         "upload_paths",

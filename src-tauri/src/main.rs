@@ -63,6 +63,7 @@ fn main() {
             commands::player::player_status,
             commands::locker::locker_status,
             commands::locker::connect_locker,
+            commands::locker::test_locker_connection,
             commands::locker::disconnect_locker,
             commands::locker::set_locker_quota,
             commands::locker::upload_paths,

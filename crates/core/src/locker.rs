@@ -222,6 +222,35 @@ impl Loft {
         Ok(runtime.block_on(locker.status())?)
     }
 
+    /// Tries the locker at `url` step by step without connecting it ("Test connection"): the
+    /// answer names the step that failed (name resolution, connection, TLS, credentials,
+    /// bucket, permission) with a message for the user. `credentials` are what the user typed;
+    /// without them, the environment's or the keychain's are tried.
+    pub fn test_locker_connection(
+        &self,
+        url: &str,
+        credentials: Option<Credentials>,
+    ) -> Result<loft_locker::ConnectionCheck, CoreError> {
+        let url = url.trim().to_owned();
+        self.locker.runtime().block_on(async {
+            let credentials = match credentials {
+                Some(given) => given,
+                None => match resolve_credentials(&url).await {
+                    Ok(found) => found,
+                    Err(error) => {
+                        return Ok(loft_locker::ConnectionCheck {
+                            ok: false,
+                            step: "credentials",
+                            message: error.to_string(),
+                            locker_exists: false,
+                        });
+                    }
+                },
+            };
+            Ok(loft_locker::check_connection(&url, &credentials).await)
+        })
+    }
+
     /// Disconnects the locker: its tracks leave the library (local files stay), nothing in the
     /// locker changes. Returns how many tracks left the library.
     pub fn disconnect_locker(&self) -> Result<u64, CoreError> {

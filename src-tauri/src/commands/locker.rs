@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use loft_core::locker_types::{Credentials, LockerStatus, UploadReport};
+use loft_core::locker_types::{ConnectionCheck, Credentials, LockerStatus, UploadReport};
 use loft_core::{CacheStatus, Loft, TrackAvailability};
 use serde::Deserialize;
 use tauri::{AppHandle, Manager};
@@ -47,6 +47,17 @@ pub async fn connect_locker(
         Ok(status)
     })
     .await
+}
+
+/// "Test connection" in the connect form: which step works and which fails, without
+/// connecting or storing anything.
+#[tauri::command]
+pub async fn test_locker_connection(
+    app: AppHandle,
+    url: String,
+    credentials: GivenCredentials,
+) -> CommandResult<ConnectionCheck> {
+    blocking(app, move |loft| loft.test_locker_connection(&url, credentials.into())).await
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@ import type {
   Artist,
   CacheStatus,
   Folder,
+  ConnectionCheck,
   GivenCredentials,
   LockerStatus,
   M3u8Export,
@@ -96,6 +97,8 @@ export const api = {
   lockerStatus: () => call<LockerStatus | null>('locker_status'),
   connectLocker: (url: string, credentials: GivenCredentials) =>
     call<LockerStatus>('connect_locker', { url, credentials }),
+  testLockerConnection: (url: string, credentials: GivenCredentials) =>
+    call<ConnectionCheck>('test_locker_connection', { url, credentials }),
   disconnectLocker: () => call<number>('disconnect_locker'),
   setLockerQuota: (bytes: number) => call<LockerStatus>('set_locker_quota', { bytes }),
   uploadPaths: (paths: string[]) => call<UploadReport>('upload_paths', { paths }),

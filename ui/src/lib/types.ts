@@ -198,3 +198,11 @@ export type GivenCredentials =
   | { kind: 'none' }
   | { kind: 's3'; access_key_id: string; secret_access_key: string }
   | { kind: 'web_dav'; user: string; password: string };
+
+/** What "Test connection" found: `step` is "ok" or the step that failed. */
+export interface ConnectionCheck {
+  ok: boolean;
+  step: 'ok' | 'url' | 'name_resolution' | 'connection' | 'tls' | 'credentials' | 'bucket' | 'permission' | 'format' | 'storage';
+  message: string;
+  locker_exists: boolean;
+}

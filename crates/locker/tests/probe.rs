@@ -1,0 +1,127 @@
+//! "Test connection" names the step that failed, against real servers on loopback: a wrong
+//! name, nothing listening, TLS spoken to a plain HTTP port, a wrong secret, a missing bucket,
+//! a server that lets the user read but not write; and says when everything works.
+
+use std::path::Path;
+
+use hyper_util::rt::TokioIo;
+use loft_locker::{Credentials, check_connection};
+use loft_testkit::{S3_BUCKET, S3_KEY, S3_SECRET, S3Server};
+
+fn s3_credentials(secret: &str) -> Credentials {
+    Credentials::S3 { access_key_id: S3_KEY.into(), secret_access_key: secret.into() }
+}
+
+/// A WebDAV server that serves reads but refuses every write with 403, as a share the user
+/// may only read does.
+async fn serve_read_only_webdav(root: &Path) -> u16 {
+    let handler = dav_server::DavHandler::builder()
+        .filesystem(dav_server::localfs::LocalFs::new(root, false, false, false))
+        .locksystem(dav_server::fakels::FakeLs::new())
+        .build_handler();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let handler = handler.clone();
+                        async move {
+                            let writes = ["PUT", "MKCOL", "MOVE", "COPY", "DELETE", "PROPPATCH"];
+                            if writes.contains(&request.method().as_str()) {
+                                let mut refusal =
+                                    hyper::Response::new(dav_server::body::Body::from("read only"));
+                                *refusal.status_mut() = hyper::StatusCode::FORBIDDEN;
+                                return Ok::<_, std::convert::Infallible>(refusal);
+                            }
+                            Ok(handler.handle(request).await)
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_failure_names_its_step_and_a_good_location_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = S3Server::start(&dir.path().join("s3")).unwrap();
+    let url = server.locker_url("music");
+
+    let good = check_connection(&url, &s3_credentials(S3_SECRET)).await;
+    assert!(good.ok, "{good:?}");
+    assert_eq!(good.step, "ok");
+    assert!(!good.locker_exists, "nothing there yet: connecting makes a new locker");
+    assert!(
+        server_objects(&dir.path().join("s3").join(S3_BUCKET)).is_empty(),
+        "the probe cleans up after itself"
+    );
+    let opened =
+        loft_locker::Locker::open(&url, s3_credentials(S3_SECRET), "laptop", &dir.path().join("state"))
+            .await
+            .unwrap();
+    drop(opened);
+    let existing = check_connection(&url, &s3_credentials(S3_SECRET)).await;
+    assert!(existing.ok && existing.locker_exists, "{existing:?}");
+
+    let wrong_secret = check_connection(&url, &s3_credentials("not-the-secret")).await;
+    assert_eq!(wrong_secret.step, "credentials", "{wrong_secret:?}");
+
+    let missing_bucket = url.replace(&format!("s3://{S3_BUCKET}/"), "s3://no-such-bucket/");
+    let missing = check_connection(&missing_bucket, &s3_credentials(S3_SECRET)).await;
+    assert_eq!(missing.step, "bucket", "{missing:?}");
+
+    let tls = check_connection(
+        &format!("webdav+https://127.0.0.1:{}/locker", server.port()),
+        &Credentials::WebDav { user: "u".into(), password: "p".into() },
+    )
+    .await;
+    assert_eq!(tls.step, "tls", "HTTPS spoken to a plain HTTP port: {tls:?}");
+
+    let unknown_host = check_connection(
+        "webdav+http://no-such-host.invalid/locker",
+        &Credentials::WebDav { user: "u".into(), password: "p".into() },
+    )
+    .await;
+    assert_eq!(unknown_host.step, "name_resolution", "{unknown_host:?}");
+
+    let dav_root = dir.path().join("dav");
+    std::fs::create_dir_all(dav_root.join("locker")).unwrap();
+    let dav_port = serve_read_only_webdav(&dav_root).await;
+    let read_only = check_connection(
+        &format!("webdav+http://127.0.0.1:{dav_port}/locker"),
+        &Credentials::WebDav { user: "u".into(), password: "p".into() },
+    )
+    .await;
+    assert_eq!(read_only.step, "permission", "{read_only:?}");
+
+    server.stop();
+    let stopped = check_connection(&url, &s3_credentials(S3_SECRET)).await;
+    assert_eq!(stopped.step, "connection", "{stopped:?}");
+    assert!(stopped.message.contains(&server.port().to_string()), "{stopped:?}");
+
+    let folder =
+        check_connection(&format!("file://{}", dir.path().join("folder").display()), &Credentials::None)
+            .await;
+    assert!(folder.ok, "{folder:?}");
+    let bad_url = check_connection("ftp://example.com/music", &Credentials::None).await;
+    assert_eq!(bad_url.step, "url", "{bad_url:?}");
+}
+
+fn server_objects(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() { stack.push(path) } else { found.push(path) }
+        }
+    }
+    found
+}
