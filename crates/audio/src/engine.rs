@@ -19,6 +19,12 @@ use crate::source::QueueItem;
 /// How much decoded audio waits in the ring: enough to ride out a busy machine, little
 /// enough that a queue edit near a track's end takes effect.
 const RING_SECONDS: f64 = 0.25;
+/// How much the ring holds before a (re)started stream counts as playing: the device then
+/// starts on audio, not on silence.
+const PREFILL_SECONDS: f64 = 0.1;
+/// A source slower than this to fill the prefill (a network stream) plays what it has, and
+/// the device's wait for more shows as buffering.
+const PREFILL_TIMEOUT: Duration = Duration::from_millis(300);
 const POSITION_EVERY: Duration = Duration::from_millis(250);
 const REPORT_TICK: Duration = Duration::from_millis(50);
 /// "Previous" restarts the track once it has played longer than this.
@@ -167,6 +173,7 @@ impl Engine {
             view: Arc::clone(&view),
             events: Arc::clone(&events),
             last_default_check: Instant::now(),
+            priming_since: None,
         };
         let decoder_thread = std::thread::Builder::new()
             .name("loft-audio-decoder".into())
@@ -497,6 +504,9 @@ struct DecoderThread {
     view: Arc<Mutex<View>>,
     events: EventFn,
     last_default_check: Instant,
+    /// Set from a start or a device reopen until the ring holds the prefill; meanwhile an
+    /// empty ring is the start, not an underrun.
+    priming_since: Option<Instant>,
 }
 
 impl DecoderThread {
@@ -701,11 +711,12 @@ impl DecoderThread {
     /// the ring holds, and let the callback ramp up on the new audio.
     fn flush(&mut self) {
         let was_paused = self.shared.paused.swap(true, Ordering::Relaxed);
-        if self.output.is_some() && !was_paused {
+        let running = self.output.as_ref().is_some_and(Output::running);
+        if running && !was_paused {
             std::thread::sleep(Duration::from_millis(12));
         }
         let request = self.shared.flush_request.fetch_add(1, Ordering::AcqRel) + 1;
-        if self.output.is_some() {
+        if running {
             let deadline = Instant::now() + Duration::from_millis(200);
             while self.shared.flush_done.load(Ordering::Acquire) < request && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
@@ -724,6 +735,7 @@ impl DecoderThread {
             chain.reset();
         }
         self.decoding = None;
+        self.priming_since = None;
         self.shared.expect_audio.store(false, Ordering::Relaxed);
         self.shared.paused.store(false, Ordering::Relaxed);
         lock(&self.view).current = None;
@@ -735,6 +747,7 @@ impl DecoderThread {
         if let Some(chain) = self.chain.as_mut() {
             chain.reset();
         }
+        self.begin_priming();
         self.open_from(index, position);
         if self.decoding.is_some() {
             let paused = self.shared.paused.load(Ordering::Relaxed);
@@ -774,7 +787,6 @@ impl DecoderThread {
         let start_frame = self.pushed_frames + (self.pending.len() / OUTPUT_CHANNELS) as u64;
         self.decoding = Some(index);
         self.queue.set_current(Some(index));
-        self.shared.expect_audio.store(true, Ordering::Relaxed);
         lock(&self.view).marks.push_back(Mark::Track(PlayingTrack {
             index,
             track_id: item.track_id,
@@ -846,7 +858,7 @@ impl DecoderThread {
     /// continues from the same position.
     fn reopen_device(&mut self) {
         let resume = self.playing_index_and_position();
-        let rate = self.output.as_ref().map_or(44_100, |o| o.rate);
+        let rate = self.chain.as_ref().map_or(44_100, Chain::output_rate);
         self.output = None;
         self.producer = None;
         self.chain = None;
@@ -857,6 +869,7 @@ impl DecoderThread {
             self.stop();
             return;
         }
+        self.begin_priming();
         if let Some((index, position)) = resume {
             self.open_from(index, position);
         }
@@ -882,8 +895,47 @@ impl DecoderThread {
         }
     }
 
+    /// Until the prefill is in the ring, starvation is the start of playback, not an underrun.
+    fn begin_priming(&mut self) {
+        self.shared.expect_audio.store(false, Ordering::Relaxed);
+        self.priming_since = Some(Instant::now());
+    }
+
+    /// Starts the device once the ring holds the prefill (or the source has had its time),
+    /// and from then on counts an empty ring as an underrun, until everything the queue had
+    /// to give is in the ring: a ring that runs dry after that is the end, not an underrun.
+    fn update_expectations(&mut self) {
+        let more_to_come = self.decoding.is_some() || !self.pending.is_empty();
+        if let Some(since) = self.priming_since {
+            let Some(producer) = self.producer.as_ref() else { return };
+            let capacity = producer.buffer().capacity();
+            let queued = (capacity - producer.slots()) / OUTPUT_CHANNELS;
+            let rate = self.chain.as_ref().map_or(44_100, Chain::output_rate);
+            let prefill = ((f64::from(rate) * PREFILL_SECONDS) as usize).min(capacity / OUTPUT_CHANNELS / 2);
+            if queued < prefill && more_to_come && since.elapsed() < PREFILL_TIMEOUT {
+                return;
+            }
+            self.priming_since = None;
+            if let Some(output) = self.output.as_mut()
+                && let Err(error) = output.start()
+            {
+                self.emit_error(None, &error);
+                self.stop();
+                return;
+            }
+            self.shared.expect_audio.store(more_to_come, Ordering::Relaxed);
+        } else if !more_to_come {
+            self.shared.expect_audio.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// Moves decoded audio into the ring and decodes more while there is room.
     fn pump(&mut self) {
+        self.pump_ring();
+        self.update_expectations();
+    }
+
+    fn pump_ring(&mut self) {
         for _ in 0..16 {
             if !self.pending.is_empty() {
                 let Some(producer) = self.producer.as_mut() else {

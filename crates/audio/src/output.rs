@@ -85,13 +85,32 @@ impl Shared {
 }
 
 pub(crate) struct Output {
-    _stream: cpal::Stream,
+    stream: cpal::Stream,
+    started: bool,
     pub rate: u32,
     pub device_name: String,
 }
 
+impl Output {
+    /// Lets the device start pulling from the ring. Deferred until the ring holds audio, so
+    /// the first callbacks play the track rather than silence.
+    pub(crate) fn start(&mut self) -> Result<(), AudioError> {
+        if !self.started {
+            self.stream.play().map_err(|e| AudioError::Device(e.to_string()))?;
+            self.started = true;
+        }
+        Ok(())
+    }
+
+    /// Whether the device is pulling from the ring (and so will answer a flush request).
+    pub(crate) fn running(&self) -> bool {
+        self.started
+    }
+}
+
 /// Opens `device_name` (or the default device), preferring `preferred_rate` so most tracks
-/// play without conversion, and starts a stream fed from `consumer`.
+/// play without conversion, and builds a stream fed from `consumer`; [`Output::start`] starts
+/// it.
 pub(crate) fn open_output(
     device_name: Option<&str>,
     preferred_rate: u32,
@@ -129,8 +148,10 @@ pub(crate) fn open_output(
         cpal::SampleFormat::U16 => build::<u16>(&device, &stream_config, consumer, shared),
         other => return Err(AudioError::Device(format!("unsupported sample format {other}"))),
     }?;
-    stream.play().map_err(|e| AudioError::Device(e.to_string()))?;
-    Ok(Output { _stream: stream, rate, device_name: name })
+    // The period is what one callback must supply at once; the ring has to hold several.
+    let period = stream.buffer_size().ok();
+    tracing::info!(device = %name, rate, ?period, format = %sample_format, "output stream built");
+    Ok(Output { stream, started: false, rate, device_name: name })
 }
 
 fn build<T>(
@@ -149,20 +170,25 @@ where
         .build_output_stream(
             *config,
             move |data: &mut [T], _: &cpal::OutputCallbackInfo| callback.fill(data, device_channels),
-            move |error: cpal::Error| {
-                tracing::warn!(%error, "audio stream error");
-                if matches!(
-                    error.kind(),
-                    cpal::ErrorKind::DeviceNotAvailable
-                        | cpal::ErrorKind::DeviceChanged
-                        | cpal::ErrorKind::StreamInvalidated
-                ) {
-                    error_shared.device_failed.store(true, Ordering::Release);
-                }
-            },
+            move |error: cpal::Error| on_stream_error(&error_shared, &error),
             None,
         )
         .map_err(|e| AudioError::Device(e.to_string()))
+}
+
+/// The stream's error callback. A lost or changed device is flagged for the decoder thread,
+/// which reopens the output and goes on from where playback was; an xrun is only logged,
+/// since the backend recovers from it by itself.
+pub(crate) fn on_stream_error(shared: &Shared, error: &cpal::Error) {
+    tracing::warn!(%error, "audio stream error");
+    if matches!(
+        error.kind(),
+        cpal::ErrorKind::DeviceNotAvailable
+            | cpal::ErrorKind::DeviceChanged
+            | cpal::ErrorKind::StreamInvalidated
+    ) {
+        shared.device_failed.store(true, Ordering::Release);
+    }
 }
 
 /// What the real-time callback owns.
