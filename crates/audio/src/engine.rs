@@ -16,9 +16,12 @@ use crate::output::{Output, Shared, open_output};
 use crate::queue::{Queue, RepeatMode};
 use crate::source::QueueItem;
 
-/// How much decoded audio waits in the ring: enough to ride out a busy machine, little
-/// enough that a queue edit near a track's end takes effect.
-const RING_SECONDS: f64 = 0.25;
+/// How much decoded audio waits in the ring. A device may take far more than one period at
+/// once (a sink behind a pipe took 0.37 s in one burst, which a 0.25 s ring turned into
+/// silence), and the ring must also ride out a busy machine. Its size costs no latency:
+/// seeks and skips flush it, volume and pause act in the callback, and a queue edit that
+/// changes the next track re-decodes from the playing position.
+const RING_SECONDS: f64 = 1.0;
 /// How much the ring holds before a (re)started stream counts as playing: the device then
 /// starts on audio, not on silence.
 const PREFILL_SECONDS: f64 = 0.1;
