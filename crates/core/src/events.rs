@@ -22,6 +22,9 @@ pub enum Event {
         bytes_total: u64,
         current: Option<std::path::PathBuf>,
     },
+    /// The upload queue changed: a file was queued, started, progressed (throttled), landed,
+    /// failed, was cancelled or retried. The whole queue, oldest first.
+    UploadsChanged { items: Vec<crate::UploadItem> },
     /// An upload ended: files sent, files the locker had already, files that failed.
     UploadFinished { uploaded: usize, duplicates: usize, failed: usize, bytes_sent: u64 },
     /// A locker sync ended (started by a front end or by the background loop). `problems`

@@ -17,6 +17,7 @@ mod search;
 mod service;
 mod settings;
 mod streaming;
+mod uploads;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
@@ -28,6 +29,7 @@ pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
 pub use search::SearchResults;
 pub use service::{AppInfo, Loft};
 pub use settings::{ReplayGainMode, Settings};
+pub use uploads::{UploadItem, UploadState};
 pub use streaming::{CacheStatus, PinReport, TrackAvailability, TrackCacheState};
 
 /// The library types front ends receive from [`Loft`]'s library methods.

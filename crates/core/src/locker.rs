@@ -71,11 +71,15 @@ pub(crate) struct LockerService {
     loop_wanted: std::sync::atomic::AtomicBool,
 }
 
-/// What the blocking methods and the background loop both use.
-struct Shared {
-    profile: Profile,
-    library: Library,
-    events: SharedSink,
+/// What the blocking methods, the background loop and the upload queue all use.
+pub(crate) struct Shared {
+    pub(crate) profile: Profile,
+    pub(crate) library: Library,
+    pub(crate) events: SharedSink,
+    /// The service's runtime, for the upload queue's senders.
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The uploads panel's queue ([`crate::uploads`]).
+    pub(crate) uploads: crate::uploads::UploadQueue,
     /// The open locker. An async mutex, held while opening, so one process never opens the
     /// same locker twice (two handles would each count this device's log on their own).
     open: tokio::sync::Mutex<Option<loft_locker::Locker>>,
@@ -88,8 +92,6 @@ struct Shared {
     /// The offline cache, once the streaming side opened it: its fetchers see the locker fail
     /// first while playing, and it must hear when the locker answers again.
     cache: Mutex<Option<loft_locker::OfflineCache>>,
-    /// Uploads running in this process, so the loop does not resume a file being sent.
-    uploads_running: std::sync::atomic::AtomicUsize,
 }
 
 struct SyncLoop {
@@ -299,7 +301,7 @@ impl Loft {
         // `music/a.flac` must find it.
         let paths =
             paths.iter().map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())).collect();
-        self.locker.runtime().block_on(shared.upload_and_apply(&locker, paths))
+        self.locker.runtime().block_on(shared.upload_and_apply(&locker, paths, None))
     }
 
     /// Pulls what every device changed (and imports the inbox) and applies it to the library.
@@ -386,7 +388,12 @@ impl Loft {
         self.open_locker()?.ok_or_else(not_connected)
     }
 
-    fn locker_shared(&self) -> &Arc<Shared> {
+    /// The service's runtime for locker work.
+    pub(crate) fn locker_runtime(&self) -> &tokio::runtime::Runtime {
+        self.locker.runtime()
+    }
+
+    pub(crate) fn locker_shared(&self) -> &Arc<Shared> {
         self.locker.shared.get_or_init(|| {
             Arc::new(Shared {
                 profile: self.profile().clone(),
@@ -396,7 +403,8 @@ impl Loft {
                 device_lock: Mutex::new(None),
                 reachable: Mutex::new(None),
                 cache: Mutex::new(None),
-                uploads_running: std::sync::atomic::AtomicUsize::new(0),
+                runtime: self.locker.runtime().handle().clone(),
+                uploads: crate::uploads::UploadQueue::default(),
             })
         })
     }
@@ -416,7 +424,7 @@ impl Shared {
     }
 
     /// The open locker at `url`, or a newly opened one (then `true`), without syncing.
-    async fn open_or_reuse(&self, url: &str) -> Result<(loft_locker::Locker, bool), CoreError> {
+    pub(crate) async fn open_or_reuse(&self, url: &str) -> Result<(loft_locker::Locker, bool), CoreError> {
         {
             let open = self.open.lock().await;
             if let Some(locker) = open.as_ref().filter(|locker| locker.url() == url) {
@@ -469,7 +477,7 @@ impl Shared {
 
     /// Passes a locker call's result through, telling the front ends when the locker stopped
     /// or started answering.
-    fn note<T>(&self, result: Result<T, LockerError>) -> Result<T, CoreError> {
+    pub(crate) fn note<T>(&self, result: Result<T, LockerError>) -> Result<T, CoreError> {
         let reached = match &result {
             Ok(_) => Some(true),
             Err(error) if error.is_transient() => Some(false),
@@ -586,12 +594,14 @@ impl Shared {
         .await
     }
 
-    async fn upload_and_apply(
+    /// Uploads and brings what landed into the index. `each_progress` also hears the
+    /// locker's progress reports (the upload queue follows one file with it).
+    pub(crate) async fn upload_and_apply(
         &self,
         locker: &loft_locker::Locker,
         paths: Vec<PathBuf>,
+        each_progress: Option<loft_locker::ProgressCallback>,
     ) -> Result<UploadReport, CoreError> {
-        let _running = UploadRunning::start(&self.uploads_running);
         let (files, unusable) = loft_locker::Locker::upload_candidates(&paths).await;
         let bytes_total = {
             let files = files.clone();
@@ -604,6 +614,9 @@ impl Shared {
         };
         let events = self.events.clone();
         let progress: loft_locker::ProgressCallback = Arc::new(move |progress| {
+            if let Some(each) = &each_progress {
+                each(progress);
+            }
             events.emit(Event::UploadProgress {
                 files_done: progress.files_done,
                 files_total: progress.files_total,
@@ -655,7 +668,7 @@ impl Shared {
     }
 
     /// Whether the locker answered the last time anything asked, as far as this process knows.
-    fn seems_reachable(&self) -> bool {
+    pub(crate) fn seems_reachable(&self) -> bool {
         let synced = *self.reachable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) != Some(false);
         let streamed = self
             .cache
@@ -681,7 +694,7 @@ impl Shared {
                         Err(error) => tracing::warn!(%error, "locker sync failed"),
                     }
                     if self.seems_reachable() {
-                        self.resume_uploads(&locker).await;
+                        self.resume_uploads(&url, &locker).await;
                     }
                     syncs = syncs.wrapping_add(1);
                     if syncs.is_multiple_of(GC_EVERY_SYNCS) {
@@ -702,38 +715,6 @@ impl Shared {
                 _ = wake.notified() => {}
             }
         }
-    }
-
-    /// Sends again the files whose upload journal says they did not finish, unless an upload
-    /// is running in this process (it may be sending them right now).
-    async fn resume_uploads(&self, locker: &loft_locker::Locker) {
-        if self.uploads_running.load(std::sync::atomic::Ordering::SeqCst) > 0 {
-            return;
-        }
-        let interrupted = locker.interrupted_uploads().await;
-        if interrupted.is_empty() {
-            return;
-        }
-        tracing::info!(files = interrupted.len(), "resuming interrupted uploads");
-        if let Err(error) = self.upload_and_apply(locker, interrupted).await {
-            tracing::warn!(%error, "resuming uploads failed");
-        }
-    }
-}
-
-/// Counts an upload as running while it lives.
-struct UploadRunning<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl<'a> UploadRunning<'a> {
-    fn start(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
-        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        UploadRunning(counter)
-    }
-}
-
-impl Drop for UploadRunning<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -756,7 +737,7 @@ pub(crate) fn locker_copy(track: &loft_locker::Track) -> LockerCopy {
     }
 }
 
-fn not_connected() -> CoreError {
+pub(crate) fn not_connected() -> CoreError {
     CoreError::InvalidInput(
         "no locker is connected; connect one first (`loft locker connect URL`)".to_owned(),
     )
@@ -778,7 +759,9 @@ fn env_names(url: &str) -> &'static str {
 }
 
 /// Runs blocking work (SQLite, the keychain, file metadata) off the runtime's workers.
-async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, CoreError>
+pub(crate) async fn blocking<T, E>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, CoreError>
 where
     T: Send + 'static,
     E: Into<CoreError> + Send + 'static,

@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use loft_core::locker_types::{ConnectionCheck, Credentials, LockerStatus, UploadReport};
-use loft_core::{CacheStatus, Loft, TrackAvailability};
+use loft_core::locker_types::{ConnectionCheck, Credentials, LockerStatus};
+use loft_core::{CacheStatus, Loft, TrackAvailability, UploadItem};
 use serde::Deserialize;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::DialogExt;
@@ -70,16 +70,41 @@ pub async fn set_locker_quota(app: AppHandle, bytes: u64) -> CommandResult<Locke
     blocking(app, move |loft| loft.set_locker_quota(bytes)).await
 }
 
-/// Uploads files and folders; progress arrives as `upload_progress` events and the result
-/// as `upload_finished`, and the report is returned too.
+/// Queues files and folders for upload and returns the new queue entries at once; what
+/// happens to them arrives as `uploads_changed` events. A drop over the quota is refused whole.
 #[tauri::command]
-pub async fn upload_paths(app: AppHandle, paths: Vec<PathBuf>) -> CommandResult<UploadReport> {
-    blocking(app, move |loft| loft.upload(&paths)).await
+pub async fn upload_paths(app: AppHandle, paths: Vec<PathBuf>) -> CommandResult<Vec<UploadItem>> {
+    blocking(app, move |loft| loft.enqueue_uploads(&paths)).await
 }
 
-/// Asks for files with the system dialog and uploads them; `None` when the user cancels.
+/// The upload queue, oldest first (the panel's first look; then events).
 #[tauri::command]
-pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<UploadReport>> {
+pub async fn uploads(app: AppHandle) -> CommandResult<Vec<UploadItem>> {
+    blocking(app, |loft| Ok(loft.uploads())).await
+}
+
+#[tauri::command]
+pub async fn cancel_upload(app: AppHandle, id: u64) -> CommandResult<UploadItem> {
+    blocking(app, move |loft| loft.cancel_upload(id)).await
+}
+
+#[tauri::command]
+pub async fn retry_upload(app: AppHandle, id: u64) -> CommandResult<UploadItem> {
+    blocking(app, move |loft| loft.retry_upload(id)).await
+}
+
+#[tauri::command]
+pub async fn clear_finished_uploads(app: AppHandle) -> CommandResult<()> {
+    blocking(app, |loft| {
+        loft.clear_finished_uploads();
+        Ok(())
+    })
+    .await
+}
+
+/// Asks for files with the system dialog and queues them; `None` when the user cancels.
+#[tauri::command]
+pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<Vec<UploadItem>>> {
     let dialog = app.dialog().file().set_title("Upload to your locker");
     let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_files()).await;
     let paths: Vec<PathBuf> = match picked {
@@ -92,7 +117,7 @@ pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<UploadRepor
             });
         }
     };
-    blocking(app, move |loft| loft.upload(&paths).map(Some)).await
+    blocking(app, move |loft| loft.enqueue_uploads(&paths).map(Some)).await
 }
 
 #[tauri::command]

@@ -19,7 +19,7 @@ import type {
   SourceFilter,
   Track,
   TrackQuery,
-  UploadReport,
+  UploadItem,
 } from './types';
 
 export type ReplayGainMode = 'off' | 'track' | 'album';
@@ -101,8 +101,12 @@ export const api = {
     call<ConnectionCheck>('test_locker_connection', { url, credentials }),
   disconnectLocker: () => call<number>('disconnect_locker'),
   setLockerQuota: (bytes: number) => call<LockerStatus>('set_locker_quota', { bytes }),
-  uploadPaths: (paths: string[]) => call<UploadReport>('upload_paths', { paths }),
-  pickAndUpload: () => call<UploadReport | null>('pick_and_upload'),
+  uploadPaths: (paths: string[]) => call<UploadItem[]>('upload_paths', { paths }),
+  pickAndUpload: () => call<UploadItem[] | null>('pick_and_upload'),
+  uploads: () => call<UploadItem[]>('uploads'),
+  cancelUpload: (id: number) => call<UploadItem>('cancel_upload', { id }),
+  retryUpload: (id: number) => call<UploadItem>('retry_upload', { id }),
+  clearFinishedUploads: () => call<void>('clear_finished_uploads'),
   syncLocker: () => call<unknown>('sync_locker'),
   removeFromLocker: (trackId: number) => call<void>('remove_from_locker', { trackId }),
   pinTracks: (trackIds: number[]) => call<void>('pin_tracks', { trackIds }),

@@ -1,6 +1,7 @@
 // The core's events, as the desktop shell forwards them on one channel (`loft://event`).
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Settings } from './api';
+import type { UploadItem } from './types';
 
 export type LoftEvent =
   | { type: 'settings_changed'; settings: Settings }
@@ -13,6 +14,7 @@ export type LoftEvent =
       current: string | null;
     }
   | { type: 'upload_finished'; uploaded: number; duplicates: number; failed: number; bytes_sent: number }
+  | { type: 'uploads_changed'; items: UploadItem[] }
   | {
       type: 'sync_finished';
       ops_applied: number;
@@ -44,18 +46,6 @@ export type LoftEvent =
   | { type: 'playback_error'; index: number | null; name: string; kind: string; message: string }
   | { type: 'queue_ended' }
   | { type: 'playlists_changed'; ids: string[] }
-  | {
-      type: 'upload_progress';
-      files_done: number;
-      files_total: number;
-      bytes_sent: number;
-      bytes_total: number;
-      current: string | null;
-    }
-  | { type: 'upload_finished'; uploaded: number; duplicates: number; failed: number; bytes_sent: number }
-  | { type: 'sync_finished'; tracks_changed: number; tracks_removed: number; problems: string[] }
-  | { type: 'locker_unreachable'; message: string }
-  | { type: 'locker_reachable' }
   | { type: 'download_progress'; track_id: number; bytes: number; size: number }
   | { type: 'cache_changed'; track_ids: number[] }
   | { type: 'queue_changed'; track_ids: number[]; shuffle: boolean; repeat: 'off' | 'one' | 'all' };

@@ -174,6 +174,17 @@ export interface UploadedFile {
   bytes_sent: number;
 }
 
+/** One file of the upload queue. */
+export interface UploadItem {
+  id: number;
+  path: string;
+  size: number;
+  bytes_sent: number;
+  state: 'queued' | 'sending' | 'done' | 'duplicate' | 'failed' | 'cancelled';
+  error_kind: string | null;
+  message: string | null;
+}
+
 export interface UploadReport {
   uploaded: UploadedFile[];
   duplicates: UploadedFile[];

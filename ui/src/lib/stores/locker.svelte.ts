@@ -2,18 +2,37 @@
 // offline cache, and whether the locker can be reached at all.
 import { api } from '../api';
 import type { LoftEvent } from '../events';
-import type { CacheStatus, GivenCredentials, LockerStatus, Track, UploadReport } from '../types';
+import type { CacheStatus, GivenCredentials, LockerStatus, Track, UploadItem } from '../types';
 import { connectivity } from './connectivity.svelte';
 import { addTrackActions } from './menu.svelte';
 import { notices } from './notices.svelte';
 
-export interface UploadState {
+/** The uploads panel's overall line: the files of the current run of the queue. */
+export interface UploadSummary {
   filesDone: number;
   filesTotal: number;
   bytesSent: number;
   bytesTotal: number;
-  current: string | null;
   startedAt: number;
+}
+
+const ACTIVE: UploadItem['state'][] = ['queued', 'sending'];
+
+/**
+ * Adds up the queue since it last started from idle (`since` holds the ids finished before
+ * that, which no longer count): files and bytes to send, not counting duplicates, failures
+ * and cancellations, which send nothing.
+ */
+export function summarizeUploads(items: UploadItem[], before: ReadonlySet<number>, startedAt: number): UploadSummary | null {
+  const run = items.filter((item) => !before.has(item.id) && !['duplicate', 'failed', 'cancelled'].includes(item.state));
+  if (!items.some((item) => ACTIVE.includes(item.state))) return null;
+  return {
+    filesDone: run.filter((item) => item.state === 'done').length,
+    filesTotal: run.length,
+    bytesSent: run.reduce((sum, item) => sum + Math.min(item.bytes_sent, item.size), 0),
+    bytesTotal: run.reduce((sum, item) => sum + item.size, 0),
+    startedAt,
+  };
 }
 
 class LockerState {
@@ -27,8 +46,11 @@ class LockerState {
     connectivity.lockerReachable = value;
   }
   unreachableReason = $state<string | null>(null);
-  upload = $state<UploadState | null>(null);
-  lastUpload = $state<UploadReport | null>(null);
+  /** The upload queue, oldest first, as the core reports it. */
+  uploads = $state<UploadItem[]>([]);
+  #finishedBefore = new Set<number>();
+  #runStartedAt = Date.now();
+  upload = $derived(summarizeUploads(this.uploads, this.#finishedBefore, this.#runStartedAt));
   syncing = $state(false);
   cache = $state<CacheStatus | null>(null);
   connecting = $state(false);
@@ -46,7 +68,7 @@ class LockerState {
     } finally {
       this.loaded = true;
     }
-    await this.loadCache();
+    await Promise.all([this.loadCache(), this.loadUploads()]);
   }
 
   async loadCache(): Promise<void> {
@@ -88,31 +110,64 @@ class LockerState {
     }
   }
 
-  /** Uploads dropped or picked files; the locker refuses what would not fit before sending. */
+  /** Queues dropped or picked files; the core refuses a drop that would not fit the quota. */
   async uploadPaths(paths: string[]): Promise<void> {
     if (paths.length === 0) return;
     if (!this.connected) {
       notices.report({ kind: 'locker', message: 'Connect a locker first: Locker → Connect.' });
       return;
     }
-    this.upload = { filesDone: 0, filesTotal: 0, bytesSent: 0, bytesTotal: 0, current: null, startedAt: Date.now() };
     try {
-      this.#finish(await api.uploadPaths(paths));
+      await api.uploadPaths(paths);
     } catch (error) {
       notices.report(error);
-    } finally {
-      this.upload = null;
-      connectivity.uploadingPaths = new Set();
     }
   }
 
   async pickAndUpload(): Promise<void> {
     try {
-      const report = await api.pickAndUpload();
-      if (report) this.#finish(report);
+      await api.pickAndUpload();
     } catch (error) {
       notices.report(error);
     }
+  }
+
+  async loadUploads(): Promise<void> {
+    try {
+      this.setUploads(await api.uploads());
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  cancelUpload = (id: number) => this.#command(() => api.cancelUpload(id));
+  retryUpload = (id: number) => this.#command(() => api.retryUpload(id));
+  clearFinishedUploads = () => this.#command(() => api.clearFinishedUploads());
+
+  async #command(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  /** Takes the core's queue; a run that starts from idle starts the speed and totals afresh. */
+  setUploads(items: UploadItem[]): void {
+    const wasActive = this.uploads.some((item) => ACTIVE.includes(item.state));
+    const active = items.some((item) => ACTIVE.includes(item.state));
+    if (active && !wasActive) {
+      this.#finishedBefore = new Set(items.filter((item) => !ACTIVE.includes(item.state)).map((item) => item.id));
+      this.#runStartedAt = Date.now();
+    }
+    if (wasActive && !active) {
+      void api.lockerStatus().then(
+        (status) => (this.status = status),
+        () => {},
+      );
+    }
+    this.uploads = items;
+    connectivity.uploadingPaths = new Set(items.filter((item) => item.state === 'sending').map((item) => item.path));
   }
 
   async syncNow(): Promise<void> {
@@ -165,16 +220,8 @@ class LockerState {
 
   handleEvent(event: LoftEvent): void {
     switch (event.type) {
-      case 'upload_progress':
-        connectivity.uploadingPaths = new Set(event.current ? [event.current] : []);
-        this.upload = {
-          filesDone: event.files_done,
-          filesTotal: event.files_total,
-          bytesSent: event.bytes_sent,
-          bytesTotal: event.bytes_total,
-          current: event.current,
-          startedAt: this.upload?.startedAt ?? Date.now(),
-        };
+      case 'uploads_changed':
+        this.setUploads(event.items);
         break;
       case 'sync_finished':
         void api.lockerStatus().then(
@@ -197,20 +244,12 @@ class LockerState {
         break;
     }
   }
-
-  #finish(report: UploadReport): void {
-    this.lastUpload = report;
-    void api.lockerStatus().then(
-      (status) => (this.status = status),
-      () => {},
-    );
-  }
 }
 
 export const locker = new LockerState();
 
 /** Bytes per second and seconds left, from what an upload has sent so far. */
-export function uploadRate(upload: UploadState, now = Date.now()): { bytesPerSecond: number; secondsLeft: number | null } {
+export function uploadRate(upload: Pick<UploadSummary, 'bytesSent' | 'bytesTotal' | 'startedAt'>, now = Date.now()): { bytesPerSecond: number; secondsLeft: number | null } {
   const seconds = Math.max(0.001, (now - upload.startedAt) / 1000);
   const bytesPerSecond = upload.bytesSent / seconds;
   const left = upload.bytesTotal - upload.bytesSent;

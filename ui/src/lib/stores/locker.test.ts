@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { invoke } from '@tauri-apps/api/core';
 import { setInvoke } from '../ipc';
-import { locker, uploadRate } from './locker.svelte';
+import { locker, summarizeUploads, uploadRate } from './locker.svelte';
 import { trackMenuItems } from './menu.svelte';
 import { notices } from './notices.svelte';
-import type { LockerStatus, Track } from '../types';
+import { connectivity } from './connectivity.svelte';
+import type { LockerStatus, Track, UploadItem } from '../types';
 
 const status: LockerStatus = {
   url: 'file:///tmp/locker', locker_id: 'l', device: 'd', usage_bytes: 3.2e9, quota_bytes: 5e9,
@@ -19,9 +20,43 @@ afterEach(() => {
 
 describe('locker store', () => {
   it('works out speed and time left from what was sent', () => {
-    const rate = uploadRate({ filesDone: 1, filesTotal: 4, bytesSent: 10e6, bytesTotal: 40e6, current: null, startedAt: 0 }, 2000);
+    const rate = uploadRate({ bytesSent: 10e6, bytesTotal: 40e6, startedAt: 0 }, 2000);
     expect(rate.bytesPerSecond).toBe(5e6);
     expect(rate.secondsLeft).toBe(6);
+  });
+
+  it('sums up the run of the queue: files and bytes to send, not duplicates or failures', () => {
+    const item = (id: number, state: UploadItem['state'], size: number, sent: number): UploadItem => ({
+      id, path: `/m/${id}.flac`, size, bytes_sent: sent, state, error_kind: null, message: null,
+    });
+    const items = [
+      item(1, 'done', 100, 100), // finished in an earlier run
+      item(2, 'done', 10, 10),
+      item(3, 'sending', 30, 12),
+      item(4, 'queued', 60, 0),
+      item(5, 'duplicate', 40, 0),
+      item(6, 'failed', 50, 0),
+    ];
+    expect(summarizeUploads(items, new Set([1]), 7)).toEqual({
+      filesDone: 1, filesTotal: 3, bytesSent: 22, bytesTotal: 100, startedAt: 7,
+    });
+    expect(summarizeUploads([item(1, 'done', 100, 100)], new Set(), 0)).toBeNull();
+  });
+
+  it('follows the queue from events and marks the files being sent', () => {
+    locker.handleEvent({
+      type: 'uploads_changed',
+      items: [{ id: 9, path: '/m/a.flac', size: 10, bytes_sent: 4, state: 'sending', error_kind: null, message: null }],
+    });
+    expect(locker.upload?.bytesSent).toBe(4);
+    expect(connectivity.uploadingPaths.has('/m/a.flac')).toBe(true);
+    setInvoke(async <T>() => status as T);
+    locker.handleEvent({
+      type: 'uploads_changed',
+      items: [{ id: 9, path: '/m/a.flac', size: 10, bytes_sent: 10, state: 'done', error_kind: null, message: null }],
+    });
+    expect(locker.upload).toBeNull();
+    expect(connectivity.uploadingPaths.size).toBe(0);
   });
 
   it('refuses a drop before a locker is connected, saying what to do', async () => {
