@@ -21,7 +21,9 @@ use crate::storage::{RetryPolicy, Storage};
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
     pub retry: RetryPolicy,
-    /// Parts uploaded at once for one file.
+    /// Parts of one file the upload pipeline holds at once: one being sent, the others read and
+    /// checked ahead (at least one is, whatever this says). Only one part's body per file is ever
+    /// on the wire, so a killed upload sends at most one part of it again when it resumes.
     pub parts_in_flight: usize,
     /// Files uploaded at once.
     pub files_in_flight: usize,

@@ -1,5 +1,6 @@
-//! Uploads: hash, skip what the locker already has, check the quota, send the parts (several at
-//! once, resumably), verify, publish the blob manifest, then record the track in the catalog.
+//! Uploads: hash, skip what the locker already has, check the quota, send the parts (one on the
+//! wire while the next are read ahead, resumably), verify, publish the blob manifest, then
+//! record the track in the catalog.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Seek, SeekFrom};
@@ -350,6 +351,10 @@ impl Locker {
         Ok(Some(bytes_sent))
     }
 
+    /// Sends the parts the journal does not have yet, one body on the wire at a time: a kill
+    /// loses at most the part being sent. A reader task stays ahead of the sender (checking
+    /// whether each part is on the server already, then reading and re-hashing it), so the
+    /// link is never idle waiting for the disk or for those checks.
     async fn send_parts(
         &self,
         journal: Journal,
@@ -359,31 +364,25 @@ impl Locker {
         let count = format::part_count(journal.size, journal.part_size);
         let todo: Vec<u64> = (0..count).filter(|index| !journal.done.contains(index)).collect();
         let journal = Arc::new(journal);
-        let mut sends = futures::stream::iter(todo)
-            .map(|index| {
-                let journal = journal.clone();
-                let storage = self.storage().clone();
-                async move {
-                    let path = format::part_path(&journal.sha256, index);
-                    let start = index * journal.part_size;
-                    let length = journal.part_size.min(journal.size - start);
-                    // A part already there (sent just before a crash, or by another device
-                    // uploading the same file) is complete: parts are only ever published whole.
-                    if storage.size_of(&path).await? == Some(length) {
-                        return Ok::<_, LockerError>((index, 0));
-                    }
-                    let source = journal.source.clone();
-                    let expected = journal.part_hashes[index as usize].clone();
-                    let data = blocking(move || read_part(&source, start, length, &expected)).await?;
-                    storage.put(&path, data).await?;
-                    Ok((index, length))
-                }
-            })
-            .buffer_unordered(self.inner.options.parts_in_flight);
+        // Parts held in memory: those queued plus the one being sent.
+        let queued = self.inner.options.parts_in_flight.saturating_sub(1).max(1);
+        let (ready, mut parts) = tokio::sync::mpsc::channel::<Result<(u64, Option<Bytes>)>>(queued);
+        let reader = tokio::spawn(read_parts_ahead(self.storage().clone(), journal.clone(), todo, ready));
+        // The reader stops by itself once this side is gone (its sends fail), but an error here
+        // should not leave it reading a large file for nothing.
+        let _stop_reader = AbortOnDrop(reader);
         let mut done = journal.done.clone();
         let mut sent = 0;
-        while let Some(result) = sends.next().await {
-            let (index, bytes) = result?;
+        while let Some(part) = parts.recv().await {
+            let (index, data) = part?;
+            let bytes = match data {
+                Some(data) => {
+                    let length = data.len() as u64;
+                    self.storage().put(&format::part_path(&journal.sha256, index), data).await?;
+                    length
+                }
+                None => 0,
+            };
             done.insert(index);
             sent += bytes;
             let mut updated = (*journal).clone();
@@ -496,6 +495,50 @@ fn read_part(path: &Path, start: u64, length: u64, expected_sha256: &str) -> Res
         return Err(LockerError::FileChanged(path.to_owned()));
     }
     Ok(Bytes::from(data))
+}
+
+/// Feeds the sender the parts in `todo`, in order: `None` for a part the server has complete
+/// already (sent just before a crash, or by another device uploading the same file), else its
+/// bytes. It takes a queue slot before reading, so at most the queue's capacity is in memory.
+async fn read_parts_ahead(
+    storage: crate::storage::Storage,
+    journal: Arc<Journal>,
+    todo: Vec<u64>,
+    ready: tokio::sync::mpsc::Sender<Result<(u64, Option<Bytes>)>>,
+) {
+    for index in todo {
+        let Ok(slot) = ready.reserve().await else { return };
+        let part = read_part_unless_present(&storage, &journal, index).await;
+        let failed = part.is_err();
+        slot.send(part.map(|data| (index, data)));
+        if failed {
+            return;
+        }
+    }
+}
+
+async fn read_part_unless_present(
+    storage: &crate::storage::Storage,
+    journal: &Journal,
+    index: u64,
+) -> Result<Option<Bytes>> {
+    let start = index * journal.part_size;
+    let length = journal.part_size.min(journal.size - start);
+    // Parts are only ever published whole, so one with the right length is done.
+    if storage.size_of(&format::part_path(&journal.sha256, index)).await? == Some(length) {
+        return Ok(None);
+    }
+    let source = journal.source.clone();
+    let expected = journal.part_hashes[index as usize].clone();
+    blocking(move || read_part(&source, start, length, &expected)).await.map(Some)
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Size and modification time: what says a file is still the one that was hashed.

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
@@ -197,6 +197,81 @@ pub async fn serve_flaky_s3(root: &Path, fail_every: usize) -> (u16, Arc<AtomicU
         }
     });
     (port, refusals)
+}
+
+/// An S3 server that takes in the bodies of part uploads (`…/parts/…`) at `bytes_per_sec`, as
+/// over a slow uplink, and counts every part byte it received, complete upload or not. Returns
+/// the port and that count.
+pub async fn serve_paced_s3(root: &Path, bytes_per_sec: u64) -> (u16, Arc<AtomicU64>) {
+    let fs = s3s_fs::FileSystem::new(root).unwrap();
+    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
+    let service = builder.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = received.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (service, received) = (service.clone(), received.clone());
+            tokio::spawn(async move {
+                let paced =
+                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (service, received) = (service.clone(), received.clone());
+                        async move {
+                            let is_part = request.uri().path().contains("/parts/");
+                            let request = request.map(|body| {
+                                let body = s3s::Body::from(body);
+                                if !is_part {
+                                    return body;
+                                }
+                                let paced = PacedBody { inner: body, received, bytes_per_sec, pause: None };
+                                s3s::Body::from(Box::pin(paced) as s3s::stream::DynByteStream)
+                            });
+                            service.call(request).await
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), paced)
+                    .await;
+            });
+        }
+    });
+    (port, counter)
+}
+
+struct PacedBody {
+    inner: s3s::Body,
+    received: Arc<AtomicU64>,
+    bytes_per_sec: u64,
+    pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl futures::Stream for PacedBody {
+    type Item = Result<bytes::Bytes, s3s::StdError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(pause) = self.pause.as_mut() {
+            std::task::ready!(pause.as_mut().poll(cx));
+            self.pause = None;
+        }
+        let item = std::task::ready!(futures::Stream::poll_next(std::pin::Pin::new(&mut self.inner), cx));
+        if let Some(Ok(bytes)) = &item {
+            self.received.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+            let pause = Duration::from_secs_f64(bytes.len() as f64 / self.bytes_per_sec as f64);
+            self.pause = Some(Box::pin(tokio::time::sleep(pause)));
+        }
+        std::task::Poll::Ready(item)
+    }
+}
+
+impl s3s::stream::ByteStream for PacedBody {
+    fn remaining_length(&self) -> s3s::stream::RemainingLength {
+        s3s::stream::ByteStream::remaining_length(&self.inner)
+    }
 }
 
 /// The WebDAV server's total space: reported through RFC 4331 like Nextcloud's user quotas.
