@@ -161,23 +161,13 @@ impl Engine {
         shared.set_volume(perceptual_volume(config.volume));
         let view = Arc::new(Mutex::new(View::default()));
         let (commands, receiver) = std::sync::mpsc::channel();
-        let decoder = DecoderThread {
-            commands: receiver,
-            queue: Queue::new(),
-            chain: None,
-            output: None,
-            producer: None,
-            pending: Vec::new(),
-            pushed_frames: 0,
-            decoding: None,
-            device: config.device,
-            gain: config.gain,
-            shared: Arc::clone(&shared),
-            view: Arc::clone(&view),
-            events: Arc::clone(&events),
-            last_default_check: Instant::now(),
-            priming_since: None,
-        };
+        let decoder = DecoderThread::new(
+            receiver,
+            &config,
+            Arc::clone(&shared),
+            Arc::clone(&view),
+            Arc::clone(&events),
+        );
         let decoder_thread = std::thread::Builder::new()
             .name("loft-audio-decoder".into())
             .spawn(move || decoder.run())
@@ -327,6 +317,11 @@ impl Drop for Engine {
             let _ = thread.join();
         }
     }
+}
+
+/// The ring's size in samples for a device at `rate`.
+fn ring_capacity(rate: u32) -> usize {
+    ((f64::from(rate) * RING_SECONDS) as usize * OUTPUT_CHANNELS).max(4096)
 }
 
 fn lock(view: &Mutex<View>) -> MutexGuard<'_, View> {
@@ -513,10 +508,36 @@ struct DecoderThread {
 }
 
 impl DecoderThread {
+    fn new(
+        commands: Receiver<Command>,
+        config: &EngineConfig,
+        shared: Arc<Shared>,
+        view: Arc<Mutex<View>>,
+        events: EventFn,
+    ) -> Self {
+        DecoderThread {
+            commands,
+            queue: Queue::new(),
+            chain: None,
+            output: None,
+            producer: None,
+            pending: Vec::new(),
+            pushed_frames: 0,
+            decoding: None,
+            device: config.device.clone(),
+            gain: config.gain,
+            shared,
+            view,
+            events,
+            last_default_check: Instant::now(),
+            priming_since: None,
+        }
+    }
+
     fn run(mut self) {
         loop {
-            let busy = self.decoding.is_some() || !self.pending.is_empty();
-            let wait = if busy && self.ring_has_room() { Duration::ZERO } else { Duration::from_millis(5) };
+            let wait =
+                if self.busy() && self.ring_has_room() { Duration::ZERO } else { Duration::from_millis(5) };
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(command) => self.handle(command),
@@ -541,6 +562,11 @@ impl DecoderThread {
         let name = index.and_then(|i| self.queue.get(i)).map(QueueItem::name).unwrap_or_default();
         tracing::warn!(%name, %error, "playback error");
         self.emit(EngineEvent::Error { index, name, kind: error.kind(), reason: error.to_string() });
+    }
+
+    /// Whether there is audio still to decode or to move into the ring.
+    fn busy(&self) -> bool {
+        self.decoding.is_some() || !self.pending.is_empty()
     }
 
     fn ring_has_room(&self) -> bool {
@@ -714,12 +740,20 @@ impl DecoderThread {
     /// the ring holds, and let the callback ramp up on the new audio.
     fn flush(&mut self) {
         let was_paused = self.shared.paused.swap(true, Ordering::Relaxed);
-        let running = self.output.as_ref().is_some_and(Output::running);
-        if running && !was_paused {
+        let was_running = self.output.as_ref().is_some_and(Output::running);
+        if was_running && !was_paused {
             std::thread::sleep(Duration::from_millis(12));
         }
+        if let Some(output) = self.output.as_mut()
+            && let Err(error) = output.start()
+        {
+            // Only the callback can empty the ring, so a stream still waiting for its prefill
+            // starts now (silent while the flush holds it paused). Failing that, the prefill
+            // check reports it.
+            tracing::warn!(%error, "cannot start the output to flush it");
+        }
         let request = self.shared.flush_request.fetch_add(1, Ordering::AcqRel) + 1;
-        if running {
+        if self.output.as_ref().is_some_and(Output::running) {
             let deadline = Instant::now() + Duration::from_millis(200);
             while self.shared.flush_done.load(Ordering::Acquire) < request && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
@@ -821,14 +855,14 @@ impl DecoderThread {
     fn open_device(&mut self, rate: u32) -> Result<(), AudioError> {
         self.output = None;
         self.producer = None;
-        let capacity = (f64::from(rate) * RING_SECONDS) as usize * OUTPUT_CHANNELS;
-        let (producer, consumer) = rtrb::RingBuffer::new(capacity.max(4096));
+        let capacity = ring_capacity(rate);
+        let (producer, consumer) = rtrb::RingBuffer::new(capacity);
         let output = match open_output(self.device.as_deref(), rate, consumer, Arc::clone(&self.shared)) {
             Ok(output) => output,
             Err(error) if self.device.is_some() => {
                 // The chosen device is gone: play on the default rather than not at all.
                 tracing::warn!(%error, "falling back to the default output device");
-                let (producer, consumer) = rtrb::RingBuffer::new(capacity.max(4096));
+                let (producer, consumer) = rtrb::RingBuffer::new(capacity);
                 // When the default fails too, the chosen device's error is the one to show.
                 let output =
                     open_output(None, rate, consumer, Arc::clone(&self.shared)).map_err(|_| error)?;
@@ -866,6 +900,9 @@ impl DecoderThread {
         self.producer = None;
         self.chain = None;
         self.pending.clear();
+        // What the ring held went with the old stream unplayed; counting it as pushed would
+        // move the position forward by that much until the new track mark is reached.
+        self.pushed_frames = self.consumed();
         lock(&self.view).marks.clear();
         if let Err(error) = self.open_device(rate) {
             self.emit_error(None, &error);
@@ -908,7 +945,7 @@ impl DecoderThread {
     /// and from then on counts an empty ring as an underrun, until everything the queue had
     /// to give is in the ring: a ring that runs dry after that is the end, not an underrun.
     fn update_expectations(&mut self) {
-        let more_to_come = self.decoding.is_some() || !self.pending.is_empty();
+        let more_to_come = self.busy();
         if let Some(since) = self.priming_since {
             let Some(producer) = self.producer.as_ref() else { return };
             let capacity = producer.buffer().capacity();
@@ -973,5 +1010,149 @@ impl DecoderThread {
             Some(next) => self.open_from(next, 0.0),
             None => self.end_of_queue(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Callback, on_stream_error};
+
+    const RATE: u32 = 44_100;
+
+    fn tone_wav(dir: &tempfile::TempDir, seconds: u32) -> std::path::PathBuf {
+        let path = dir.path().join("tone.wav");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+        for n in 0..RATE * seconds {
+            let sample =
+                ((f64::from(n) * 440.0 / f64::from(RATE) * std::f64::consts::TAU).sin() * 16_000.0) as i16;
+            writer.write_sample(sample).unwrap();
+            writer.write_sample(sample).unwrap();
+        }
+        writer.finalize().unwrap();
+        path
+    }
+
+    /// A decoder thread without a device: the test plays the device's part by calling the
+    /// real callback by hand, in whatever bursts it likes.
+    fn decoder_and_callback() -> (DecoderThread, Callback, Arc<Shared>, Sender<Command>) {
+        let shared = Arc::new(Shared::new());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let config = EngineConfig { device: None, volume: 1.0, gain: GainSettings::default() };
+        let events: EventFn = Arc::new(|_| {});
+        let view = Arc::new(Mutex::new(View::default()));
+        let mut decoder = DecoderThread::new(receiver, &config, Arc::clone(&shared), view, events);
+        let (producer, consumer) = rtrb::RingBuffer::new(ring_capacity(RATE));
+        decoder.producer = Some(producer);
+        decoder.chain = Some(Chain::new(RATE, config.gain));
+        let callback = Callback::new(consumer, Arc::clone(&shared), RATE);
+        (decoder, callback, shared, sender)
+    }
+
+    /// The decoder's turn: it decodes until the ring is full or the queue is done.
+    fn refill(decoder: &mut DecoderThread) {
+        decoder.pump();
+        while decoder.busy() && decoder.ring_has_room() {
+            decoder.pump();
+        }
+    }
+
+    #[test]
+    fn a_device_pulling_large_bursts_is_never_starved_and_start_and_end_are_not_underruns() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = tone_wav(&dir, 3);
+        let (mut decoder, mut callback, shared, _commands) = decoder_and_callback();
+        decoder.handle(Command::PlayNow(vec![QueueItem::file(&wav)], 0));
+        // What the end-to-end harness's pacer takes at once: a whole pipe, 64 KiB of 16-bit stereo.
+        let mut burst = vec![0.0f32; 16_384 * OUTPUT_CHANNELS];
+        // The device may ask before the first block is decoded: that is the start, not a gap.
+        callback.fill(&mut burst, OUTPUT_CHANNELS);
+        let mut turns = 0;
+        while shared.consumed_frames.load(Ordering::Acquire) < u64::from(RATE) * 3 && turns < 100 {
+            refill(&mut decoder);
+            callback.fill(&mut burst, OUTPUT_CHANNELS);
+            turns += 1;
+        }
+        assert_eq!(shared.consumed_frames.load(Ordering::Acquire), u64::from(RATE) * 3);
+        // Past the last frame the ring is empty for good: that is the end, not a gap.
+        refill(&mut decoder);
+        callback.fill(&mut burst, OUTPUT_CHANNELS);
+        assert_eq!(shared.underruns.load(Ordering::Relaxed), 0);
+
+        // A device that takes more than the ring holds while the decoder gets no turn is
+        // starved, and that is counted.
+        decoder.handle(Command::PlayNow(vec![QueueItem::file(&wav)], 0));
+        // The engine waits for the device to drop the old audio before decoding the new.
+        callback.fill(&mut burst[..0], OUTPUT_CHANNELS);
+        refill(&mut decoder);
+        for _ in 0..4 {
+            callback.fill(&mut burst, OUTPUT_CHANNELS);
+        }
+        assert!(shared.underruns.load(Ordering::Relaxed) > 0);
+    }
+
+    #[test]
+    fn a_lost_device_is_reopened_and_playback_goes_on_from_the_same_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = tone_wav(&dir, 20);
+        let (sender, events) = std::sync::mpsc::channel();
+        // ALSA's null device: a real cpal stream that drops what it is given.
+        let config =
+            EngineConfig { device: Some("alsa:null".into()), volume: 1.0, gain: GainSettings::default() };
+        let engine = Engine::start(config, move |event| {
+            let _ = sender.send(event);
+        })
+        .unwrap();
+        // Paused, the device consumes nothing, so the position stays where the seek put it.
+        engine.play_now(vec![QueueItem::file(&wav)], 0).unwrap();
+        engine.pause().unwrap();
+        engine.seek(12.5).unwrap();
+        let settled = |engine: &Engine| {
+            let status = engine.status();
+            status.state == PlaybackState::Paused && status.position_secs == 12.5
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !settled(&engine) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(settled(&engine), "{:?}", engine.status());
+        while events.try_recv().is_ok() {}
+
+        // What cpal's error callback does when the device goes away.
+        on_stream_error(&engine.shared, &cpal::Error::new(cpal::ErrorKind::DeviceNotAvailable));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // Only opening an output clears the flag.
+        while engine.shared.device_failed.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(!engine.shared.device_failed.load(Ordering::Acquire), "the device was not reopened");
+        let status = engine.status();
+        assert_eq!(
+            (status.state, status.index, status.position_secs),
+            (PlaybackState::Paused, Some(0), 12.5)
+        );
+        assert_eq!(status.device.as_deref(), Some("alsa:null"));
+
+        // Resumed, exactly the rest of the track plays: nothing skipped, nothing replayed.
+        let reopened_at = engine.shared.consumed_frames.load(Ordering::Acquire);
+        engine.resume().unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let event = events.recv_timeout(Duration::from_secs(20)).expect("the queue never ended");
+            let done = event == EngineEvent::QueueEnded;
+            seen.push(event);
+            if done {
+                break;
+            }
+        }
+        let played = engine.shared.consumed_frames.load(Ordering::Acquire) - reopened_at;
+        assert_eq!(played, u64::from(RATE) * 20 - u64::from(RATE) * 25 / 2, "{seen:?}");
+        assert!(!seen.iter().any(|e| matches!(e, EngineEvent::TrackChanged { .. })), "{seen:?}");
     }
 }

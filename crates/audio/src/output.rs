@@ -192,7 +192,7 @@ pub(crate) fn on_stream_error(shared: &Shared, error: &cpal::Error) {
 }
 
 /// What the real-time callback owns.
-struct Callback {
+pub(crate) struct Callback {
     consumer: rtrb::Consumer<f32>,
     shared: Arc<Shared>,
     gain: f32,
@@ -203,12 +203,12 @@ struct Callback {
 }
 
 impl Callback {
-    fn new(consumer: rtrb::Consumer<f32>, shared: Arc<Shared>, rate: u32) -> Self {
+    pub(crate) fn new(consumer: rtrb::Consumer<f32>, shared: Arc<Shared>, rate: u32) -> Self {
         let flushes_seen = shared.flush_request.load(Ordering::Acquire);
         Callback { consumer, shared, gain: 0.0, ramp_step: 1.0 / (rate as f32 * 0.010), flushes_seen }
     }
 
-    fn fill<T: SizedSample + FromSample<f32>>(&mut self, data: &mut [T], device_channels: usize) {
+    pub(crate) fn fill<T: SizedSample + FromSample<f32>>(&mut self, data: &mut [T], device_channels: usize) {
         let flush = self.shared.flush_request.load(Ordering::Acquire);
         if flush != self.flushes_seen {
             let queued = self.consumer.slots();
