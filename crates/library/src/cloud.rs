@@ -171,32 +171,41 @@ impl Library {
     /// ones (catalog track ids) deleted. A copy whose content matches a track already in the
     /// library joins that track; tracks left with no copy anywhere leave the library.
     pub fn apply_locker_changes(&self, changed: &[LockerCopy], removed: &[String]) -> Result<LockerApplied> {
+        self.apply_locker_changes_with(changed, removed, BULK_LOAD_MIN_COPIES)
+    }
+
+    /// [`Library::apply_locker_changes`], loading in bulk when at least `bulk_from` of the
+    /// changed copies can be new tracks and they are many next to the tracks the index has.
+    pub(crate) fn apply_locker_changes_with(
+        &self,
+        changed: &[LockerCopy],
+        removed: &[String],
+        bulk_from: usize,
+    ) -> Result<LockerApplied> {
         let mut writer = self.writer();
-        let transaction = writer.transaction()?;
-        let mut applied = LockerApplied::default();
-        let now = now_seconds();
-        for copy in changed {
-            match upsert_copy(&transaction, copy, now)? {
-                Upserted::NewTrack => applied.added += 1,
-                Upserted::Updated => applied.updated += 1,
-                Upserted::Unchanged => {}
-            }
+        // Copies the index has already are mostly what a repeated report holds, so what is left
+        // bounds how many tracks the load can add; bulk pays when that is many, and many next to
+        // the tracks whose index entries it rebuilds.
+        let bulk = changed.len() >= bulk_from && {
+            let (tracks, copies): (i64, i64) = writer.query_row(
+                "SELECT (SELECT COUNT(*) FROM tracks), (SELECT COUNT(*) FROM locker_copies)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let new_at_most = changed.len() as i64 - copies;
+            new_at_most >= bulk_from as i64 && new_at_most * 2 >= tracks
+        };
+        let cache_size: i64 = writer.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        if bulk {
+            // Rebuilding the sort indexes and loading the full-text rows at the end read the
+            // whole table at once; a larger cache for this one transaction keeps that in memory.
+            writer.pragma_update(None, "cache_size", BULK_CACHE_SIZE)?;
         }
-        let mut orphan_candidates = Vec::new();
-        for locker_track_id in removed {
-            if let Some(track_id) = remove_copy(&transaction, locker_track_id)? {
-                orphan_candidates.push(track_id);
-                applied.updated += 1;
-            }
+        let outcome = apply_in_transaction(&mut writer, changed, removed, bulk);
+        if bulk {
+            writer.pragma_update(None, "cache_size", cache_size)?;
         }
-        let pruned = prune_orphans_among(&transaction, &orphan_candidates)?;
-        if pruned > 0 {
-            prune_covers(&transaction)?;
-        }
-        applied.removed = pruned;
-        applied.updated -= pruned;
-        transaction.commit()?;
-        Ok(applied)
+        outcome
     }
 
     /// Forgets every locker copy (the locker was disconnected, or another one connected):
@@ -273,6 +282,122 @@ impl Library {
     /// How many tracks have a locker copy.
     pub fn locker_copy_count(&self) -> Result<u64> {
         self.read(|db| Ok(db.query_row("SELECT COUNT(*) FROM locker_copies", [], |r| r.get(0))?))
+    }
+}
+
+/// From this many copies in one sync, the index is loaded in bulk (a new device's first sync,
+/// or a newly connected locker): below it, keeping every index up to date row by row is cheaper
+/// than rebuilding them.
+const BULK_LOAD_MIN_COPIES: usize = 2_000;
+
+/// The page cache during a bulk load, in KiB (SQLite's negative form): 256 MiB at most, given
+/// back when the load ends.
+const BULK_CACHE_SIZE: i64 = -262_144;
+
+fn apply_in_transaction(
+    writer: &mut rusqlite::Connection,
+    changed: &[LockerCopy],
+    removed: &[String],
+    bulk: bool,
+) -> Result<LockerApplied> {
+    let transaction = writer.transaction()?;
+    let mut applied = LockerApplied::default();
+    let now = now_seconds();
+    let deferred = if bulk { Some(BulkLoad::begin(&transaction)?) } else { None };
+    for copy in changed {
+        match upsert_copy(&transaction, copy, now)? {
+            Upserted::NewTrack => applied.added += 1,
+            Upserted::Updated => applied.updated += 1,
+            Upserted::Unchanged => {}
+        }
+    }
+    if let Some(deferred) = deferred {
+        deferred.finish(&transaction)?;
+    }
+    let mut orphan_candidates = Vec::new();
+    for locker_track_id in removed {
+        if let Some(track_id) = remove_copy(&transaction, locker_track_id)? {
+            orphan_candidates.push(track_id);
+            applied.updated += 1;
+        }
+    }
+    let pruned = prune_orphans_among(&transaction, &orphan_candidates)?;
+    if pruned > 0 {
+        prune_covers(&transaction)?;
+    }
+    applied.removed = pruned;
+    applied.updated -= pruned;
+    transaction.commit()?;
+    Ok(applied)
+}
+
+/// What a bulk load puts off until its rows are in: the sort indexes of `tracks` (built once
+/// from sorted rows instead of one random B-tree insert per row and index) and the full-text
+/// rows of the new tracks (written in one statement instead of a trigger per row). Everything
+/// happens inside the load's transaction, so a failure leaves the index as it was.
+struct BulkLoad {
+    /// Name and SQL of each index dropped, recreated as they were.
+    indexes: Vec<(String, String)>,
+    /// The full-text insert trigger, recreated as it was.
+    fts_trigger: Option<String>,
+    /// Tracks inserted from here on are new (rowids only grow), so theirs are the full-text
+    /// rows to write.
+    first_new_id: i64,
+}
+
+/// The trigger that writes a new track's full-text row (schema.rs).
+const FTS_INSERT_TRIGGER: &str = "tracks_fts_insert";
+
+impl BulkLoad {
+    fn begin(transaction: &Transaction<'_>) -> Result<BulkLoad> {
+        // Read from the schema rather than copied from it, so an index added later is dropped
+        // and rebuilt too. The UNIQUE index on sha256 has no SQL and stays: every copy looks
+        // its track up by it.
+        let indexes: Vec<(String, String)> = {
+            let mut statement = transaction.prepare(
+                "SELECT name, sql FROM sqlite_master
+                 WHERE type = 'index' AND tbl_name = 'tracks' AND sql IS NOT NULL",
+            )?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for (name, _) in &indexes {
+            transaction.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+        }
+        let fts_trigger: Option<String> = transaction
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                params![FTS_INSERT_TRIGGER],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if fts_trigger.is_some() {
+            transaction.execute_batch(&format!("DROP TRIGGER {FTS_INSERT_TRIGGER}"))?;
+        }
+        let first_new_id: i64 =
+            transaction.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM tracks", [], |r| r.get(0))?;
+        Ok(BulkLoad { indexes, fts_trigger, first_new_id })
+    }
+
+    fn finish(self, transaction: &Transaction<'_>) -> Result<()> {
+        if let Some(trigger) = &self.fts_trigger {
+            // The same row the trigger writes. A new track updated again in the same load (a
+            // copy listed twice) got its row from the update trigger already.
+            transaction.execute(
+                "INSERT INTO tracks_fts(rowid, title, artist, album, album_artist, genre, composer)
+                 SELECT id, CASE WHEN title = '' THEN sort_title ELSE title END,
+                        artist, album, album_artist, genre, composer
+                 FROM tracks
+                 WHERE id >= ?1 AND id NOT IN (SELECT rowid FROM tracks_fts WHERE rowid >= ?1)
+                 ORDER BY id",
+                params![self.first_new_id],
+            )?;
+            transaction.execute_batch(trigger)?;
+        }
+        for (_, sql) in &self.indexes {
+            transaction.execute_batch(sql)?;
+        }
+        Ok(())
     }
 }
 
@@ -388,6 +513,103 @@ fn remove_copy(transaction: &Transaction<'_>, locker_track_id: &str) -> Result<O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copies as a catalog has them: missing titles and artists, diacritics, a leading "The",
+    /// and the same track listed twice with different tags (an edit reported in the same sync).
+    fn catalog(count: u64) -> Vec<LockerCopy> {
+        let mut copies: Vec<LockerCopy> = (0..count)
+            .map(|i| LockerCopy {
+                id: format!("{:064x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                size: 1_000 + i,
+                file_name: (i % 5 != 0).then(|| format!("{i:04} Night Song.flac")),
+                title: (i % 7 != 0).then(|| format!("Canción {i}")),
+                artist: (i % 11 != 0)
+                    .then(|| ["The Beatles", "Björk", "Sigur Rós"][i as usize % 3].to_owned()),
+                album: Some(format!("Album {}", i / 10)),
+                genre: (i % 2 == 0).then(|| "Rock".to_owned()),
+                year: (i % 3 != 0).then_some(1960 + i as u32 % 60),
+                track_no: Some(i as u32 % 12 + 1),
+                duration_ms: Some(180_000 + i),
+                added_ms: 1_700_000_000_000 + i * 1000,
+                ..LockerCopy::default()
+            })
+            .collect();
+        let mut edited = copies[3].clone();
+        edited.title = Some("Renamed".to_owned());
+        copies.push(edited);
+        copies
+    }
+
+    /// Every row the index holds that a load writes, and the schema, as text.
+    fn dump(library: &Library) -> Vec<String> {
+        library
+            .read(|db| {
+                let mut rows = Vec::new();
+                for sql in [
+                    "SELECT * FROM tracks ORDER BY id",
+                    "SELECT rowid, * FROM tracks_fts ORDER BY rowid",
+                    "SELECT * FROM locker_copies ORDER BY locker_track_id",
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
+                ] {
+                    let mut statement = db.prepare(sql)?;
+                    let columns = statement.column_count();
+                    let mut query = statement.query([])?;
+                    while let Some(row) = query.next()? {
+                        let values: Vec<String> = (0..columns)
+                            .map(|at| row.get_ref(at).map(|value| format!("{value:?}")))
+                            .collect::<rusqlite::Result<_>>()?;
+                        rows.push(values.join("|"));
+                    }
+                }
+                Ok(rows)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_bulk_load_gives_the_index_an_incremental_load_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let copies = catalog(400);
+        let bulk = Library::open(dir.path().join("bulk.sqlite3")).unwrap();
+        let applied = bulk.apply_locker_changes_with(&copies, &[], 1).unwrap();
+        let incremental = Library::open(dir.path().join("incremental.sqlite3")).unwrap();
+        let mut summed = LockerApplied::default();
+        for chunk in copies.chunks(7) {
+            let step = incremental.apply_locker_changes_with(chunk, &[], usize::MAX).unwrap();
+            summed.added += step.added;
+            summed.updated += step.updated;
+        }
+        assert_eq!((applied.added, applied.updated), (400, 1));
+        assert_eq!(applied, summed);
+        let (bulk_rows, incremental_rows) = (dump(&bulk), dump(&incremental));
+        assert!(bulk_rows.len() > 3 * 400);
+        assert_eq!(bulk_rows, incremental_rows);
+        // The rebuilt indexes and the full-text rows written in one go are consistent with the
+        // tables, and they answer queries.
+        for library in [&bulk, &incremental] {
+            // The full-text check is written as an INSERT, so it needs the writing connection.
+            let db = library.writer();
+            db.execute("INSERT INTO tracks_fts(tracks_fts) VALUES ('integrity-check')", []).unwrap();
+            let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+            assert_eq!(check, "ok");
+        }
+        let found = |library: &Library, text: &str| -> Vec<i64> {
+            library.search(text, 1000).unwrap().into_iter().map(|track| track.id).collect()
+        };
+        for text in ["cancion 12", "bjork", "renamed", "night song", "sigur"] {
+            let hits = found(&bulk, text);
+            assert!(!hits.is_empty(), "{text}");
+            assert_eq!(hits, found(&incremental, text), "{text}");
+        }
+
+        // A second sync repeating the catalog as it ended (without the superseded copy)
+        // changes nothing.
+        let settled: Vec<LockerCopy> =
+            copies.iter().enumerate().filter(|(at, _)| *at != 3).map(|(_, copy)| copy.clone()).collect();
+        let again = bulk.apply_locker_changes_with(&settled, &[], 1).unwrap();
+        assert!(!again.changed_anything());
+        assert_eq!(dump(&bulk), incremental_rows);
+    }
 
     #[test]
     fn formats_follow_lofty_names() {
