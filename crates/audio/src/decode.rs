@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS, CODEC_ID_VORBIS,
+    CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS, CODEC_ID_VORBIS,
 };
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
@@ -42,6 +42,32 @@ pub struct GainTags {
     pub album_peak: Option<f32>,
 }
 
+/// The encoder delay and the playable length an iTunes `iTunSMPB` tag states for AAC, in
+/// frames. symphonia's MP4 reader applies neither it nor the edit list, so without it every
+/// AAC track would start with the encoder's priming frames and end with its padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ItunesGapless {
+    pub delay: u64,
+    pub frames: u64,
+}
+
+impl ItunesGapless {
+    /// Parses the tag's hex fields: a reserved word, the delay, the padding and the original
+    /// sample count (then fields nobody uses). `total` is the track's frame count including
+    /// delay and padding, for files that leave the sample count at zero.
+    pub(crate) fn parse(text: &str, total: Option<u64>) -> Option<Self> {
+        let mut fields = text.split_whitespace().map(|f| u64::from_str_radix(f, 16));
+        let (_reserved, delay, padding, frames) =
+            (fields.next()?.ok()?, fields.next()?.ok()?, fields.next()?.ok()?, fields.next()?.ok()?);
+        let frames = match (frames, total) {
+            (0, Some(total)) => total.checked_sub(delay + padding)?,
+            (0, None) => return None,
+            (frames, _) => frames,
+        };
+        (frames > 0 && delay < 1 << 20).then_some(ItunesGapless { delay, frames })
+    }
+}
+
 pub(crate) struct TrackDecoder {
     name: String,
     format: Box<dyn FormatReader>,
@@ -52,8 +78,12 @@ pub(crate) struct TrackDecoder {
     time_base: TimeBase,
     duration_frames: Option<u64>,
     gain_tags: GainTags,
-    /// Frames before this timestamp are dropped (set by a seek; 0 plays from the start).
+    /// Frames before this timestamp are dropped (set by a seek, and by an encoder delay).
     start_ts: i64,
+    /// Frames from this timestamp on are the encoder's padding, when a tag says where it starts.
+    end_ts: Option<i64>,
+    /// Encoder delay frames at the start of the stream, before the first playable frame.
+    lead_frames: u64,
     /// MP3, Vorbis and Opus decoders drop the packet's trim frames themselves; for the other
     /// codecs the trim is applied here.
     decoder_trims: bool,
@@ -92,11 +122,19 @@ impl TrackDecoder {
             .ok_or_else(|| AudioError::Unsupported { name: name.clone(), reason: "no sample rate".into() })?;
         let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
         let time_base = track.time_base.unwrap_or_else(|| TimeBase::try_from_recip(rate).unwrap_or_default());
-        let duration_frames = track.num_frames;
+        let mut duration_frames = track.num_frames;
         let decoder = codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| AudioError::Unsupported { name: name.clone(), reason: e.to_string() })?;
-        let gain_tags = read_gain_tags(format.as_mut());
+        let (gain_tags, smpb) = read_tags(format.as_mut());
+        // Only AAC is trimmed by the tag: MP3 files carry it too, but their LAME header (which
+        // the decoder honours) says the same.
+        let gapless = smpb
+            .filter(|_| params.codec == CODEC_ID_AAC)
+            .and_then(|text| ItunesGapless::parse(&text, duration_frames));
+        if let Some(gapless) = gapless {
+            duration_frames = Some(gapless.frames);
+        }
         let mut decoder = TrackDecoder {
             name,
             format,
@@ -110,10 +148,17 @@ impl TrackDecoder {
             decoder_trims: [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_VORBIS, CODEC_ID_OPUS]
                 .contains(&params.codec),
             start_ts: 0,
+            end_ts: None,
+            lead_frames: 0,
             decoded: Vec::new(),
             output_range: 0..0,
             frames_out: 0,
         };
+        if let Some(gapless) = gapless {
+            decoder.lead_frames = gapless.delay;
+            decoder.start_ts = decoder.frames_to_ts(gapless.delay);
+            decoder.end_ts = Some(decoder.frames_to_ts(gapless.delay + gapless.frames));
+        }
         if decoder.channels == 0 {
             // Some containers only learn the layout from the first packet; decode it now so the
             // chain knows what it is mapping from.
@@ -166,7 +211,9 @@ impl TrackDecoder {
     }
 
     /// Moves to `secs` from the start. Sample-accurate: the format seeks to a packet at or
-    /// before the target and the frames before it are dropped as they are decoded.
+    /// before the target and the frames before it are dropped as they are decoded. With an
+    /// encoder delay the stream's target lies that much later, and seeking to the unshifted
+    /// time leaves the decoder that much pre-roll to rebuild its overlap from.
     pub(crate) fn seek(&mut self, secs: f64) -> Result<(), AudioError> {
         let target_frames = (secs.max(0.0) * f64::from(self.rate)).round() as u64;
         let target_ts = self.frames_to_ts(target_frames);
@@ -188,7 +235,7 @@ impl TrackDecoder {
             Err(e) => return Err(AudioError::Seek { name: self.name.clone(), reason: e.to_string() }),
         }
         self.decoder.reset();
-        self.start_ts = target_ts;
+        self.start_ts = self.frames_to_ts(target_frames + self.lead_frames);
         self.output_range = 0..0;
         self.frames_out = target_frames;
         Ok(())
@@ -254,7 +301,14 @@ impl TrackDecoder {
             // Frames before the seek target are dropped here, which is what makes seeks exact.
             let before_target = self.ts_to_frames(self.start_ts - first_ts).max(0) as usize;
             let start = (trim_start + before_target).min(frames - trim_end);
-            let end = frames - trim_end;
+            let mut end = frames - trim_end;
+            if let Some(end_ts) = self.end_ts {
+                if first_ts >= end_ts {
+                    // The rest of the stream is the encoder's padding.
+                    return Ok(None);
+                }
+                end = end.min(trim_start + self.ts_to_frames(end_ts - first_ts) as usize);
+            }
             if start >= end {
                 continue;
             }
@@ -289,19 +343,34 @@ fn classify(name: &str, error: SymphoniaError) -> AudioError {
     }
 }
 
-fn read_gain_tags(format: &mut dyn FormatReader) -> GainTags {
+/// ReplayGain tags and the text of an `iTunSMPB` tag, if any.
+fn read_tags(format: &mut dyn FormatReader) -> (GainTags, Option<String>) {
     let mut tags = GainTags::default();
+    let mut smpb = None;
     let mut metadata = format.metadata();
     loop {
         if let Some(revision) = metadata.current() {
             collect_gain_tags(revision, &mut tags);
+            smpb = smpb.or_else(|| find_smpb(revision));
         }
         if metadata.is_latest() {
             break;
         }
         metadata.pop();
     }
-    tags
+    (tags, smpb)
+}
+
+/// MP4 names the freeform tag `com.apple.iTunes:iTunSMPB`; ID3 comments call it `iTunSMPB`.
+fn find_smpb(revision: &MetadataRevision) -> Option<String> {
+    let all =
+        revision.media.tags.iter().chain(revision.per_track.iter().flat_map(|t| t.metadata.tags.iter()));
+    all.filter(|tag| tag.raw.key.to_ascii_lowercase().ends_with("itunsmpb")).find_map(|tag| {
+        match &tag.raw.value {
+            RawValue::String(text) => Some(text.to_string()),
+            _ => None,
+        }
+    })
 }
 
 fn collect_gain_tags(revision: &MetadataRevision, tags: &mut GainTags) {
@@ -342,6 +411,21 @@ pub(crate) fn parse_gain_value(text: &str) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn itunsmpb_gives_delay_and_playable_length() {
+        // As iTunes writes it: 2112 frames of delay, 316 of padding, 529 392 to play.
+        let tag = " 00000000 00000840 0000013C 00000000000813F0 00000000 00000000 00000000 00000000";
+        assert_eq!(ItunesGapless::parse(tag, None), Some(ItunesGapless { delay: 2112, frames: 529_392 }));
+        // A zero sample count is taken from the stream's length.
+        let no_count = " 00000000 00000400 00000200 0000000000000000";
+        assert_eq!(
+            ItunesGapless::parse(no_count, Some(10_240)),
+            Some(ItunesGapless { delay: 1024, frames: 10_240 - 1024 - 512 })
+        );
+        assert_eq!(ItunesGapless::parse(no_count, None), None);
+        assert_eq!(ItunesGapless::parse("not hex at all", Some(10_240)), None);
+    }
 
     #[test]
     fn gain_values_parse_with_and_without_units() {
