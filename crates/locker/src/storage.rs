@@ -208,12 +208,17 @@ impl Storage {
     /// Fails with `NotFound` when the bucket or collection itself is missing (an empty one
     /// lists fine).
     pub async fn check_container(&self) -> Result<()> {
-        self.op
-            .list_with("/")
+        use futures::TryStreamExt;
+        // One page is enough to know the container is there: `list_with` would walk every
+        // page of a full locker (and some servers repeat the last page of a one-key listing
+        // forever).
+        let mut lister = self
+            .op
+            .lister_with("/")
             .limit(1)
             .await
-            .map(|_| ())
-            .map_err(|error| LockerError::storage("listing the locker", error))
+            .map_err(|error| LockerError::storage("listing the locker", error))?;
+        lister.try_next().await.map(|_| ()).map_err(|error| LockerError::storage("listing the locker", error))
     }
 
     /// Every object under `dir` (which ends with '/'), at any depth. A missing folder is empty.
