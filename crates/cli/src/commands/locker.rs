@@ -29,6 +29,15 @@ pub enum LockerCommand {
         #[arg(long, value_name = "ID")]
         login: Option<String>,
     },
+    /// Try a locker location without connecting it: says which step fails (name resolution,
+    /// connection, TLS, credentials, bucket, permission). Exits with 1 when one does.
+    Test {
+        #[arg(value_name = "URL")]
+        url: String,
+        /// As for `connect`; the secret is read from standard input and not stored.
+        #[arg(long, value_name = "ID")]
+        login: Option<String>,
+    },
     /// Disconnect the locker: its tracks leave this library; nothing in the locker changes.
     Disconnect,
     /// Show the locker's usage, quota, tracks, devices and last sync.
@@ -66,6 +75,23 @@ pub fn run(loft: &Loft, out: &Output, command: LockerCommand) -> Result<(), CliE
             let credentials = login.map(|login| credentials_for(&url, login)).transpose()?;
             let status = loft.connect_locker(&url, credentials)?;
             out.emit(&status, |status| format!("connected {}\n{}", status.url, render_status(status)));
+        }
+        LockerCommand::Test { url, login } => {
+            let credentials = login.map(|login| credentials_for(&url, login)).transpose()?;
+            let check = loft.test_locker_connection(&url, credentials)?;
+            out.emit(&check, |check| {
+                if check.ok {
+                    check.message.clone()
+                } else {
+                    format!("{} failed: {}", check.step, check.message)
+                }
+            });
+            if !check.ok {
+                return Err(CliError::Failed(format!(
+                    "the connection test failed at the {} step",
+                    check.step
+                )));
+            }
         }
         LockerCommand::Disconnect => {
             let url = loft.settings().locker_url;

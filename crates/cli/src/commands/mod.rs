@@ -14,4 +14,7 @@ pub enum CliError {
     Core(#[from] loft_core::CoreError),
     #[error("{0}")]
     Usage(String),
+    /// The command ran and reported what it found, which was a failure (exit status 1).
+    #[error("{0}")]
+    Failed(String),
 }
