@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npx tauri build --debug --no-bundle
+# The S3 server the cloud tests start and stop (crates/testkit).
+cargo build -p loft-testkit --bin loft-test-s3
 
 export LOFT_APP_BINARY="$PWD/target/debug/loft-desktop"
 # WebKit wants a session bus; give the tests a private one instead of whatever the host has.

@@ -56,7 +56,7 @@ export class Session {
   }
 
   /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-  async waitFor(what, probe, timeoutMs = 15000) {
+  async waitFor(what, probe, timeoutMs = 15000, intervalMs = 150) {
     const deadline = Date.now() + timeoutMs;
     let lastError;
     while (Date.now() < deadline) {
@@ -66,7 +66,7 @@ export class Session {
       } catch (error) {
         lastError = error;
       }
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
     throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
   }
