@@ -60,11 +60,15 @@ impl ItunesGapless {
         let (_reserved, delay, padding, frames) =
             (fields.next()?.ok()?, fields.next()?.ok()?, fields.next()?.ok()?, fields.next()?.ok()?);
         let frames = match (frames, total) {
-            (0, Some(total)) => total.checked_sub(delay + padding)?,
+            (0, Some(total)) => total.checked_sub(delay.checked_add(padding)?)?,
             (0, None) => return None,
             (frames, _) => frames,
         };
-        (frames > 0 && delay < 1 << 20).then_some(ItunesGapless { delay, frames })
+        // A tag copied from another encoding of the song can claim more than the stream has;
+        // trimming by it would cut real audio, so it is ignored.
+        let end = delay.checked_add(frames)?;
+        let fits = total.is_none_or(|total| end <= total);
+        (frames > 0 && fits && end < 1 << 40).then_some(ItunesGapless { delay, frames })
     }
 }
 
@@ -424,6 +428,9 @@ mod tests {
             Some(ItunesGapless { delay: 1024, frames: 10_240 - 1024 - 512 })
         );
         assert_eq!(ItunesGapless::parse(no_count, None), None);
+        // More than the stream holds: the tag belongs to another encoding.
+        assert_eq!(ItunesGapless::parse(tag, Some(400_000)), None);
+        assert_eq!(ItunesGapless::parse(" 0 FFFFFFFFFFFFFFFF 0 FFFFFFFFFFFFFFFF", None), None);
         assert_eq!(ItunesGapless::parse("not hex at all", Some(10_240)), None);
     }
 
