@@ -106,6 +106,8 @@ export async function launchApp({ profileDir, env = {} } = {}) {
 
   try {
     await waitForPort(port, driver, output);
+    // Wall-clock times (ms since the epoch) for benchmarks: creating the session starts the app.
+    const sessionRequestedAt = Date.now();
     const session = await Session.create(`http://127.0.0.1:${port}`, {
       'tauri:options': { application: appBinary },
     });
@@ -114,6 +116,9 @@ export async function launchApp({ profileDir, env = {} } = {}) {
       dataDir,
       capturePath,
       output,
+      /** The tauri-driver process; the app and its WebKit processes are its descendants. */
+      driverPid: driver.pid,
+      timing: { sessionRequestedAt, sessionCreatedAt: Date.now() },
       async close() {
         try {
           await session.close();
