@@ -42,16 +42,16 @@ pub struct GainTags {
     pub album_peak: Option<f32>,
 }
 
-/// The encoder delay and the playable length an iTunes `iTunSMPB` tag states for AAC, in
-/// frames. symphonia's MP4 reader applies neither it nor the edit list, so without it every
-/// AAC track would start with the encoder's priming frames and end with its padding.
+/// The encoder delay and the playable length of an AAC track, in frames, from an iTunes
+/// `iTunSMPB` tag or the MP4 edit list. symphonia's MP4 reader applies neither, so without
+/// them every AAC track would start with the encoder's priming frames and end with its padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ItunesGapless {
+pub(crate) struct EncoderTrim {
     pub delay: u64,
     pub frames: u64,
 }
 
-impl ItunesGapless {
+impl EncoderTrim {
     /// Parses the tag's hex fields: a reserved word, the delay, the padding and the original
     /// sample count (then fields nobody uses). `total` is the track's frame count including
     /// delay and padding, for files that leave the sample count at zero.
@@ -68,7 +68,25 @@ impl ItunesGapless {
         // trimming by it would cut real audio, so it is ignored.
         let end = delay.checked_add(frames)?;
         let fits = total.is_none_or(|total| end <= total);
-        (frames > 0 && fits && end < 1 << 40).then_some(ItunesGapless { delay, frames })
+        (frames > 0 && fits && end < 1 << 40).then_some(EncoderTrim { delay, frames })
+    }
+
+    /// From an edit list: the start is exact (media time is in samples), but the duration is
+    /// in the movie's timescale, often milliseconds (ffmpeg writes 2000 for 88 211 frames). It
+    /// is taken one tick long, so at most that much of the encoder's fade-out plays rather than
+    /// any real audio being cut.
+    pub(crate) fn from_edit(edit: crate::mp4::Edit, rate: u32, total: Option<u64>) -> Option<Self> {
+        let rescale = |value: u64, from: u32| {
+            u64::try_from(u128::from(value) * u128::from(rate) / u128::from(from)).ok()
+        };
+        let delay = rescale(edit.media_time, edit.media_timescale)?;
+        let after_delay = total.map(|total| total.checked_sub(delay)).unwrap_or(Some(u64::MAX))?;
+        let frames = match edit.duration {
+            0 => after_delay,
+            duration => rescale(duration.checked_add(1)?, edit.movie_timescale)?.min(after_delay),
+        };
+        let trims = delay > 0 || frames < after_delay;
+        (trims && frames > 0 && frames < 1 << 40).then_some(EncoderTrim { delay, frames })
     }
 }
 
@@ -131,11 +149,20 @@ impl TrackDecoder {
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| AudioError::Unsupported { name: name.clone(), reason: e.to_string() })?;
         let (gain_tags, smpb) = read_tags(format.as_mut());
-        // Only AAC is trimmed by the tag: MP3 files carry it too, but their LAME header (which
-        // the decoder honours) says the same.
-        let gapless = smpb
-            .filter(|_| params.codec == CODEC_ID_AAC)
-            .and_then(|text| ItunesGapless::parse(&text, duration_frames));
+        // Only AAC is trimmed here: MP3 files carry the tag too, but their LAME header (which
+        // the decoder honours) says the same. The tag is exact; the edit list is the fallback.
+        let gapless = if params.codec == CODEC_ID_AAC {
+            smpb.and_then(|text| EncoderTrim::parse(&text, duration_frames)).or_else(|| {
+                let is_mp4 = format.format_info().short_name == "isomp4";
+                let edit = is_mp4
+                    .then(|| item.opener.open().ok())
+                    .flatten()
+                    .and_then(|mut stream| crate::mp4::sound_track_edit(stream.as_mut()))?;
+                EncoderTrim::from_edit(edit, rate, duration_frames)
+            })
+        } else {
+            None
+        };
         if let Some(gapless) = gapless {
             duration_frames = Some(gapless.frames);
         }
@@ -420,18 +447,35 @@ mod tests {
     fn itunsmpb_gives_delay_and_playable_length() {
         // As iTunes writes it: 2112 frames of delay, 316 of padding, 529 392 to play.
         let tag = " 00000000 00000840 0000013C 00000000000813F0 00000000 00000000 00000000 00000000";
-        assert_eq!(ItunesGapless::parse(tag, None), Some(ItunesGapless { delay: 2112, frames: 529_392 }));
+        assert_eq!(EncoderTrim::parse(tag, None), Some(EncoderTrim { delay: 2112, frames: 529_392 }));
         // A zero sample count is taken from the stream's length.
         let no_count = " 00000000 00000400 00000200 0000000000000000";
         assert_eq!(
-            ItunesGapless::parse(no_count, Some(10_240)),
-            Some(ItunesGapless { delay: 1024, frames: 10_240 - 1024 - 512 })
+            EncoderTrim::parse(no_count, Some(10_240)),
+            Some(EncoderTrim { delay: 1024, frames: 10_240 - 1024 - 512 })
         );
-        assert_eq!(ItunesGapless::parse(no_count, None), None);
+        assert_eq!(EncoderTrim::parse(no_count, None), None);
         // More than the stream holds: the tag belongs to another encoding.
-        assert_eq!(ItunesGapless::parse(tag, Some(400_000)), None);
-        assert_eq!(ItunesGapless::parse(" 0 FFFFFFFFFFFFFFFF 0 FFFFFFFFFFFFFFFF", None), None);
-        assert_eq!(ItunesGapless::parse("not hex at all", Some(10_240)), None);
+        assert_eq!(EncoderTrim::parse(tag, Some(400_000)), None);
+        assert_eq!(EncoderTrim::parse(" 0 FFFFFFFFFFFFFFFF 0 FFFFFFFFFFFFFFFF", None), None);
+        assert_eq!(EncoderTrim::parse("not hex at all", Some(10_240)), None);
+    }
+
+    #[test]
+    fn an_edit_list_trims_the_delay_exactly_and_the_end_to_within_a_tick() {
+        let edit = |media_time, duration| crate::mp4::Edit {
+            media_time,
+            media_timescale: 44_100,
+            duration,
+            movie_timescale: 1000,
+        };
+        // ffmpeg's numbers for 88 211 frames: 1024 of delay, 2000 ms, 90 112 in the stream.
+        let trim = EncoderTrim::from_edit(edit(1024, 2000), 44_100, Some(90_112)).unwrap();
+        assert_eq!(trim, EncoderTrim { delay: 1024, frames: 88_244 });
+        // An edit that trims nothing is no trim; one longer than the stream stops at its end.
+        assert_eq!(EncoderTrim::from_edit(edit(0, 0), 44_100, Some(90_112)), None);
+        let long = EncoderTrim::from_edit(edit(1024, 9000), 44_100, Some(90_112)).unwrap();
+        assert_eq!(long, EncoderTrim { delay: 1024, frames: 90_112 - 1024 });
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Loft audio engine.
 mod decode;
 mod error;
+mod mp4;
 mod source;
 
 pub use decode::GainTags;

@@ -208,6 +208,45 @@ fn aac_parts_with_itunsmpb_join_without_a_gap_or_click() {
 }
 
 #[test]
+fn aac_parts_without_a_tag_are_trimmed_by_their_edit_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, parts) = cut_tone(&dir);
+    let encoded: Vec<(std::path::PathBuf, usize)> = parts
+        .iter()
+        .map(|wav| {
+            let path = wav.with_extension("m4a");
+            ffmpeg(wav, &path, &["-c:a", "aac", "-b:a", "256k"]);
+            (path, hound::WavReader::open(wav).unwrap().duration() as usize)
+        })
+        .collect();
+    let items: Vec<_> = encoded.iter().map(|(path, _)| file_item(path)).collect();
+    let out = temp_path(&dir, "joined.wav");
+    let report = render_to_wav(&items, &out, &no_gain()).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let (_, rendered) = read_render(&out);
+    let mut starts: Vec<usize> = report.track_starts.iter().map(|s| s.1 as usize).collect();
+    starts.push(rendered.len() / 2);
+    for (i, (path, frames)) in encoded.iter().enumerate() {
+        // ffmpeg states the length in milliseconds, so up to a millisecond (44 frames) of the
+        // encoder's fade-out may follow the part; without the edit list it was 1024 frames of
+        // delay plus all the padding.
+        let played = starts[i + 1] - starts[i];
+        assert!((*frames..=frames + 45).contains(&played), "part {i}: {played} frames for {frames}");
+        // The delay is dropped exactly: each part begins as ffmpeg (which also reads the edit
+        // list) decodes it.
+        let reference = ffmpeg_decode_i16(path);
+        for j in 0..800 {
+            let expected = f32::from(reference[j]) / 32768.0;
+            let ours = rendered[starts[i] * 2 + j];
+            assert!(
+                (expected - ours).abs() < 0.002,
+                "part {i}, sample {j}: {ours} against ffmpeg's {expected}"
+            );
+        }
+    }
+}
+
+#[test]
 fn seek_lands_on_target_for_every_format() {
     let dir = tempfile::tempdir().unwrap();
     // Silence, then a tone that starts exactly at 2 s: where the tone begins after a seek to
