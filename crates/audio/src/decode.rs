@@ -104,8 +104,13 @@ pub(crate) struct TrackDecoder {
     start_ts: i64,
     /// Frames from this timestamp on are the encoder's padding, when a tag says where it starts.
     end_ts: Option<i64>,
-    /// Encoder delay frames at the start of the stream, before the first playable frame.
+    /// How far a seek's target lies past the playback time in the stream's timestamps: the AAC
+    /// encoder delay (timestamps count it), or Opus's pre-skip (symphonia's Ogg reader stamps
+    /// the packets after a seek that much early, so a seek landed 312 frames short).
     lead_frames: u64,
+    /// Frames decoded and dropped before a seek's target so the decoder's state has settled:
+    /// Opus needs 80 ms (RFC 7845); without it the first 15 ms after a seek came out faded.
+    preroll_frames: u64,
     /// MP3, Vorbis and Opus decoders drop the packet's trim frames themselves; for the other
     /// codecs the trim is applied here.
     decoder_trims: bool,
@@ -145,6 +150,7 @@ impl TrackDecoder {
         let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
         let time_base = track.time_base.unwrap_or_else(|| TimeBase::try_from_recip(rate).unwrap_or_default());
         let mut duration_frames = track.num_frames;
+        let opus_pre_skip = if params.codec == CODEC_ID_OPUS { track.delay.unwrap_or(0) } else { 0 };
         let decoder = codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| AudioError::Unsupported { name: name.clone(), reason: e.to_string() })?;
@@ -180,7 +186,8 @@ impl TrackDecoder {
                 .contains(&params.codec),
             start_ts: 0,
             end_ts: None,
-            lead_frames: 0,
+            lead_frames: u64::from(opus_pre_skip),
+            preroll_frames: if params.codec == CODEC_ID_OPUS { u64::from(rate) * 80 / 1000 } else { 0 },
             decoded: Vec::new(),
             output_range: 0..0,
             frames_out: 0,
@@ -247,8 +254,9 @@ impl TrackDecoder {
     /// time leaves the decoder that much pre-roll to rebuild its overlap from.
     pub(crate) fn seek(&mut self, secs: f64) -> Result<(), AudioError> {
         let target_frames = (secs.max(0.0) * f64::from(self.rate)).round() as u64;
-        let target_ts = self.frames_to_ts(target_frames);
-        let time = Time::try_from_secs_f64(secs.max(0.0))
+        let from_frames = target_frames.saturating_sub(self.preroll_frames);
+        let target_ts = self.frames_to_ts(from_frames);
+        let time = Time::try_from_secs_f64(from_frames as f64 / f64::from(self.rate))
             .ok_or_else(|| AudioError::InvalidInput(format!("cannot seek to {secs} s")))?;
         let seek = if self.time_base.numer.get() == 1 && self.time_base.denom.get() == self.rate {
             SeekTo::Timestamp { ts: Timestamp::new(target_ts), track_id: self.track_id }
