@@ -444,15 +444,23 @@ impl Reporter {
         let mut last_position = Instant::now();
         let mut last_consumed = 0;
         let mut last_underruns = 0;
+        let mut priming_since: Option<Instant> = None;
         while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(REPORT_TICK) {
             let consumed = self.shared.consumed_frames.load(Ordering::Acquire);
             let underruns = self.shared.underruns.load(Ordering::Relaxed);
+            priming_since = match (self.shared.priming.load(Ordering::Relaxed), priming_since) {
+                (true, since) => since.or_else(|| Some(Instant::now())),
+                (false, _) => None,
+            };
+            // A source that takes longer than the prefill timeout to give its first audio
+            // (a decoder blocked on the network) is buffering as much as a starved ring is.
+            let slow_start = priming_since.is_some_and(|since| since.elapsed() >= PREFILL_TIMEOUT);
             let mut events = {
                 let mut view = lock(&self.view);
                 let mut events = view.advance(consumed, &self.shared);
                 // The ring ran dry while audio was expected (a slow source): buffering, until
                 // frames flow again.
-                let starving = underruns > last_underruns && consumed == last_consumed;
+                let starving = (underruns > last_underruns || slow_start) && consumed == last_consumed;
                 match view.state {
                     PlaybackState::Playing if starving => {
                         view.set_state(PlaybackState::Buffering, &mut events)
@@ -773,6 +781,7 @@ impl DecoderThread {
         }
         self.decoding = None;
         self.priming_since = None;
+        self.shared.priming.store(false, Ordering::Relaxed);
         self.shared.expect_audio.store(false, Ordering::Relaxed);
         self.shared.paused.store(false, Ordering::Relaxed);
         lock(&self.view).current = None;
@@ -938,6 +947,7 @@ impl DecoderThread {
     /// Until the prefill is in the ring, starvation is the start of playback, not an underrun.
     fn begin_priming(&mut self) {
         self.shared.expect_audio.store(false, Ordering::Relaxed);
+        self.shared.priming.store(true, Ordering::Relaxed);
         self.priming_since = Some(Instant::now());
     }
 
@@ -956,6 +966,7 @@ impl DecoderThread {
                 return;
             }
             self.priming_since = None;
+            self.shared.priming.store(false, Ordering::Relaxed);
             if let Some(output) = self.output.as_mut()
                 && let Err(error) = output.start()
             {
@@ -1095,6 +1106,101 @@ mod tests {
             callback.fill(&mut burst, OUTPUT_CHANNELS);
         }
         assert!(shared.underruns.load(Ordering::Relaxed) > 0);
+    }
+
+    /// A file whose first `fast` bytes come at once and the rest only after `delay`, like a
+    /// network that stalls after the headers.
+    struct SlowOpener {
+        path: std::path::PathBuf,
+        fast: u64,
+        delay: Duration,
+    }
+
+    struct SlowStream {
+        file: std::fs::File,
+        fast: u64,
+        delay: Duration,
+        stalled: bool,
+    }
+
+    impl std::io::Read for SlowStream {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            use std::io::Seek;
+            let position = self.file.stream_position()?;
+            if position < self.fast {
+                let limit = buf.len().min((self.fast - position) as usize);
+                return self.file.read(&mut buf[..limit]);
+            }
+            // Probing reads the file's tail for tags; only the audio stalls.
+            let in_tail = position + 4096 >= self.file.metadata()?.len();
+            if !self.stalled && !in_tail {
+                self.stalled = true;
+                std::thread::sleep(self.delay);
+            }
+            self.file.read(buf)
+        }
+    }
+
+    impl std::io::Seek for SlowStream {
+        fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.file.seek(to)
+        }
+    }
+
+    impl crate::MediaStream for SlowStream {
+        fn byte_len(&self) -> Option<u64> {
+            self.file.metadata().ok().map(|m| m.len())
+        }
+    }
+
+    impl crate::MediaOpener for SlowOpener {
+        fn name(&self) -> String {
+            self.path.display().to_string()
+        }
+
+        fn extension(&self) -> Option<String> {
+            Some("wav".into())
+        }
+
+        fn open(&self) -> Result<Box<dyn crate::MediaStream>, AudioError> {
+            let file = std::fs::File::open(&self.path)
+                .map_err(|source| AudioError::Open { name: self.name(), source })?;
+            Ok(Box::new(SlowStream { file, fast: self.fast, delay: self.delay, stalled: false }))
+        }
+    }
+
+    #[test]
+    fn a_source_slow_to_give_its_first_audio_shows_as_buffering_then_plays_it_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = tone_wav(&dir, 1);
+        // The header and 23 ms of audio arrive at once, the rest 1.5 s later: the decoder
+        // thread is blocked in a read all that time, so only the reporter can tell.
+        let opener = SlowOpener { path: wav, fast: 44 + 4096, delay: Duration::from_millis(1500) };
+        let item = QueueItem { track_id: 7, opener: Arc::new(opener) };
+        let (sender, events) = std::sync::mpsc::channel();
+        let config =
+            EngineConfig { device: Some("alsa:null".into()), volume: 1.0, gain: GainSettings::default() };
+        let engine = Engine::start(config, move |event| {
+            let _ = sender.send(event);
+        })
+        .unwrap();
+        engine.play_now(vec![item], 0).unwrap();
+        let mut states = Vec::new();
+        let deadline = Instant::now() + Duration::from_millis(1200);
+        while !states.contains(&PlaybackState::Buffering) && Instant::now() < deadline {
+            if let Ok(EngineEvent::StateChanged { state }) = events.recv_timeout(Duration::from_millis(50)) {
+                states.push(state);
+            }
+        }
+        assert_eq!(states, vec![PlaybackState::Playing, PlaybackState::Buffering]);
+        // Once the audio comes, all of it plays.
+        loop {
+            let event = events.recv_timeout(Duration::from_secs(10)).expect("the queue never ended");
+            if event == EngineEvent::QueueEnded {
+                break;
+            }
+        }
+        assert_eq!(engine.shared.consumed_frames.load(Ordering::Acquire), u64::from(RATE));
     }
 
     #[test]

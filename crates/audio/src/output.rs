@@ -60,6 +60,9 @@ pub(crate) struct Shared {
     pub flush_done: AtomicU64,
     /// The stream reported that the device is gone or changed.
     pub device_failed: AtomicBool,
+    /// Set while a start waits for its prefill: the reporter shows a long wait as buffering,
+    /// since the callback counts no underruns meanwhile.
+    pub priming: AtomicBool,
 }
 
 impl Shared {
@@ -76,6 +79,7 @@ impl Shared {
             flush_request: AtomicU64::new(0),
             flush_done: AtomicU64::new(0),
             device_failed: AtomicBool::new(false),
+            priming: AtomicBool::new(false),
         }
     }
 
