@@ -29,8 +29,8 @@ pub use profile::{APP_IDENTIFIER, DATA_DIR_ENV, Profile, default_data_dir};
 pub use search::SearchResults;
 pub use service::{AppInfo, Loft};
 pub use settings::{ReplayGainMode, Settings};
-pub use uploads::{UploadItem, UploadState};
 pub use streaming::{CacheStatus, PinReport, TrackAvailability, TrackCacheState};
+pub use uploads::{UploadItem, UploadState};
 
 /// The library types front ends receive from [`Loft`]'s library methods.
 pub use loft_library as library_types;

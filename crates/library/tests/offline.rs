@@ -75,7 +75,11 @@ fn offline_lists_local_files_and_complete_cached_copies_with_their_badges() {
 
     // The mirror is replaced whole: an evicted copy leaves the filter.
     library.set_offline_copies(&[copy(2, true, true), copy(5, false, false)]).unwrap();
-    assert_eq!(library.offline_copies().unwrap(), [copy(2, true, true)], "entries with nothing complete or pinned are left out");
+    assert_eq!(
+        library.offline_copies().unwrap(),
+        [copy(2, true, true)],
+        "entries with nothing complete or pinned are left out"
+    );
     assert_eq!(titles(&listed(&library, SourceFilter::Offline)), ["Hoppípolla", "Pinned Whole"]);
     assert_eq!(state_of("Played Once"), OfflineState::None);
     assert_eq!("offline".parse::<SourceFilter>().unwrap(), SourceFilter::Offline);
