@@ -369,14 +369,39 @@ const describeMemory = (m) =>
   `RSS ${mib(m.rssKiB)} (anonymous ${mib(m.anonKiB)}, file ${mib(m.fileKiB)}, shmem ${mib(m.shmemKiB)}), PSS ${mib(m.pssKiB)}, USS ${mib(m.ussKiB)}; ` +
   `per process RSS/PSS/USS: ${m.processes.map((p) => `${p.name} ${mib(p.rssKiB)}/${mib(p.pssKiB)}/${mib(p.ussKiB)}`).join(', ')}`;
 
+/** CPU time (user + system, in clock ticks) each process of the app has used so far. */
+function cpuTicks(driverPid) {
+  const table = processTable();
+  const app = findApp(table, driverPid);
+  const ticks = new Map();
+  for (const p of [app, ...descendants(table, app.pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(p.pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Gone.
+    }
+  }
+  return ticks;
+}
+
 async function idleMemory(app, seconds) {
   const samples = [];
+  const ticksBefore = cpuTicks(app.driverPid);
+  const started = Date.now();
   for (let s = 0; s < seconds; s++) {
     await sleep(1000);
     samples.push(appMemory(app.driverPid));
   }
+  const ticksAfter = cpuTicks(app.driverPid);
+  const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  let used = 0;
+  for (const [pid, after] of ticksAfter) used += after - (ticksBefore.get(pid) ?? 0);
+  // Share of one core the app's processes used while nobody touched it.
+  const cpuPercent = (100 * used) / ticksPerSecond / ((Date.now() - started) / 1000);
   const last = samples[samples.length - 1];
-  return { ...last, rssMaxKiB: Math.max(...samples.map((m) => m.rssKiB)), idleSeconds: seconds };
+  return { ...last, rssMaxKiB: Math.max(...samples.map((m) => m.rssKiB)), idleSeconds: seconds, cpuPercent };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,7 +441,7 @@ async function measureLaunch(run) {
     if (process.env.LOFT_BENCH_DEBUG) console.log(JSON.stringify(page, null, 1));
     record.memory = await idleMemory(app, idleSeconds);
     console.log(
-      `  idle ${idleSeconds} s with the list open: ${describeMemory(record.memory)}; RSS max while idle ${mib(record.memory.rssMaxKiB)}`,
+      `  idle ${idleSeconds} s with the list open: ${describeMemory(record.memory)}; RSS max while idle ${mib(record.memory.rssMaxKiB)}; CPU ${record.memory.cpuPercent.toFixed(0)} % of one core`,
     );
     return { app, record };
   } catch (error) {
@@ -444,14 +469,16 @@ async function measureSearch(app) {
         samples.push({ query: typed, timeout: true });
         continue;
       }
+      // A keystroke whose answer shows the same results paints nothing new: no sample.
+      const changed = r.changed && r.painted !== undefined;
       const sample = {
         query: typed,
-        changed: r.changed && r.painted !== undefined,
-        keyToPaintedMs: r.painted === undefined ? NaN : r.painted - r.key,
+        changed,
+        keyToPaintedMs: changed ? r.painted - r.key : NaN,
         keyToIpcSentMs: r.ipc ? r.ipc.start - r.key : NaN,
         ipcRoundTripMs: r.ipc ? r.ipc.headers - r.ipc.start : NaN,
         ipcBytes: r.ipc?.bytes,
-        answerToPaintedMs: r.ipc && r.painted !== undefined ? r.painted - r.ipc.headers : NaN,
+        answerToPaintedMs: changed && r.ipc ? r.painted - r.ipc.headers : NaN,
         searchCalls: r.searchCalls,
         rows: r.rows,
         domNodes: r.domNodes,
@@ -527,6 +554,7 @@ async function measureScroll(app) {
 
   result.continuous = [];
   for (const [speed, label] of [
+    [0, 'standing still (what this display gives an idle page)'],
     [3_000, 'fling, 3,000 px/s (~90 rows/s)'],
     [30_000, 'fast, 30,000 px/s (~900 rows/s)'],
     [300_000, 'scrollbar drag, 300,000 px/s (~9,000 rows/s)'],
@@ -592,7 +620,7 @@ async function main() {
     results.search = await measureSearch(app);
     results.memoryAfterUse = await idleMemory(app, idleSeconds);
     console.log(
-      `idle ${idleSeconds} s after the scrolling and searching: ${describeMemory(results.memoryAfterUse)}`,
+      `idle ${idleSeconds} s after the scrolling and searching: ${describeMemory(results.memoryAfterUse)}; CPU ${results.memoryAfterUse.cpuPercent.toFixed(0)} % of one core`,
     );
   } finally {
     await app.close();
