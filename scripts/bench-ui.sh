@@ -8,7 +8,7 @@
 # tests do). About 1.2 GB of disk for 100,000 files, under LOFT_BENCH_DIR (default
 # $CARGO_TARGET_DIR/loft-ui-bench); deleted at the end unless LOFT_BENCH_KEEP_CORPUS=1, and a
 # kept corpus of the same size is reused by the next run. LOFT_BENCH_RESULTS=FILE also writes
-# every figure as JSON.
+# every figure as JSON; tests/bench/ui-bench.mjs lists its other settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +18,13 @@ dir="${LOFT_BENCH_DIR:-$CARGO_TARGET_DIR/loft-ui-bench}"
 corpus="$dir/corpus"
 profile="$dir/profile"
 
-# The builds yield to whatever else runs; the measurements below do not.
-nice -n 10 npx tauri build --no-bundle
-nice -n 10 cargo build --release --locked -p loft-cli
-nice -n 10 cargo build --release --locked -p loft-library --example make_corpus
+# The builds yield to whatever else runs; the measurements below do not. LOFT_BENCH_SKIP_BUILD=1
+# measures what was built last.
+if [[ -z "${LOFT_BENCH_SKIP_BUILD:-}" ]]; then
+  nice -n 10 npx tauri build --no-bundle
+  nice -n 10 cargo build --release --locked -p loft-cli
+  nice -n 10 cargo build --release --locked -p loft-library --example make_corpus
+fi
 loft="$CARGO_TARGET_DIR/release/loft"
 make_corpus="$CARGO_TARGET_DIR/release/examples/make_corpus"
 

@@ -26,7 +26,9 @@ const appEnv = JSON.parse(process.env.LOFT_BENCH_APP_ENV ?? '{}');
 // Typed one key at a time; every keystroke that changes what the results show is a sample.
 const QUERIES = (process.env.LOFT_BENCH_QUERIES ?? 'beyonce|sigur ros|love|night sky 12|zoe|cafe tac|golden river|b')
   .split('|');
-const DEPTHS = [0, 10_000, 50_000, 99_000];
+// Where the song list is jumped to, as shares of its length: rows 0, 10,000, 50,000 and 99,000
+// of 100,000.
+const DEPTH_SHARES = [0, 0.1, 0.5, 0.99];
 
 if (!profileDir || !existsSync(profileDir)) {
   console.error('LOFT_BENCH_PROFILE must name a profile directory with a scanned library (see scripts/bench-ui.sh)');
@@ -367,7 +369,7 @@ function appMemory(driverPid) {
 const mib = (k) => `${(k / 1024).toFixed(1)} MiB`;
 const describeMemory = (m) =>
   `RSS ${mib(m.rssKiB)} (anonymous ${mib(m.anonKiB)}, file ${mib(m.fileKiB)}, shmem ${mib(m.shmemKiB)}), PSS ${mib(m.pssKiB)}, USS ${mib(m.ussKiB)}; ` +
-  `per process RSS/PSS/USS: ${m.processes.map((p) => `${p.name} ${mib(p.rssKiB)}/${mib(p.pssKiB)}/${mib(p.ussKiB)}`).join(', ')}`;
+  `per process RSS/PSS/USS: ${m.processes.map((p) => `${p.name} ${mib(p.rssKiB)}/${mib(p.pssKiB)}/${mib(p.ussKiB)}${p.cpuPercent === undefined ? '' : ` (CPU ${p.cpuPercent.toFixed(0)} %)`}`).join(', ')}`;
 
 /** CPU time (user + system, in clock ticks) each process of the app has used so far. */
 function cpuTicks(driverPid) {
@@ -396,12 +398,17 @@ async function idleMemory(app, seconds) {
   }
   const ticksAfter = cpuTicks(app.driverPid);
   const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-  let used = 0;
-  for (const [pid, after] of ticksAfter) used += after - (ticksBefore.get(pid) ?? 0);
   // Share of one core the app's processes used while nobody touched it.
-  const cpuPercent = (100 * used) / ticksPerSecond / ((Date.now() - started) / 1000);
+  const percent = (ticks) => (100 * ticks) / ticksPerSecond / ((Date.now() - started) / 1000);
+  let used = 0;
   const last = samples[samples.length - 1];
-  return { ...last, rssMaxKiB: Math.max(...samples.map((m) => m.rssKiB)), idleSeconds: seconds, cpuPercent };
+  for (const [pid, after] of ticksAfter) {
+    const ticks = after - (ticksBefore.get(pid) ?? 0);
+    used += ticks;
+    const process = last.processes.find((p) => p.pid === pid);
+    if (process) process.cpuPercent = percent(ticks);
+  }
+  return { ...last, rssMaxKiB: Math.max(...samples.map((m) => m.rssKiB)), idleSeconds: seconds, cpuPercent: percent(used) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,17 +521,19 @@ async function measureSearch(app) {
 async function measureScroll(app) {
   const { session } = app;
   const jumps = [];
+  const rowCount = Number(await session.execute(`return document.querySelector('[data-testid="song-list"]').getAttribute('aria-rowcount')`));
+  const DEPTHS = DEPTH_SHARES.map((share) => Math.floor(share * rowCount));
   // Each pass goes to fresh pages (200 rows each), so every jump but the one to row 0 fetches.
   for (let pass = 0; pass < 3; pass++) {
     for (const depth of DEPTHS) {
-      const index = depth === 0 ? 0 : depth - pass * 600;
+      const index = depth === 0 ? 0 : Math.max(0, depth - pass * 600);
       const r = await session.executeAsync(JUMP_TO_ROW, [index]);
       jumps.push({ pass, depth, index, ...r });
       await sleep(200);
     }
   }
   for (const depth of DEPTHS) {
-    const index = depth === 0 ? 0 : depth - 2 * 600;
+    const index = depth === 0 ? 0 : Math.max(0, depth - 2 * 600);
     const r = await session.executeAsync(JUMP_TO_ROW, [index]);
     jumps.push({ pass: 'cached', depth, index, ...r });
     await sleep(200);
@@ -541,7 +550,7 @@ async function measureScroll(app) {
     maxDomNodes: Math.max(...jumps.map((j) => j.domNodes ?? 0)),
     maxIpcBytesPerJump: Math.max(...jumps.flatMap((j) => (j.ipc ?? []).map((e) => e.bytes ?? 0))),
   };
-  console.log('scroll: jump to a row until it shows its data, painted:');
+  console.log(`scroll, ${rowCount} rows: jump to a row until it shows its data, painted:`);
   for (const depth of DEPTHS) {
     const at = jumps.filter((j) => j.depth === depth && !j.timeout);
     console.log(
