@@ -1,13 +1,16 @@
 //! Watching the library folders: changes on disk reach the index (and through the callback,
 //! the UI) within a few seconds.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::error::{LibraryError, Result};
 use crate::{Library, ScanReport};
@@ -29,9 +32,10 @@ pub enum WatchEvent {
 
 /// Watches while it lives; dropping it stops watching (after a scan in progress finishes).
 pub struct LibraryWatcher {
-    debouncer: Option<Debouncer<RecommendedWatcher>>,
+    watcher: Option<RecommendedWatcher>,
     worker: Option<JoinHandle<()>>,
     watched: Vec<PathBuf>,
+    batches: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for LibraryWatcher {
@@ -45,12 +49,32 @@ impl LibraryWatcher {
     pub fn watched(&self) -> &[PathBuf] {
         &self.watched
     }
+
+    /// How many batches of changes were scanned so far, whether or not they changed the
+    /// index: a library at rest must stay at zero.
+    pub fn batches_scanned(&self) -> u64 {
+        self.batches.load(Ordering::SeqCst)
+    }
+}
+
+/// Whether a file-system event can mean an audio file or folder appeared, changed or left.
+/// Reading does not: inotify reports every open and close, and atime updates, so without
+/// this filter a scan's own reads would come back as changes and the watcher would rescan a
+/// large library forever.
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        // A file written and closed is complete: the moment to read it.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        _ => true,
+    }
 }
 
 impl Drop for LibraryWatcher {
     fn drop(&mut self) {
-        // Dropping the debouncer closes the channel, which ends the worker's loop.
-        self.debouncer.take();
+        // Dropping the watcher closes the channel, which ends the worker's loop.
+        self.watcher.take();
         if let Some(worker) = self.worker.take()
             && worker.join().is_err()
         {
@@ -63,12 +87,20 @@ impl Library {
     /// Starts watching every library folder. `on_event` is called on the watcher's thread
     /// after each batch of changes is scanned. Folders added later need a new watcher.
     pub fn watch(&self, on_event: impl Fn(WatchEvent) + Send + 'static) -> Result<LibraryWatcher> {
-        let (sender, receiver) = mpsc::channel::<DebounceEventResult>();
-        let mut debouncer =
-            new_debouncer(DEBOUNCE, sender).map_err(|e| LibraryError::Watch(e.to_string()))?;
+        let (sender, receiver) = mpsc::channel::<notify::Result<Vec<PathBuf>>>();
+        let mut watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
+            let forwarded = match result {
+                Ok(event) if is_change(&event.kind) => Ok(event.paths),
+                Ok(_) => return,
+                Err(error) => Err(error),
+            };
+            // The worker is gone only when the watcher is being dropped.
+            let _ = sender.send(forwarded);
+        })
+        .map_err(|e| LibraryError::Watch(e.to_string()))?;
         let mut watched = Vec::new();
         for folder in self.folders()? {
-            match debouncer.watcher().watch(&folder.path, RecursiveMode::Recursive) {
+            match watcher.watch(&folder.path, RecursiveMode::Recursive) {
                 Ok(()) => watched.push(folder.path),
                 // A missing folder (an unplugged drive) must not stop the others being watched.
                 Err(error) => {
@@ -77,27 +109,38 @@ impl Library {
             }
         }
         let library = self.clone();
+        let batches = Arc::new(AtomicU64::new(0));
+        let counted = batches.clone();
         let worker = std::thread::Builder::new()
             .name("loft-library-watch".to_owned())
-            .spawn(move || library.watch_loop(&receiver, &on_event))?;
-        Ok(LibraryWatcher { debouncer: Some(debouncer), worker: Some(worker), watched })
+            .spawn(move || library.watch_loop(&receiver, &on_event, &counted))?;
+        Ok(LibraryWatcher { watcher: Some(watcher), worker: Some(worker), watched, batches })
     }
 
-    fn watch_loop(&self, receiver: &mpsc::Receiver<DebounceEventResult>, on_event: &dyn Fn(WatchEvent)) {
+    fn watch_loop(
+        &self,
+        receiver: &mpsc::Receiver<notify::Result<Vec<PathBuf>>>,
+        on_event: &dyn Fn(WatchEvent),
+        batches: &AtomicU64,
+    ) {
         while let Ok(first) = receiver.recv() {
-            let mut changed: Vec<PathBuf> = Vec::new();
-            let mut batch = Some(first);
-            while let Some(result) = batch.take().or_else(|| receiver.try_recv().ok()) {
+            // Debounce: collect until the disk has been quiet for DEBOUNCE.
+            let mut paths: HashSet<PathBuf> = HashSet::new();
+            let mut next = Some(first);
+            while let Some(result) = next.take() {
                 match result {
-                    Ok(events) => changed.extend(events.into_iter().map(|e| e.path)),
+                    Ok(changed) => paths.extend(changed),
                     Err(error) => {
                         on_event(WatchEvent::Failed(format!("watching the library failed: {error}")))
                     }
                 }
+                next = receiver.recv_timeout(DEBOUNCE).ok();
             }
+            let changed: Vec<PathBuf> = paths.into_iter().collect();
             if changed.is_empty() {
                 continue;
             }
+            batches.fetch_add(1, Ordering::SeqCst);
             let scanned = if changed.len() > MAX_TARGETED_PATHS {
                 self.scan(&|_| {})
             } else {

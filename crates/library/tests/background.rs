@@ -131,6 +131,40 @@ fn the_watcher_follows_additions_changes_moves_and_removals() {
     drop(watcher);
 }
 
+/// Reading is not changing: a full scan opens every folder and file under the watch (as the
+/// start-up scan and every rescan do), and the watcher must not take those reads for changes,
+/// or it rescans for ever.
+#[test]
+fn the_watcher_ignores_reads_and_a_scan_of_its_own_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let music = tmp.path().join("music");
+    for folder in 0..40 {
+        support::copy_fixture("tone.flac", &music.join(format!("{folder}/a.flac")));
+    }
+    let library = Library::open(tmp.path().join("library.sqlite3")).unwrap();
+    library.add_folder(&music).unwrap();
+    library.scan(&|_| {}).unwrap();
+    let watcher = library.watch(|_| {}).unwrap();
+    for _ in 0..2 {
+        library.scan(&|_| {}).unwrap();
+        for folder in 0..40 {
+            let _ = std::fs::read(music.join(format!("{folder}/a.flac"))).unwrap();
+            let _ = std::fs::read_dir(music.join(folder.to_string())).unwrap().count();
+        }
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(watcher.batches_scanned(), 0, "reads were taken for changes");
+
+    // A real change still gets through.
+    support::copy_fixture("tone.mp3", &music.join("0/b.mp3"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while library.track_count().unwrap() != 41 {
+        assert!(Instant::now() < deadline, "the new file was not picked up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(watcher.batches_scanned() >= 1);
+}
+
 #[test]
 fn readers_on_other_threads_browse_while_a_scan_writes() {
     let tmp = tempfile::tempdir().unwrap();
