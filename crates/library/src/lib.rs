@@ -91,6 +91,14 @@ impl Library {
         &self.inner.path
     }
 
+    /// Returns the SQLite page caches to the allocator (after a full scan or a bulk load);
+    /// they fill again as needed.
+    pub fn release_memory(&self) {
+        if let Err(error) = self.writer().execute_batch("PRAGMA shrink_memory") {
+            tracing::debug!(%error, "shrinking the writer's cache failed");
+        }
+    }
+
     fn writer(&self) -> MutexGuard<'_, Connection> {
         // Every write runs in a transaction that rolls back when it is dropped unfinished, so a
         // panic while the lock was held leaves nothing half-written.

@@ -90,7 +90,11 @@ impl Library {
             .into_iter()
             .map(|f| ScanRoot { folder_id: f.id, path: f.path, must_exist: true })
             .collect();
-        self.scan_roots(roots, progress)
+        let report = self.scan_roots(roots, progress);
+        // A full scan fills the writer's page cache (64 MiB for a large library); the app
+        // sits idle afterwards, so give the memory back.
+        self.release_memory();
+        report
     }
 
     /// Scans only `changed` paths (files or folders, present or deleted) inside the library

@@ -236,7 +236,7 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = NORMAL;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -8000;",
     )?;
     Ok(())
 }

@@ -11,6 +11,18 @@ function source(total: number) {
 }
 
 describe('PagedRows', () => {
+  it('keeps a bounded number of pages, dropping those far from where the list is', async () => {
+    const { calls, fetch } = source(100_000);
+    const rows = new PagedRows(fetch, { pageSize: 100, maxPages: 4 });
+    for (let start = 0; start < 3000; start += 100) await rows.ensure(start, start + 50);
+    expect(rows.pagesHeld).toBeLessThanOrEqual(4);
+    expect(rows.get(2950)).toBe(2950);
+    expect(rows.get(0)).toBeUndefined();
+    calls.length = 0;
+    await rows.ensure(0, 50);
+    expect(calls).toEqual([[0, 100]]);
+  });
+
   it('fetches only the pages that cover the visible rows', async () => {
     const { calls, fetch } = source(1000);
     const rows = new PagedRows(fetch, { pageSize: 100 });

@@ -5,6 +5,12 @@ import { notices } from './notices.svelte';
 
 export type View = 'songs' | 'albums' | 'artists' | 'playlists' | 'locker' | 'offline' | 'settings';
 
+/**
+ * Songs fetched per keystroke: a screenful and more, without shipping and painting hundreds of
+ * rows on every key.
+ */
+const SEARCH_AS_YOU_TYPE = 60;
+
 class AppState {
   view = $state<View>('songs');
   /** An album page open over the Albums or Artists view. */
@@ -44,7 +50,7 @@ class AppState {
       return;
     }
     try {
-      const results = await api.search(query);
+      const results = await api.search(query, SEARCH_AS_YOU_TYPE);
       if (seq === this.#searchSeq) this.results = results;
     } catch (error) {
       if (seq === this.#searchSeq) notices.report(error);
