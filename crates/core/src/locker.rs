@@ -301,7 +301,7 @@ impl Loft {
         // `music/a.flac` must find it.
         let paths =
             paths.iter().map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())).collect();
-        self.locker.runtime().block_on(shared.upload_and_apply(&locker, paths, None))
+        self.locker.runtime().block_on(shared.upload_and_apply(&locker, paths, None, None))
     }
 
     /// Pulls what every device changed (and imports the inbox) and applies it to the library.
@@ -601,6 +601,7 @@ impl Shared {
         locker: &loft_locker::Locker,
         paths: Vec<PathBuf>,
         each_progress: Option<loft_locker::ProgressCallback>,
+        cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     ) -> Result<UploadReport, CoreError> {
         let (files, unusable) = loft_locker::Locker::upload_candidates(&paths).await;
         let bytes_total = {
@@ -625,7 +626,7 @@ impl Shared {
                 current: progress.current_file.clone(),
             });
         });
-        let mut report = locker.upload(&files, Some(progress)).await;
+        let mut report = locker.upload_cancellable(&files, Some(progress), cancel).await;
         report.failed.splice(0..0, unusable);
         // The locker answered if anything landed; if every file failed on the network, say so.
         if report.uploaded.is_empty()

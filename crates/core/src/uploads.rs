@@ -78,6 +78,8 @@ struct QueueState {
     last_progress_event: Option<Instant>,
     /// Whether the saved queue of the last run was picked up.
     loaded: bool,
+    /// The stop flag of each file being sent, by upload id.
+    stops: std::collections::HashMap<u64, Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl UploadQueue {
@@ -101,9 +103,9 @@ impl Loft {
         self.locker_shared().uploads.lock().items.clone()
     }
 
-    /// Cancels a file that waits in the queue. A file already being sent finishes sending
-    /// (stopping it half-way could leave the catalog without its entry); it can be removed
-    /// from the locker afterwards.
+    /// Cancels a file: one still waiting at once, one being sent before its next part (what
+    /// it sent is not published; the catalog never hears of it). A file already published
+    /// stays; it can be removed from the locker.
     pub fn cancel_upload(&self, id: u64) -> Result<UploadItem, CoreError> {
         let shared = self.locker_shared();
         let item = {
@@ -111,18 +113,17 @@ impl Loft {
             let Some(index) = queue.items.iter().position(|item| item.id == id) else {
                 return Err(CoreError::InvalidInput(format!("there is no upload {id}")));
             };
-            let item = &mut queue.items[index];
-            match item.state {
-                UploadState::Queued => item.state = UploadState::Cancelled,
+            let state = queue.items[index].state;
+            match state {
+                UploadState::Queued => queue.items[index].state = UploadState::Cancelled,
                 UploadState::Sending => {
-                    return Err(CoreError::InvalidInput(format!(
-                        "{} is being sent already; remove it from the locker once it is there",
-                        item.path.display()
-                    )));
+                    if let Some(stop) = queue.stops.get(&id) {
+                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                 }
-                _ => return Ok(item.clone()),
+                _ => return Ok(queue.items[index].clone()),
             }
-            let item = item.clone();
+            let item = queue.items[index].clone();
             queue.cancelled.insert(item.path.clone());
             item
         };
@@ -342,6 +343,8 @@ impl Shared {
                 })
             };
             let Some((id, path)) = next else { return };
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            self.uploads.lock().stops.insert(id, stop.clone());
             self.queue_changed(true);
             let progress: loft_locker::ProgressCallback = {
                 let shared = Arc::downgrade(self);
@@ -353,14 +356,27 @@ impl Shared {
                 })
             };
             let outcome = match self.open_or_reuse(url).await {
-                Ok((locker, _)) => self.upload_and_apply(&locker, vec![path], Some(progress)).await,
+                Ok((locker, _)) => {
+                    self.upload_and_apply(&locker, vec![path], Some(progress), Some(stop)).await
+                }
                 Err(error) => Err(error),
             };
+            let stopped = self
+                .uploads
+                .lock()
+                .stops
+                .remove(&id)
+                .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::SeqCst));
             let network_failure = match &outcome {
                 Ok(report) => report.failed.iter().any(|failed| failed.kind == "network"),
                 Err(error) => error.kind() == "network",
             };
             self.set_upload(id, |item| match &outcome {
+                // Cancelled while sending: whatever else happened, the user's word stands.
+                Ok(report) if stopped && report.uploaded.is_empty() && report.duplicates.is_empty() => {
+                    item.state = UploadState::Cancelled;
+                }
+                Err(_) if stopped => item.state = UploadState::Cancelled,
                 // The locker went away mid-file: it waits for the locker to come back, and the
                 // journal makes it resume rather than start over.
                 _ if network_failure => item.state = UploadState::Queued,
@@ -369,6 +385,9 @@ impl Shared {
                     item.bytes_sent = report.bytes_sent;
                 }
                 Ok(report) if !report.duplicates.is_empty() => item.state = UploadState::Duplicate,
+                Ok(report) if report.failed.iter().any(|failed| failed.kind == "cancelled") => {
+                    item.state = UploadState::Cancelled;
+                }
                 Ok(report) => {
                     item.state = UploadState::Failed;
                     let failed = report.failed.first();

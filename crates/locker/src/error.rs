@@ -33,6 +33,9 @@ pub enum LockerError {
     /// The file changed on disk while it was being uploaded.
     #[error("{0} changed while it was being uploaded; nothing was published, upload it again")]
     FileChanged(PathBuf),
+    /// The user cancelled the upload of this file before it was published.
+    #[error("the upload of {0} was cancelled; nothing was published")]
+    Cancelled(PathBuf),
     /// The caller passed something unusable (a malformed URL, an unknown playlist entry, a bad size).
     #[error("{0}")]
     InvalidInput(String),
@@ -62,6 +65,7 @@ impl LockerError {
             LockerError::Format(_) => "format",
             LockerError::NotAudio { .. } => "not_audio",
             LockerError::FileChanged(_) => "file_changed",
+            LockerError::Cancelled(_) => "cancelled",
             LockerError::InvalidInput(_) => "invalid_input",
             LockerError::Io { .. } => "io",
             LockerError::Storage(_) => "storage",

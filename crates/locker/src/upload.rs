@@ -87,6 +87,8 @@ pub(crate) struct UploadContext {
     progress: std::sync::Mutex<UploadProgress>,
     callback: Option<ProgressCallback>,
     reserved: std::sync::Mutex<u64>,
+    /// Set by the caller to stop: checked before each part and before publishing.
+    cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl UploadContext {
@@ -95,6 +97,17 @@ impl UploadContext {
             progress: std::sync::Mutex::new(UploadProgress { files_total, ..UploadProgress::default() }),
             callback,
             reserved: std::sync::Mutex::new(0),
+            cancel: None,
+        }
+    }
+
+    /// Fails with [`LockerError::Cancelled`] once the caller asked to stop.
+    fn check_cancelled(&self, source: &Path) -> Result<()> {
+        match &self.cancel {
+            Some(flag) if flag.load(std::sync::atomic::Ordering::SeqCst) => {
+                Err(LockerError::Cancelled(source.to_owned()))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -145,10 +158,23 @@ impl Locker {
     /// (uploaded or recognised as a duplicate) or is reported failed with its reason; a failure
     /// never stops the others. Catalog ops are committed in batches as files land.
     pub async fn upload(&self, paths: &[PathBuf], progress: Option<ProgressCallback>) -> UploadReport {
+        self.upload_cancellable(paths, progress, None).await
+    }
+
+    /// [`Locker::upload`], stopping each file not yet published once `cancel` is set: those
+    /// fail with kind "cancelled", nothing of them reaches the catalog, and their journal is
+    /// removed so they are not resumed.
+    pub async fn upload_cancellable(
+        &self,
+        paths: &[PathBuf],
+        progress: Option<ProgressCallback>,
+        cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    ) -> UploadReport {
         let mut report = UploadReport::default();
         let (files, unusable) = expand_paths(paths.to_vec()).await;
         report.failed.extend(unusable);
-        let context = UploadContext::new(files.len(), progress);
+        let mut context = UploadContext::new(files.len(), progress);
+        context.cancel = cancel;
         let mut pending: Vec<(Change, UploadedFile, bool)> = Vec::new();
         // Several files at once, so per-file round trips (stat, manifest, verify) overlap on a
         // high-latency link; each file has its own parts in flight as well.
@@ -305,6 +331,9 @@ impl Locker {
         if outcome.is_err() {
             context.release(size);
         }
+        if matches!(outcome, Err(LockerError::Cancelled(_))) {
+            remove_journal(&journal_path).await;
+        }
         let sent = outcome?;
         remove_journal(&journal_path).await;
         Ok(Uploaded {
@@ -337,6 +366,7 @@ impl Locker {
         if file_identity(&source).await? != before {
             return Err(LockerError::FileChanged(source));
         }
+        context.check_cancelled(&source)?;
         let manifest = BlobManifest {
             format: FORMAT_VERSION,
             sha256: sha256.clone(),
@@ -374,6 +404,7 @@ impl Locker {
         let mut done = journal.done.clone();
         let mut sent = 0;
         while let Some(part) = parts.recv().await {
+            context.check_cancelled(&journal.source)?;
             let (index, data) = part?;
             let bytes = match data {
                 Some(data) => {
