@@ -2,50 +2,15 @@
 //! name, nothing listening, TLS spoken to a plain HTTP port, a wrong secret, a missing bucket,
 //! a server that lets the user read but not write; and says when everything works.
 
+mod support;
+
 use std::path::Path;
 
-use hyper_util::rt::TokioIo;
 use loft_locker::{Credentials, check_connection};
 use loft_testkit::{S3_BUCKET, S3_KEY, S3_SECRET, S3Server};
 
 fn s3_credentials(secret: &str) -> Credentials {
     Credentials::S3 { access_key_id: S3_KEY.into(), secret_access_key: secret.into() }
-}
-
-/// A WebDAV server that serves reads but refuses every write with 403, as a share the user
-/// may only read does.
-async fn serve_read_only_webdav(root: &Path) -> u16 {
-    let handler = dav_server::DavHandler::builder()
-        .filesystem(dav_server::localfs::LocalFs::new(root, false, false, false))
-        .locksystem(dav_server::fakels::FakeLs::new())
-        .build_handler();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                        let handler = handler.clone();
-                        async move {
-                            let writes = ["PUT", "MKCOL", "MOVE", "COPY", "DELETE", "PROPPATCH"];
-                            if writes.contains(&request.method().as_str()) {
-                                let mut refusal =
-                                    hyper::Response::new(dav_server::body::Body::from("read only"));
-                                *refusal.status_mut() = hyper::StatusCode::FORBIDDEN;
-                                return Ok::<_, std::convert::Infallible>(refusal);
-                            }
-                            Ok(handler.handle(request).await)
-                        }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    port
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,10 +65,10 @@ async fn each_failure_names_its_step_and_a_good_location_passes() {
 
     let dav_root = dir.path().join("dav");
     std::fs::create_dir_all(dav_root.join("locker")).unwrap();
-    let dav_port = serve_read_only_webdav(&dav_root).await;
+    let dav_port = support::serve_read_only_webdav(&dav_root).await;
     let read_only = check_connection(
         &format!("webdav+http://127.0.0.1:{dav_port}/locker"),
-        &Credentials::WebDav { user: "u".into(), password: "p".into() },
+        &Credentials::WebDav { user: support::DAV_USER.into(), password: support::DAV_PASSWORD.into() },
     )
     .await;
     assert_eq!(read_only.step, "permission", "{read_only:?}");

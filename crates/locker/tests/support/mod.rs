@@ -341,6 +341,16 @@ impl dav_server::fs::DavFileSystem for QuotaFs {
 }
 
 async fn serve_webdav(root: &Path) -> u16 {
+    serve_webdav_with(root, false).await
+}
+
+/// A WebDAV server whose user may read but not write (every write answered 403), as a share
+/// given read-only access is.
+pub async fn serve_read_only_webdav(root: &Path) -> u16 {
+    serve_webdav_with(root, true).await
+}
+
+async fn serve_webdav_with(root: &Path, read_only: bool) -> u16 {
     let handler = dav_server::DavHandler::builder()
         .filesystem(Box::new(QuotaFs { inner: dav_server::localfs::LocalFs::new(root, false, false, false) }))
         .locksystem(dav_server::fakels::FakeLs::new())
@@ -368,6 +378,13 @@ async fn serve_webdav(root: &Path) -> u16 {
                                     hyper::header::HeaderValue::from_static("Basic realm=\"loft\""),
                                 );
                                 return Ok::<_, std::convert::Infallible>(refusal);
+                            }
+                            let writes = ["PUT", "MKCOL", "MOVE", "COPY", "DELETE", "PROPPATCH"];
+                            if read_only && writes.contains(&request.method().as_str()) {
+                                let mut refusal =
+                                    hyper::Response::new(dav_server::body::Body::from("read only"));
+                                *refusal.status_mut() = hyper::StatusCode::FORBIDDEN;
+                                return Ok(refusal);
                             }
                             Ok(handler.handle(request).await)
                         }
