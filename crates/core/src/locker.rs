@@ -135,6 +135,9 @@ impl LockerService {
 impl Drop for LockerService {
     fn drop(&mut self) {
         self.stop_loop();
+        if let Some(shared) = self.shared.get() {
+            shared.uploads.close();
+        }
         // An upload or sync still running must not hold up closing the app; an interrupted
         // upload resumes at the next start.
         if let Some(runtime) = self.runtime.take() {

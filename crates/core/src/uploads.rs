@@ -66,6 +66,22 @@ struct SavedQueue {
 #[derive(Default)]
 pub(crate) struct UploadQueue {
     state: Mutex<QueueState>,
+    /// Held while the queue file is written, with the snapshot taken under it, so the file
+    /// always ends up with the newest snapshot.
+    saving: Mutex<()>,
+    /// Set when the service shuts down: uploads cut short by the shutdown are neither failed
+    /// nor saved as such; they stay pending for the next start.
+    closing: std::sync::atomic::AtomicBool,
+}
+
+impl UploadQueue {
+    pub(crate) fn close(&self) {
+        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn closing(&self) -> bool {
+        self.closing.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 #[derive(Default)]
@@ -276,6 +292,11 @@ impl Shared {
     /// Saves the queue and tells the window. `force` for state changes; progress alone is
     /// throttled.
     fn queue_changed(&self, force: bool) {
+        if self.uploads.closing() {
+            return;
+        }
+        let _saving =
+            force.then(|| self.uploads.saving.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let (items, saved) = {
             let mut queue = self.uploads.lock();
             let now = Instant::now();
@@ -361,6 +382,10 @@ impl Shared {
                 }
                 Err(error) => Err(error),
             };
+            if self.uploads.closing() {
+                // The shutdown cut this upload short; it is still pending in the saved queue.
+                return;
+            }
             let stopped = self
                 .uploads
                 .lock()
