@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use loft_core::library_types::{OfflineState, SourceFilter, TrackQuery};
 use loft_core::player::audio::{RenderOptions, render_to_wav};
 use loft_core::{Event, Loft, player};
-use loft_testkit::{S3_KEY, S3_SECRET, S3Server};
+use loft_testkit::S3Server;
 
 fn next_matching(receiver: &mpsc::Receiver<Event>, what: &str, wanted: impl Fn(&Event) -> bool) -> Event {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -30,14 +30,10 @@ fn next_matching(receiver: &mpsc::Receiver<Event>, what: &str, wanted: impl Fn(&
 /// reads from the environment as a headless user's would be.
 #[test]
 fn offline_pinned_tracks_play_others_are_unavailable_and_waiting_downloads_finish() {
-    // SAFETY: set before any other thread of this test binary exists.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", S3_KEY);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", S3_SECRET);
-    }
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = S3Server::start(&tmp.path().join("s3")).unwrap();
+    // SAFETY: the first thing this binary's only test does; no other thread exists yet.
+    #[allow(unsafe_code)]
+    let mut server = unsafe { S3Server::start_with_env_credentials(&tmp.path().join("s3")) }.unwrap();
     let url = server.locker_url("music");
 
     // Device A uploads three files that device B does not have on disk.

@@ -12,7 +12,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use loft_core::{Event, Loft, UploadItem, UploadState};
-use loft_testkit::{S3_KEY, S3_SECRET, S3Server};
+use loft_testkit::S3Server;
 
 fn wait_for_uploads(loft: &Loft, what: &str, done: impl Fn(&[UploadItem]) -> bool) -> Vec<UploadItem> {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -34,14 +34,10 @@ fn settled(items: &[UploadItem]) -> bool {
 /// The only test in this binary: it sets the process's S3 credentials.
 #[test]
 fn the_queue_sends_refuses_cancels_retries_and_continues_after_a_restart() {
-    // SAFETY: set before any other thread of this test binary exists.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", S3_KEY);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", S3_SECRET);
-    }
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = S3Server::start(&tmp.path().join("s3")).unwrap();
+    // SAFETY: the first thing this binary's only test does; no other thread exists yet.
+    #[allow(unsafe_code)]
+    let mut server = unsafe { S3Server::start_with_env_credentials(&tmp.path().join("s3")) }.unwrap();
     let url = server.locker_url("music");
     let music = tmp.path().join("music");
     let files: Vec<PathBuf> = ["tone.flac", "tone.mp3", "tone.ogg", "tone.wav", "tone.aiff"]

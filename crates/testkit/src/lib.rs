@@ -62,6 +62,22 @@ impl S3Server {
         Ok(S3Server { root: root.to_owned(), address, running: Some((stop, thread)) })
     }
 
+    /// Starts a server on a free port and puts its key pair where a headless Loft looks for
+    /// credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
+    ///
+    /// # Safety
+    /// Changes the process environment, which other threads may be reading: call it first in a
+    /// test binary's only test, before anything starts a thread.
+    #[allow(unsafe_code)]
+    pub unsafe fn start_with_env_credentials(root: &Path) -> io::Result<S3Server> {
+        // SAFETY: the caller guarantees no other thread runs yet.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", S3_KEY);
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", S3_SECRET);
+        }
+        S3Server::start(root)
+    }
+
     pub fn port(&self) -> u16 {
         self.address.port()
     }
