@@ -111,6 +111,14 @@ export async function launchApp({ profileDir, env = {} } = {}) {
     const session = await Session.create(`http://127.0.0.1:${port}`, {
       'tauri:options': { application: appBinary },
     });
+    const sessionCreatedAt = Date.now();
+    // Creating the session can return before the webview has loaded the page (seen on a
+    // loaded CI machine), so a test's first find would miss the shell. Wait for it here.
+    try {
+      await session.waitFor('the Loft window to show its shell', () => session.byTestId('nav-songs'), 30000);
+    } catch (error) {
+      throw new Error(`${error.message}\napp output:\n${output.join('')}`);
+    }
     return {
       session,
       dataDir,
@@ -118,7 +126,7 @@ export async function launchApp({ profileDir, env = {} } = {}) {
       output,
       /** The tauri-driver process; the app and its WebKit processes are its descendants. */
       driverPid: driver.pid,
-      timing: { sessionRequestedAt, sessionCreatedAt: Date.now() },
+      timing: { sessionRequestedAt, sessionCreatedAt },
       async close() {
         try {
           await session.close();
