@@ -49,6 +49,8 @@ class LockerState {
   /** The upload queue, oldest first, as the core reports it. */
   uploads = $state<UploadItem[]>([]);
   #finishedBefore = new Set<number>();
+  /** When each file being sent was first seen sending, for its own speed and time left. */
+  #sendingSince = new Map<number, number>();
   #runStartedAt = Date.now();
   upload = $derived(summarizeUploads(this.uploads, this.#finishedBefore, this.#runStartedAt));
   syncing = $state(false);
@@ -140,6 +142,13 @@ class LockerState {
     }
   }
 
+  /** One file's speed and time left while it is being sent; null before it starts. */
+  itemRate(item: UploadItem, now = Date.now()): { bytesPerSecond: number; secondsLeft: number | null } | null {
+    const startedAt = this.#sendingSince.get(item.id);
+    if (item.state !== 'sending' || startedAt === undefined) return null;
+    return uploadRate({ bytesSent: item.bytes_sent, bytesTotal: item.size, startedAt }, now);
+  }
+
   cancelUpload = (id: number) => this.#command(() => api.cancelUpload(id));
   retryUpload = (id: number) => this.#command(() => api.retryUpload(id));
   clearFinishedUploads = () => this.#command(() => api.clearFinishedUploads());
@@ -165,6 +174,13 @@ class LockerState {
         (status) => (this.status = status),
         () => {},
       );
+    }
+    const now = Date.now();
+    for (const item of items) {
+      if (item.state === 'sending' && !this.#sendingSince.has(item.id)) this.#sendingSince.set(item.id, now);
+    }
+    for (const id of this.#sendingSince.keys()) {
+      if (!items.some((item) => item.id === id && item.state === 'sending')) this.#sendingSince.delete(id);
     }
     this.uploads = items;
     connectivity.uploadingPaths = new Set(items.filter((item) => item.state === 'sending').map((item) => item.path));

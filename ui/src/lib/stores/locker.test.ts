@@ -59,6 +59,26 @@ describe('locker store', () => {
     expect(connectivity.uploadingPaths.size).toBe(0);
   });
 
+  it('gives each file being sent its own speed and time left', () => {
+    const sending = (sent: number): UploadItem => ({
+      id: 21, path: '/m/b.flac', size: 30e6, bytes_sent: sent, state: 'sending', error_kind: null, message: null,
+    });
+    const queued: UploadItem = { ...sending(0), id: 22, state: 'queued' };
+    const startedAt = Date.now();
+    locker.setUploads([sending(0), queued]);
+    expect(locker.itemRate(queued)).toBeNull();
+    locker.setUploads([sending(10e6), queued]);
+    const rate = locker.itemRate(sending(10e6), startedAt + 4000);
+    expect(rate).not.toBeNull();
+    // Sent 10 MB since it was first seen sending, (just under) 4 s before `now`: 2.5 MB/s, 8 s left.
+    expect(rate!.bytesPerSecond).toBeGreaterThanOrEqual(2.5e6);
+    expect(rate!.bytesPerSecond).toBeLessThan(2.5e6 * 1.02);
+    expect(rate!.secondsLeft).toBeLessThanOrEqual(8);
+    expect(rate!.secondsLeft).toBeGreaterThan(7.8);
+    locker.setUploads([{ ...sending(30e6), state: 'done' }]);
+    expect(locker.itemRate({ ...sending(30e6), state: 'done' })).toBeNull();
+  });
+
   it('refuses a drop before a locker is connected, saying what to do', async () => {
     await locker.uploadPaths(['/music/a.flac']);
     expect(notices.items[0]?.message).toMatch(/Connect a locker first/);
