@@ -33,6 +33,8 @@ const REPORT_TICK: Duration = Duration::from_millis(50);
 /// "Previous" restarts the track once it has played longer than this.
 const RESTART_THRESHOLD_SECS: f64 = 3.0;
 const DEFAULT_DEVICE_POLL: Duration = Duration::from_secs(2);
+/// How often a player left without any output device tries to open one again.
+const DEVICE_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlaybackState {
@@ -513,6 +515,16 @@ struct DecoderThread {
     /// Set from a start or a device reopen until the ring holds the prefill; meanwhile an
     /// empty ring is the start, not an underrun.
     priming_since: Option<Instant>,
+    /// Set when the device went away during playback and no output could be opened in its
+    /// place: playback waits here, and goes on when a device appears.
+    awaiting_device: Option<AwaitingDevice>,
+}
+
+/// Where playback was when the last output device went away.
+struct AwaitingDevice {
+    resume: (usize, f64),
+    rate: u32,
+    last_try: Instant,
 }
 
 impl DecoderThread {
@@ -539,6 +551,7 @@ impl DecoderThread {
             events,
             last_default_check: Instant::now(),
             priming_since: None,
+            awaiting_device: None,
         }
     }
 
@@ -706,7 +719,8 @@ impl DecoderThread {
                 }
             }
             Command::Pause => {
-                if self.output.is_some() && lock(&self.view).state != PlaybackState::Stopped {
+                let has_output = self.output.is_some() || self.awaiting_device.is_some();
+                if has_output && lock(&self.view).state != PlaybackState::Stopped {
                     self.shared.paused.store(true, Ordering::Relaxed);
                     self.set_state(PlaybackState::Paused);
                 }
@@ -714,7 +728,8 @@ impl DecoderThread {
             Command::Resume => {
                 if lock(&self.view).state == PlaybackState::Paused {
                     self.shared.paused.store(false, Ordering::Relaxed);
-                    self.set_state(PlaybackState::Playing);
+                    let waiting = self.awaiting_device.is_some();
+                    self.set_state(if waiting { PlaybackState::Buffering } else { PlaybackState::Playing });
                 }
             }
             Command::Stop => self.stop(),
@@ -780,6 +795,7 @@ impl DecoderThread {
             chain.reset();
         }
         self.decoding = None;
+        self.awaiting_device = None;
         self.priming_since = None;
         self.shared.priming.store(false, Ordering::Relaxed);
         self.shared.expect_audio.store(false, Ordering::Relaxed);
@@ -814,6 +830,21 @@ impl DecoderThread {
             let Some(item) = self.queue.get(i).cloned() else { break };
             match self.start_track(i, &item, position) {
                 Ok(()) => return,
+                // No output is not the track's fault: trying the next ones would only fail
+                // the same way. A player waiting for a device keeps waiting, at this track.
+                Err(
+                    error @ (AudioError::NoDevice | AudioError::UnknownDevice(_) | AudioError::Device(_)),
+                ) => {
+                    if let Some(awaiting) = self.awaiting_device.as_mut() {
+                        awaiting.resume = (i, position);
+                        if !self.shared.paused.load(Ordering::Relaxed) {
+                            self.set_state(PlaybackState::Buffering);
+                        }
+                        return;
+                    }
+                    self.emit_error(Some(i), &error);
+                    break;
+                }
                 Err(error) => {
                     self.emit_error(Some(i), &error);
                     position = 0.0;
@@ -864,6 +895,10 @@ impl DecoderThread {
     fn open_device(&mut self, rate: u32) -> Result<(), AudioError> {
         self.output = None;
         self.producer = None;
+        #[cfg(test)]
+        if self.shared.devices_unplugged.load(Ordering::Acquire) {
+            return Err(AudioError::NoDevice);
+        }
         let capacity = ring_capacity(rate);
         let (producer, consumer) = rtrb::RingBuffer::new(capacity);
         let output = match open_output(self.device.as_deref(), rate, consumer, Arc::clone(&self.shared)) {
@@ -915,17 +950,50 @@ impl DecoderThread {
         lock(&self.view).marks.clear();
         if let Err(error) = self.open_device(rate) {
             self.emit_error(None, &error);
-            self.stop();
+            match resume {
+                // Losing the device is no reason to lose the place: wait for one to appear
+                // (a headset plugged back in, a USB card reconnected) and go on from there.
+                Some(resume) => {
+                    tracing::warn!("no output device; playback waits for one");
+                    lock(&self.view).device = None;
+                    self.decoding = None;
+                    self.awaiting_device = Some(AwaitingDevice { resume, rate, last_try: Instant::now() });
+                    if !self.shared.paused.load(Ordering::Relaxed) {
+                        self.set_state(PlaybackState::Buffering);
+                    }
+                }
+                None => self.stop(),
+            }
             return;
         }
+        self.awaiting_device = None;
         self.begin_priming();
         if let Some((index, position)) = resume {
             self.open_from(index, position);
         }
     }
 
+    /// Tries again, now and then, to open an output for a player whose device went away.
+    fn retry_awaited_device(&mut self) {
+        let Some(awaiting) = self.awaiting_device.as_mut() else { return };
+        if awaiting.last_try.elapsed() < DEVICE_RETRY {
+            return;
+        }
+        awaiting.last_try = Instant::now();
+        let ((index, position), rate) = (awaiting.resume, awaiting.rate);
+        if let Err(error) = self.open_device(rate) {
+            tracing::debug!(%error, "still no output device");
+            return;
+        }
+        tracing::info!("an output device is back; playback goes on");
+        self.awaiting_device = None;
+        self.begin_priming();
+        self.open_from(index, position);
+    }
+
     fn watch_device(&mut self) {
         if self.output.is_none() {
+            self.retry_awaited_device();
             return;
         }
         if self.shared.device_failed.load(Ordering::Acquire) {
@@ -1203,12 +1271,11 @@ mod tests {
         assert_eq!(engine.shared.consumed_frames.load(Ordering::Acquire), u64::from(RATE));
     }
 
-    #[test]
-    fn a_lost_device_is_reopened_and_playback_goes_on_from_the_same_position() {
-        let dir = tempfile::tempdir().unwrap();
-        let wav = tone_wav(&dir, 20);
+    /// An engine on ALSA's null device (a real cpal stream that drops what it is given),
+    /// paused 12.5 s into a 20 s tone, with the events so far drained.
+    fn paused_at_12_5_s_on_the_null_device(dir: &tempfile::TempDir) -> (Engine, Receiver<EngineEvent>) {
+        let wav = tone_wav(dir, 20);
         let (sender, events) = std::sync::mpsc::channel();
-        // ALSA's null device: a real cpal stream that drops what it is given.
         let config =
             EngineConfig { device: Some("alsa:null".into()), volume: 1.0, gain: GainSettings::default() };
         let engine = Engine::start(config, move |event| {
@@ -1219,34 +1286,26 @@ mod tests {
         engine.play_now(vec![QueueItem::file(&wav)], 0).unwrap();
         engine.pause().unwrap();
         engine.seek(12.5).unwrap();
-        let settled = |engine: &Engine| {
+        wait_until("paused at 12.5 s", || {
             let status = engine.status();
             status.state == PlaybackState::Paused && status.position_secs == 12.5
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !settled(&engine) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(settled(&engine), "{:?}", engine.status());
+        });
         while events.try_recv().is_ok() {}
+        (engine, events)
+    }
 
-        // What cpal's error callback does when the device goes away.
-        on_stream_error(&engine.shared, &cpal::Error::new(cpal::ErrorKind::DeviceNotAvailable));
+    fn wait_until(what: &str, condition: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        // Only opening an output clears the flag.
-        while engine.shared.device_failed.load(Ordering::Acquire) && Instant::now() < deadline {
+        while !condition() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert!(!engine.shared.device_failed.load(Ordering::Acquire), "the device was not reopened");
-        let status = engine.status();
-        assert_eq!(
-            (status.state, status.index, status.position_secs),
-            (PlaybackState::Paused, Some(0), 12.5)
-        );
-        assert_eq!(status.device.as_deref(), Some("alsa:null"));
+    }
 
-        // Resumed, exactly the rest of the track plays: nothing skipped, nothing replayed.
-        let reopened_at = engine.shared.consumed_frames.load(Ordering::Acquire);
+    /// Resumes and checks that exactly the rest of the 20 s track plays from 12.5 s: nothing
+    /// skipped, nothing replayed, no track change.
+    fn resume_plays_exactly_the_rest(engine: &Engine, events: &Receiver<EngineEvent>) {
+        let resumed_at = engine.shared.consumed_frames.load(Ordering::Acquire);
         engine.resume().unwrap();
         let mut seen = Vec::new();
         loop {
@@ -1257,8 +1316,64 @@ mod tests {
                 break;
             }
         }
-        let played = engine.shared.consumed_frames.load(Ordering::Acquire) - reopened_at;
+        let played = engine.shared.consumed_frames.load(Ordering::Acquire) - resumed_at;
         assert_eq!(played, u64::from(RATE) * 20 - u64::from(RATE) * 25 / 2, "{seen:?}");
         assert!(!seen.iter().any(|e| matches!(e, EngineEvent::TrackChanged { .. })), "{seen:?}");
+    }
+
+    #[test]
+    fn a_lost_device_is_reopened_and_playback_goes_on_from_the_same_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, events) = paused_at_12_5_s_on_the_null_device(&dir);
+
+        // What cpal's error callback does when the device goes away.
+        on_stream_error(&engine.shared, &cpal::Error::new(cpal::ErrorKind::DeviceNotAvailable));
+        // Only opening an output clears the flag.
+        wait_until("the device is reopened", || !engine.shared.device_failed.load(Ordering::Acquire));
+        let status = engine.status();
+        assert_eq!(
+            (status.state, status.index, status.position_secs),
+            (PlaybackState::Paused, Some(0), 12.5)
+        );
+        assert_eq!(status.device.as_deref(), Some("alsa:null"));
+        resume_plays_exactly_the_rest(&engine, &events);
+    }
+
+    #[test]
+    fn with_no_device_left_playback_waits_for_one_and_goes_on_from_the_same_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, events) = paused_at_12_5_s_on_the_null_device(&dir);
+
+        // Every device unplugged: the lost one can't be reopened and none takes its place.
+        engine.shared.devices_unplugged.store(true, Ordering::Release);
+        on_stream_error(&engine.shared, &cpal::Error::new(cpal::ErrorKind::DeviceNotAvailable));
+        let event = events.recv_timeout(Duration::from_secs(10)).expect("no event for the lost device");
+        assert!(
+            matches!(&event, EngineEvent::Error { kind: "device", index: None, .. }),
+            "expected one device error, got {event:?}"
+        );
+        // Resumed and seeked meanwhile, it waits rather than ending the queue or skipping on.
+        engine.resume().unwrap();
+        engine.seek(12.5).unwrap();
+        std::thread::sleep(DEVICE_RETRY * 3);
+        let waiting = engine.status();
+        assert_eq!(
+            (waiting.state, waiting.index, waiting.position_secs, waiting.device),
+            (PlaybackState::Buffering, Some(0), 12.5, None)
+        );
+        let meanwhile: Vec<EngineEvent> = events.try_iter().collect();
+        assert!(
+            !meanwhile.iter().any(|e| matches!(e, EngineEvent::QueueEnded | EngineEvent::Error { .. })),
+            "{meanwhile:?}"
+        );
+        engine.pause().unwrap();
+        wait_until("paused while waiting", || engine.status().state == PlaybackState::Paused);
+
+        // A device appears: playback goes on from where it was.
+        engine.shared.devices_unplugged.store(false, Ordering::Release);
+        wait_until("an output is open again", || engine.status().device.is_some());
+        let back = engine.status();
+        assert_eq!((back.state, back.index, back.position_secs), (PlaybackState::Paused, Some(0), 12.5));
+        resume_plays_exactly_the_rest(&engine, &events);
     }
 }

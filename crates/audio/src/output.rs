@@ -63,6 +63,9 @@ pub(crate) struct Shared {
     /// Set while a start waits for its prefill: the reporter shows a long wait as buffering,
     /// since the callback counts no underruns meanwhile.
     pub priming: AtomicBool,
+    /// Unit tests stand in for "every device unplugged" with this: opening any output fails.
+    #[cfg(test)]
+    pub devices_unplugged: AtomicBool,
 }
 
 impl Shared {
@@ -80,6 +83,8 @@ impl Shared {
             flush_done: AtomicU64::new(0),
             device_failed: AtomicBool::new(false),
             priming: AtomicBool::new(false),
+            #[cfg(test)]
+            devices_unplugged: AtomicBool::new(false),
         }
     }
 
