@@ -4,28 +4,23 @@
 #[path = "../../library/tests/support/mod.rs"]
 mod audio;
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn loft(data_dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_loft"));
-    command.arg("--data-dir").arg(data_dir).args(args);
-    for name in ["LOFT_DATA_DIR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOFT_WEBDAV_USER"] {
-        command.env_remove(name);
-    }
-    command.output().unwrap()
+    common::run(data_dir, &[], args)
 }
 
 fn ok(data_dir: &Path, args: &[&str]) -> Output {
-    let output = loft(data_dir, args);
-    assert!(output.status.success(), "loft {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    output
+    common::ok(data_dir, &[], args)
 }
 
 fn json(data_dir: &Path, args: &[&str]) -> Value {
-    serde_json::from_slice(&ok(data_dir, args).stdout).unwrap()
+    common::json(data_dir, &[], args)
 }
 
 #[test]

@@ -2,11 +2,9 @@
 
 use std::process::Command;
 
-fn loft(data_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_loft"));
-    command.arg("--data-dir").arg(data_dir).env_remove("LOFT_DATA_DIR");
-    command
-}
+mod common;
+
+use common::command as loft;
 
 #[test]
 fn help_lists_the_subcommands() {

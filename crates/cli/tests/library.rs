@@ -3,23 +3,17 @@
 #[path = "../../library/tests/support/mod.rs"]
 mod support;
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn loft(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loft"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("LOFT_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
+    common::run(data_dir, &[], args)
 }
 
 fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
-    let output = loft(data_dir, args);
-    assert!(output.status.success(), "loft {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
+    common::json(data_dir, &[], args)
 }
 
 #[test]

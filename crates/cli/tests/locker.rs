@@ -3,35 +3,17 @@
 
 #[path = "../../library/tests/support/mod.rs"]
 mod audio;
+mod common;
 #[path = "../../locker/tests/support/mod.rs"]
 mod servers;
 
+use common::{json, ok, run as loft};
+
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
-
-/// Runs `loft` on a profile, with exactly the environment given (no stray AWS_* of the host).
-fn loft(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_loft"));
-    command.arg("--data-dir").arg(data_dir).args(args);
-    for name in ["LOFT_DATA_DIR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOFT_WEBDAV_USER"] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command.output().unwrap()
-}
-
-fn ok(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let output = loft(data_dir, env, args);
-    assert!(output.status.success(), "loft {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    output
-}
-
-fn json(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Value {
-    serde_json::from_slice(&ok(data_dir, env, args).stdout).unwrap()
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -190,12 +172,8 @@ fn typed_credentials_without_a_keychain_are_refused_plainly() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let storage = runtime.block_on(servers::TestStorage::start(servers::Backend::S3));
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loft"))
-        .arg("--data-dir")
-        .arg(tmp.path())
+    let mut child = common::command(tmp.path())
         .args(["locker", "connect", &storage.url, "--login", servers::S3_KEY])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/loft-test-bus")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -238,11 +216,8 @@ fn an_upload_killed_mid_file_is_resumed_by_the_background_loop() {
     let big = tmp.path().join("big.wav");
     std::fs::write(&big, servers::wav(7, 8 * 1024 * 1024, "Long One", "The Testers", "Resumed")).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loft"))
-        .arg("--data-dir")
-        .arg(&profile)
+    let mut child = common::command(&profile)
         .args(["upload", big.to_str().unwrap()])
-        .env_remove("LOFT_DATA_DIR")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

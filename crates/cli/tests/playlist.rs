@@ -3,29 +3,21 @@
 #[path = "../../library/tests/support/mod.rs"]
 mod support;
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn loft(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loft"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("LOFT_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
+    common::run(data_dir, &[], args)
 }
 
 fn ok(data_dir: &Path, args: &[&str]) -> String {
-    let output = loft(data_dir, args);
-    assert!(output.status.success(), "loft {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    String::from_utf8(common::ok(data_dir, &[], args).stdout).unwrap()
 }
 
 fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    serde_json::from_str(&ok(data_dir, &args)).unwrap()
+    common::json(data_dir, &[], args)
 }
 
 fn fails(data_dir: &Path, args: &[&str]) -> String {
