@@ -116,9 +116,10 @@ impl LockerError {
 /// spent; the message is the only place that says it was the network.
 fn looks_like_network(detail: &str) -> bool {
     let lower = detail.to_ascii_lowercase();
-    ["connect", "connection", "timed out", "timeout", "dns", "unreachable", "send http request"]
-        .iter()
-        .any(|needle| lower.contains(needle))
+    lower.contains(&crate::http::NETWORK_FAILURE.to_ascii_lowercase())
+        || ["connect", "connection", "timed out", "timeout", "dns", "unreachable"]
+            .iter()
+            .any(|needle| lower.contains(needle))
 }
 
 #[cfg(test)]

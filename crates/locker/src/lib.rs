@@ -26,6 +26,7 @@ mod catalog;
 mod error;
 mod format;
 mod gc;
+mod http;
 mod inbox;
 mod location;
 mod locker;

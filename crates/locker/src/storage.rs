@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use opendal::layers::{RetryLayer, TimeoutLayer};
+use opendal::layers::{HttpClientLayer, RetryLayer, TimeoutLayer};
+use opendal::raw::HttpClient;
 use opendal::{ErrorKind, Operator};
 
 use crate::error::{LockerError, Result};
+use crate::http::ProgressClient;
 use crate::location::{Credentials, LockerLocation};
 use crate::quota::BackendQuota;
 
@@ -120,6 +122,7 @@ impl Storage {
             }
         }
         .map_err(|error| LockerError::storage(format!("opening the {}", location.describe()), error))?
+        .layer(HttpClientLayer::new(HttpClient::with(ProgressClient::new())))
         .layer(TimeoutLayer::new().with_io_timeout(retry.request_timeout))
         .layer(
             RetryLayer::new()

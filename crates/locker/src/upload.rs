@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::{Change, TrackTags};
 use crate::error::{LockerError, Result};
 use crate::format::{self, BlobManifest, FORMAT_VERSION};
+use crate::http;
 use crate::locker::{Locker, to_json, write_state_file};
 
 /// Extensions picked up when a folder is uploaded. Files named explicitly are tried whatever
@@ -25,7 +26,8 @@ const AUDIO_EXTENSIONS: &[&str] = &[
     "mpc", "wma",
 ];
 
-/// Where an upload has got to; passed to the progress callback after every part and file.
+/// Where an upload has got to; passed to the progress callback after every part and file, and
+/// over HTTP also while a part is on the wire (about every 100 ms).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UploadProgress {
     pub files_done: usize,
@@ -84,18 +86,42 @@ struct Journal {
 /// What the files of one upload share: the progress shown to the caller and the bytes reserved
 /// against the quota by files whose ops are not committed yet.
 pub(crate) struct UploadContext {
-    progress: std::sync::Mutex<UploadProgress>,
-    callback: Option<ProgressCallback>,
+    progress: ProgressReporter,
     reserved: std::sync::Mutex<u64>,
     /// Set by the caller to stop: checked before each part and before publishing.
     cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
+/// The progress of one upload and who hears of it; shared with the connection sending a part.
+#[derive(Clone)]
+struct ProgressReporter {
+    progress: Arc<std::sync::Mutex<UploadProgress>>,
+    callback: Option<ProgressCallback>,
+}
+
+impl ProgressReporter {
+    fn update(&self, change: impl FnOnce(&mut UploadProgress)) {
+        let snapshot = {
+            let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            change(&mut progress);
+            progress.clone()
+        };
+        if let Some(callback) = &self.callback {
+            callback(&snapshot);
+        }
+    }
+}
+
 impl UploadContext {
     pub fn new(files_total: usize, callback: Option<ProgressCallback>) -> UploadContext {
         UploadContext {
-            progress: std::sync::Mutex::new(UploadProgress { files_total, ..UploadProgress::default() }),
-            callback,
+            progress: ProgressReporter {
+                progress: Arc::new(std::sync::Mutex::new(UploadProgress {
+                    files_total,
+                    ..UploadProgress::default()
+                })),
+                callback,
+            },
             reserved: std::sync::Mutex::new(0),
             cancel: None,
         }
@@ -112,14 +138,11 @@ impl UploadContext {
     }
 
     fn update(&self, change: impl FnOnce(&mut UploadProgress)) {
-        let snapshot = {
-            let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            change(&mut progress);
-            progress.clone()
-        };
-        if let Some(callback) = &self.callback {
-            callback(&snapshot);
-        }
+        self.progress.update(change);
+    }
+
+    fn reporter(&self) -> ProgressReporter {
+        self.progress.clone()
     }
 
     /// Claims `size` bytes of the quota, or says how much is missing — before any byte is sent.
@@ -141,6 +164,55 @@ impl UploadContext {
     fn release(&self, size: u64) {
         let mut reserved = self.reserved.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *reserved = reserved.saturating_sub(size);
+    }
+}
+
+/// Shows the caller the part being sent as it goes onto the wire (S3 and WebDAV: the HTTP
+/// client reports each slice of the body the connection takes), at most every
+/// [`WIRE_PROGRESS_EVERY`], so a file smaller than a part does not sit at 0 until it is done.
+struct PartOnTheWire {
+    state: Arc<std::sync::Mutex<WireState>>,
+}
+
+struct WireState {
+    /// Bytes of this part added to the caller's `bytes_sent` so far.
+    shown: u64,
+    last_shown_at: Option<std::time::Instant>,
+    /// Cleared once the part is finished, so a late report from the connection changes nothing.
+    open: bool,
+    progress: ProgressReporter,
+}
+
+const WIRE_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl PartOnTheWire {
+    fn new(context: &UploadContext) -> PartOnTheWire {
+        let state = WireState { shown: 0, last_shown_at: None, open: true, progress: context.reporter() };
+        PartOnTheWire { state: Arc::new(std::sync::Mutex::new(state)) }
+    }
+
+    fn callback(&self) -> http::BodyProgress {
+        let state = Arc::clone(&self.state);
+        Arc::new(move |taken| {
+            let mut state = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A retried request starts again from 0: that is shown at once, growth at a pace.
+            let due = taken < state.shown
+                || state.last_shown_at.is_none_or(|at| at.elapsed() >= WIRE_PROGRESS_EVERY);
+            if !state.open || taken == state.shown || !due {
+                return;
+            }
+            let shown = state.shown;
+            state.progress.update(|progress| progress.bytes_sent = progress.bytes_sent - shown + taken);
+            state.shown = taken;
+            state.last_shown_at = Some(std::time::Instant::now());
+        })
+    }
+
+    /// Ends the reports; returns how much of the part they showed.
+    fn stop(self) -> u64 {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.open = false;
+        state.shown
     }
 }
 
@@ -406,20 +478,29 @@ impl Locker {
         while let Some(part) = parts.recv().await {
             context.check_cancelled(&journal.source)?;
             let (index, data) = part?;
-            let bytes = match data {
+            let (bytes, shown) = match data {
                 Some(data) => {
                     let length = data.len() as u64;
-                    self.storage().put(&format::part_path(&journal.sha256, index), data).await?;
-                    length
+                    let on_the_wire = PartOnTheWire::new(context);
+                    let part_path = format::part_path(&journal.sha256, index);
+                    let put = self.storage().put(&part_path, data);
+                    let result = http::with_body_progress(on_the_wire.callback(), put).await;
+                    let shown = on_the_wire.stop();
+                    if let Err(error) = result {
+                        // What this part showed as sent did not land.
+                        context.update(|state| state.bytes_sent -= shown);
+                        return Err(error);
+                    }
+                    (length, shown)
                 }
-                None => 0,
+                None => (0, 0),
             };
             done.insert(index);
             sent += bytes;
             let mut updated = (*journal).clone();
             updated.done = done.clone();
             write_state_file(journal_path, to_json(&updated)).await?;
-            context.update(|state| state.bytes_sent += bytes);
+            context.update(|state| state.bytes_sent = state.bytes_sent - shown + bytes);
         }
         Ok(sent)
     }

@@ -1,0 +1,227 @@
+//! The HTTP client the S3 and WebDAV backends send through: reqwest, with request bodies handed
+//! to the connection in slices, so that an upload can show what is on the wire while a part is
+//! being sent instead of jumping a whole part (8 MiB by default) at a time.
+//!
+//! OpenDAL builds and signs the requests; this only carries them. A write that wants to see its
+//! body go out runs inside [`with_body_progress`]: the request is built in that task, so the
+//! callback is picked up there and travels with the body to whichever task hyper polls it from.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::{TryStreamExt, future};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
+use http::{Method, Request, Response};
+use http_body::{Frame, SizeHint};
+use opendal::raw::{HttpBody, HttpFetch};
+use opendal::{Buffer, Error, ErrorKind};
+
+/// The largest slice of a request body handed to the connection at once: small enough that
+/// progress moves smoothly on a slow link, large enough to cost nothing on a fast one.
+const SLICE: usize = 64 * 1024;
+
+/// Told how many bytes of the current request body the connection has taken so far. A retried
+/// request starts again from 0.
+pub(crate) type BodyProgress = Arc<dyn Fn(u64) + Send + Sync>;
+
+tokio::task_local! {
+    static BODY_PROGRESS: BodyProgress;
+}
+
+/// Runs `write` with `progress` told about the request bodies it sends.
+pub(crate) async fn with_body_progress<T>(progress: BodyProgress, write: impl Future<Output = T>) -> T {
+    BODY_PROGRESS.scope(progress, write).await
+}
+
+/// reqwest, reporting request body progress where a caller asked for it.
+pub(crate) struct ProgressClient {
+    client: reqwest::Client,
+}
+
+impl ProgressClient {
+    pub(crate) fn new() -> ProgressClient {
+        ProgressClient { client: reqwest::Client::new() }
+    }
+}
+
+impl HttpFetch for ProgressClient {
+    async fn fetch(&self, request: Request<Buffer>) -> opendal::Result<Response<HttpBody>> {
+        // Only the upload itself: a write also sends small bodies of its own (WebDAV asks
+        // PROPFIND with one), which are not the data.
+        let progress =
+            if request.method() == Method::PUT { BODY_PROGRESS.try_with(Arc::clone).ok() } else { None };
+        let uri = request.uri().clone();
+        let is_head = request.method() == Method::HEAD;
+        let (parts, body) = request.into_parts();
+        let url = reqwest::Url::parse(&uri.to_string()).map_err(|error| {
+            Error::new(ErrorKind::Unexpected, "the request URL is invalid")
+                .with_context("url", uri.to_string())
+                .set_source(error)
+        })?;
+        let mut builder =
+            self.client.request(parts.method, url).headers(parts.headers).version(parts.version);
+        if !body.is_empty() {
+            builder = builder.body(reqwest::Body::wrap(SlicedBody::new(body, progress)));
+        }
+        let send_error = |error: reqwest::Error| {
+            let temporary = is_temporary(&error);
+            Error::new(ErrorKind::Unexpected, format!("{NETWORK_FAILURE}: {}", causes(&error)))
+                .with_context("url", uri.to_string())
+                .with_temporary(temporary)
+                .set_source(error)
+        };
+        let mut response = builder.send().await.map_err(send_error)?;
+
+        // The declared length lets OpenDAL notice a body cut short; a HEAD answer and an
+        // encoded body declare a length that is not the one read.
+        let declared_length = if is_head || response.headers().contains_key(CONTENT_ENCODING) {
+            None
+        } else {
+            response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok())
+        };
+        let mut answer =
+            Response::builder().status(response.status()).version(response.version()).extension(uri.clone());
+        if let Some(headers) = answer.headers_mut() {
+            std::mem::swap(headers, response.headers_mut());
+        }
+        let stream = response
+            .bytes_stream()
+            .try_filter(|chunk| future::ready(!chunk.is_empty()))
+            .map_ok(Buffer::from)
+            .map_err(move |error| {
+                let temporary = is_temporary(&error);
+                Error::new(
+                    ErrorKind::Unexpected,
+                    format!("{NETWORK_FAILURE} (reading the answer): {}", causes(&error)),
+                )
+                .with_context("url", uri.to_string())
+                .with_temporary(temporary)
+                .set_source(error)
+            });
+        answer.body(HttpBody::new(stream, declared_length)).map_err(|error| {
+            Error::new(ErrorKind::Unexpected, "building the HTTP response").set_source(error)
+        })
+    }
+}
+
+/// How a failure of the connection itself (not an answer from the server) begins; the error
+/// classification recognises it.
+pub(crate) const NETWORK_FAILURE: &str = "the HTTP connection failed";
+
+/// An error and its causes in one line: reqwest's own message leaves out the one that says
+/// what happened ("Connection refused", "dns error").
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Failures worth a retry: the request or the body broke off (a reset, a timeout), not an
+/// answer the server gave.
+fn is_temporary(error: &reqwest::Error) -> bool {
+    error.is_request() || error.is_body() || error.is_decode() || error.is_timeout() || error.is_connect()
+}
+
+/// A request body given to the connection a slice at a time, counting what it has taken.
+struct SlicedBody {
+    slices: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+    taken: u64,
+    progress: Option<BodyProgress>,
+}
+
+impl SlicedBody {
+    fn new(body: Buffer, progress: Option<BodyProgress>) -> SlicedBody {
+        let mut slices = std::collections::VecDeque::new();
+        for mut chunk in body {
+            while chunk.len() > SLICE {
+                slices.push_back(chunk.split_to(SLICE));
+            }
+            if !chunk.is_empty() {
+                slices.push_back(chunk);
+            }
+        }
+        let remaining = slices.iter().map(|slice| slice.len() as u64).sum();
+        SlicedBody { slices, remaining, taken: 0, progress }
+    }
+}
+
+impl http_body::Body for SlicedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        // Asked for the next slice, the connection has taken the ones before it.
+        if let Some(progress) = &self.progress {
+            progress(self.taken);
+        }
+        let Some(slice) = self.slices.pop_front() else { return Poll::Ready(None) };
+        let length = slice.len() as u64;
+        self.taken += length;
+        self.remaining -= length;
+        Poll::Ready(Some(Ok(Frame::data(slice))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.slices.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Body as _;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_body_goes_out_in_slices_and_counts_what_was_taken() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let progress: BodyProgress = {
+            let seen = Arc::clone(&seen);
+            Arc::new(move |taken| seen.lock().unwrap().push(taken))
+        };
+        let data: Vec<u8> = (0..150_000u32).map(|i| i as u8).collect();
+        // Two chunks, as a non-contiguous Buffer may be.
+        let buffer = Buffer::from(vec![
+            Bytes::copy_from_slice(&data[..100_000]),
+            Bytes::copy_from_slice(&data[100_000..]),
+        ]);
+        let mut body = SlicedBody::new(buffer, Some(progress));
+        assert_eq!(body.size_hint().exact(), Some(150_000));
+
+        let waker = futures::task::noop_waker();
+        let mut context = Context::from_waker(&waker);
+        let mut received = Vec::new();
+        let mut frames = 0;
+        while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut context) {
+            let slice = frame.unwrap().into_data().unwrap();
+            assert!(slice.len() <= SLICE);
+            received.extend_from_slice(&slice);
+            frames += 1;
+        }
+        assert_eq!(received, data);
+        // The first chunk is split at 64 KiB; the second fits in one slice.
+        assert_eq!(frames, 3);
+        assert!(body.is_end_stream());
+        assert_eq!(*seen.lock().unwrap(), vec![0, 65_536, 100_000, 150_000]);
+    }
+}
