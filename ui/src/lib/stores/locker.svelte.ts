@@ -169,12 +169,11 @@ class LockerState {
       this.#finishedBefore = new Set(items.filter((item) => !ACTIVE.includes(item.state)).map((item) => item.id));
       this.#runStartedAt = Date.now();
     }
-    if (wasActive && !active) {
-      void api.lockerStatus().then(
-        (status) => (this.status = status),
-        () => {},
-      );
-    }
+    // Each file that lands takes room in the locker: keep the quota bars moving with them.
+    const landed = items.some(
+      (item) => item.state === 'done' && this.uploads.some((before) => before.id === item.id && before.state !== 'done'),
+    );
+    if (landed || (wasActive && !active)) void this.#refreshStatus();
     const now = Date.now();
     for (const item of items) {
       if (item.state === 'sending' && !this.#sendingSince.has(item.id)) this.#sendingSince.set(item.id, now);
@@ -184,6 +183,24 @@ class LockerState {
     }
     this.uploads = items;
     connectivity.uploadingPaths = new Set(items.filter((item) => item.state === 'sending').map((item) => item.path));
+  }
+
+  #statusRefresh: Promise<void> | null = null;
+
+  /** Asks the core for the locker's use again; a call made while one is under way joins it. */
+  #refreshStatus(): Promise<void> {
+    this.#statusRefresh ??= api
+      .lockerStatus()
+      .then(
+        (status) => {
+          this.status = status;
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.#statusRefresh = null;
+      });
+    return this.#statusRefresh;
   }
 
   async syncNow(): Promise<void> {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { invoke } from '@tauri-apps/api/core';
 import { setInvoke } from '../ipc';
 import { locker, summarizeUploads, uploadRate } from './locker.svelte';
@@ -57,6 +57,25 @@ describe('locker store', () => {
     });
     expect(locker.upload).toBeNull();
     expect(connectivity.uploadingPaths.size).toBe(0);
+  });
+
+  it('asks for the locker use again as each file lands, while the rest still upload', async () => {
+    const item = (id: number, state: UploadItem['state']): UploadItem => ({
+      id, path: `/m/${id}.flac`, size: 1e6, bytes_sent: state === 'done' ? 1e6 : 0, state, error_kind: null, message: null,
+    });
+    let asked = 0;
+    setInvoke(async <T>(command: string) => {
+      if (command === 'locker_status') asked += 1;
+      return { ...status, usage_bytes: 1e6 * asked } as T;
+    });
+    locker.setUploads([item(31, 'sending'), item(32, 'queued')]);
+    locker.setUploads([item(31, 'sending'), item(32, 'queued')]);
+    expect(asked).toBe(0);
+    locker.setUploads([item(31, 'done'), item(32, 'sending')]);
+    await vi.waitFor(() => expect(locker.status?.usage_bytes).toBe(1e6));
+    expect(locker.upload).not.toBeNull();
+    locker.setUploads([item(31, 'done'), item(32, 'done')]);
+    await vi.waitFor(() => expect(locker.status?.usage_bytes).toBe(2e6));
   });
 
   it('gives each file being sent its own speed and time left', () => {
