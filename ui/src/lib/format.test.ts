@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration } from './format';
+import { countOf, formatBytes, formatDuration } from './format';
 
 describe('formatDuration', () => {
   it.each([
@@ -21,4 +21,13 @@ describe('formatBytes', () => {
     [5_000_000_000, '5.0 GB'],
     [250_000_000, '250 MB'],
   ])('%d → %s', (bytes, text) => expect(formatBytes(bytes)).toBe(text));
+});
+
+describe('countOf', () => {
+  it('says one thing in the singular and other counts in the plural, with separators', () => {
+    expect(countOf(1, 'song')).toBe('1 song');
+    expect(countOf(0, 'song')).toBe('0 songs');
+    expect(countOf(2431, 'song')).toBe(`${(2431).toLocaleString()} songs`);
+    expect(countOf(2, 'child', 'children')).toBe('2 children');
+  });
 });

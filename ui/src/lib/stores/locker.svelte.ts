@@ -49,8 +49,11 @@ class LockerState {
   /** The upload queue, oldest first, as the core reports it. */
   uploads = $state<UploadItem[]>([]);
   #finishedBefore = new Set<number>();
-  /** When each file being sent was first seen sending, for its own speed and time left. */
-  #sendingSince = new Map<number, number>();
+  /**
+   * When each file being sent was first seen with bytes on the wire, and how many: its own
+   * speed counts from there, so the time it spent being hashed does not drag it down.
+   */
+  #sendingSince = new Map<number, { at: number; bytes: number }>();
   #runStartedAt = Date.now();
   upload = $derived(summarizeUploads(this.uploads, this.#finishedBefore, this.#runStartedAt));
   syncing = $state(false);
@@ -142,11 +145,14 @@ class LockerState {
     }
   }
 
-  /** One file's speed and time left while it is being sent; null before it starts. */
+  /** One file's speed and time left while it is being sent; null until there is a speed. */
   itemRate(item: UploadItem, now = Date.now()): { bytesPerSecond: number; secondsLeft: number | null } | null {
-    const startedAt = this.#sendingSince.get(item.id);
-    if (item.state !== 'sending' || startedAt === undefined) return null;
-    return uploadRate({ bytesSent: item.bytes_sent, bytesTotal: item.size, startedAt }, now);
+    const since = this.#sendingSince.get(item.id);
+    if (item.state !== 'sending' || since === undefined || item.bytes_sent <= since.bytes) return null;
+    return uploadRate(
+      { bytesSent: item.bytes_sent - since.bytes, bytesTotal: item.size - since.bytes, startedAt: since.at },
+      now,
+    );
   }
 
   cancelUpload = (id: number) => this.#command(() => api.cancelUpload(id));
@@ -176,7 +182,9 @@ class LockerState {
     if (landed || (wasActive && !active)) void this.#refreshStatus();
     const now = Date.now();
     for (const item of items) {
-      if (item.state === 'sending' && !this.#sendingSince.has(item.id)) this.#sendingSince.set(item.id, now);
+      if (item.state === 'sending' && item.bytes_sent > 0 && !this.#sendingSince.has(item.id)) {
+        this.#sendingSince.set(item.id, { at: now, bytes: item.bytes_sent });
+      }
     }
     for (const id of this.#sendingSince.keys()) {
       if (!items.some((item) => item.id === id && item.state === 'sending')) this.#sendingSince.delete(id);

@@ -78,22 +78,26 @@ describe('locker store', () => {
     await vi.waitFor(() => expect(locker.status?.usage_bytes).toBe(2e6));
   });
 
-  it('gives each file being sent its own speed and time left', () => {
+  it('gives each file being sent its own speed and time left, from its first bytes on', () => {
     const sending = (sent: number): UploadItem => ({
       id: 21, path: '/m/b.flac', size: 30e6, bytes_sent: sent, state: 'sending', error_kind: null, message: null,
     });
     const queued: UploadItem = { ...sending(0), id: 22, state: 'queued' };
-    const startedAt = Date.now();
+    // Being hashed: sending, nothing on the wire yet, no speed to show.
     locker.setUploads([sending(0), queued]);
+    expect(locker.itemRate(sending(0))).toBeNull();
+    const firstBytesAt = Date.now();
+    locker.setUploads([sending(2e6), queued]);
+    expect(locker.itemRate(sending(2e6))).toBeNull();
     expect(locker.itemRate(queued)).toBeNull();
-    locker.setUploads([sending(10e6), queued]);
-    const rate = locker.itemRate(sending(10e6), startedAt + 4000);
+    locker.setUploads([sending(12e6), queued]);
+    const rate = locker.itemRate(sending(12e6), firstBytesAt + 4000);
     expect(rate).not.toBeNull();
-    // Sent 10 MB since it was first seen sending, (just under) 4 s before `now`: 2.5 MB/s, 8 s left.
+    // 10 MB more in (just under) 4 s since the first bytes: 2.5 MB/s, 18 MB left, about 7.2 s.
     expect(rate!.bytesPerSecond).toBeGreaterThanOrEqual(2.5e6);
     expect(rate!.bytesPerSecond).toBeLessThan(2.5e6 * 1.02);
-    expect(rate!.secondsLeft).toBeLessThanOrEqual(8);
-    expect(rate!.secondsLeft).toBeGreaterThan(7.8);
+    expect(rate!.secondsLeft).toBeLessThanOrEqual(7.2);
+    expect(rate!.secondsLeft).toBeGreaterThan(7);
     locker.setUploads([{ ...sending(30e6), state: 'done' }]);
     expect(locker.itemRate({ ...sending(30e6), state: 'done' })).toBeNull();
   });

@@ -1,6 +1,7 @@
 // The user's playlists: the list in the sidebar, the one open in the main view, and the
 // edits. Another device's edits arrive as `playlists_changed` events after a locker sync.
 import { api } from '../api';
+import { countOf } from '../format';
 import type { LoftEvent } from '../events';
 import type { Playlist, PlaylistEntry, Track } from '../types';
 import { addTrackActions } from './menu.svelte';
@@ -71,16 +72,16 @@ class PlaylistsState {
     await this.load();
     await this.show(report.playlist.id);
     this.message =
-      `Imported ${report.added} songs into “${report.playlist.name}”.` +
-      (report.unmatched.length ? ` ${report.unmatched.length} lines matched nothing in the library.` : '');
+      `Imported ${countOf(report.added, 'song')} into “${report.playlist.name}”.` +
+      (report.unmatched.length ? ` ${countOf(report.unmatched.length, 'line')} matched nothing in the library.` : '');
   }
 
   async exportFile(playlist: Playlist): Promise<void> {
     const report = await this.#edit(() => api.exportM3u8(playlist.id, playlist.name));
     if (!report) return;
     this.message =
-      `Saved ${report.written} songs to ${report.path}.` +
-      (report.not_written.length ? ` ${report.not_written.length} have no file on this computer and were written as comments.` : '');
+      `Saved ${countOf(report.written, 'song')} to ${report.path}.` +
+      (report.not_written.length ? ` ${countOf(report.not_written.length, 'song')} with no file on this computer ${report.not_written.length === 1 ? 'was' : 'were'} written as a comment.` : '');
   }
 
   handleEvent(event: LoftEvent): void {
