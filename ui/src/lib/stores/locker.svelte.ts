@@ -194,20 +194,28 @@ class LockerState {
   }
 
   #statusRefresh: Promise<void> | null = null;
+  #statusStale = false;
 
-  /** Asks the core for the locker's use again; a call made while one is under way joins it. */
+  /**
+   * Asks the core for the locker's use again. A call made while one is under way asks once
+   * more when it is done (what landed meanwhile may not be in the first answer).
+   */
   #refreshStatus(): Promise<void> {
-    this.#statusRefresh ??= api
-      .lockerStatus()
-      .then(
-        (status) => {
-          this.status = status;
-        },
-        () => {},
-      )
-      .finally(() => {
-        this.#statusRefresh = null;
-      });
+    if (this.#statusRefresh) {
+      this.#statusStale = true;
+      return this.#statusRefresh;
+    }
+    this.#statusRefresh = (async () => {
+      do {
+        this.#statusStale = false;
+        try {
+          this.status = await api.lockerStatus();
+        } catch {
+          // The next landing or the end of the run asks again; an outage shows elsewhere.
+        }
+      } while (this.#statusStale);
+      this.#statusRefresh = null;
+    })();
     return this.#statusRefresh;
   }
 

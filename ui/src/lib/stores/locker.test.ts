@@ -76,6 +76,25 @@ describe('locker store', () => {
     expect(locker.upload).not.toBeNull();
     locker.setUploads([item(31, 'done'), item(32, 'done')]);
     await vi.waitFor(() => expect(locker.status?.usage_bytes).toBe(2e6));
+
+    // Files landing while an answer is on its way are asked about again once it comes.
+    let answer: (() => void) | null = null;
+    setInvoke(<T>(command: string) => {
+      if (command === 'locker_status') asked += 1;
+      const usage = 1e6 * asked;
+      return new Promise<T>((resolve) => {
+        answer = () => resolve({ ...status, usage_bytes: usage } as T);
+      });
+    });
+    locker.setUploads([item(31, 'done'), item(32, 'done'), item(33, 'sending'), item(34, 'sending')]);
+    locker.setUploads([item(31, 'done'), item(32, 'done'), item(33, 'done'), item(34, 'sending')]);
+    expect(asked).toBe(3);
+    locker.setUploads([item(31, 'done'), item(32, 'done'), item(33, 'done'), item(34, 'done')]);
+    expect(asked).toBe(3);
+    answer!();
+    await vi.waitFor(() => expect(asked).toBe(4));
+    answer!();
+    await vi.waitFor(() => expect(locker.status?.usage_bytes).toBe(4e6));
   });
 
   it('gives each file being sent its own speed and time left, from its first bytes on', () => {
