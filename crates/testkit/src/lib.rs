@@ -10,6 +10,8 @@ use std::thread::JoinHandle;
 
 use hyper_util::rt::TokioIo;
 
+mod paced;
+
 pub const S3_KEY: &str = "loft-test-key";
 pub const S3_SECRET: &str = "loft-test-secret-0123456789";
 pub const S3_BUCKET: &str = "loft";
@@ -18,6 +20,8 @@ pub const S3_BUCKET: &str = "loft";
 pub struct S3Server {
     root: PathBuf,
     address: SocketAddr,
+    /// Bytes per second the server takes from each connection, if limited.
+    receive_rate: Option<u64>,
     running: Option<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
@@ -29,6 +33,13 @@ impl S3Server {
 
     /// Starts a server on `port` (0 for a free one).
     pub fn start_on(root: &Path, port: u16) -> io::Result<S3Server> {
+        S3Server::start_with(root, port, None)
+    }
+
+    /// Starts a server on `port` (0 for a free one) that reads what each connection sends at
+    /// `receive_rate` bytes per second at most, as through a slow uplink (uploads take their
+    /// time; downloads are not slowed).
+    pub fn start_with(root: &Path, port: u16, receive_rate: Option<u64>) -> io::Result<S3Server> {
         std::fs::create_dir_all(root.join(S3_BUCKET))?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
@@ -46,9 +57,14 @@ impl S3Server {
                     while let Ok((stream, _)) = listener.accept().await {
                         let service = service.clone();
                         tokio::spawn(async move {
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
+                            let http = hyper::server::conn::http1::Builder::new();
+                            let _ = match receive_rate {
+                                Some(rate) => {
+                                    let stream = TokioIo::new(paced::PacedReads::new(stream, rate));
+                                    http.serve_connection(stream, service).await
+                                }
+                                None => http.serve_connection(TokioIo::new(stream), service).await,
+                            };
                         });
                     }
                 };
@@ -59,7 +75,7 @@ impl S3Server {
             });
             // Dropping the runtime here drops every connection task with it.
         })?;
-        Ok(S3Server { root: root.to_owned(), address, running: Some((stop, thread)) })
+        Ok(S3Server { root: root.to_owned(), address, receive_rate, running: Some((stop, thread)) })
     }
 
     /// Starts a server on a free port and puts its key pair where a headless Loft looks for
@@ -98,7 +114,7 @@ impl S3Server {
     /// Starts again on the same port, with the same objects.
     pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
-        let again = S3Server::start_on(&self.root, self.address.port())?;
+        let again = S3Server::start_with(&self.root, self.address.port(), self.receive_rate)?;
         *self = again;
         Ok(())
     }

@@ -13,15 +13,22 @@ export const S3_BUCKET = 'loft';
 const binary = process.env.LOFT_TEST_S3_BINARY ?? join(repoRoot, 'target', 'debug', 'loft-test-s3');
 
 export class S3Server {
-  constructor(root) {
+  /** `receiveRate`: bytes per second the server takes from each connection (a slow uplink). */
+  constructor(root, { receiveRate = null } = {}) {
     this.root = root;
+    this.receiveRate = receiveRate;
     this.port = 0;
     this.child = null;
   }
 
   /** Starts the server (on the port it had before, after a stop) and waits until it listens. */
   async start() {
-    const args = ['--root', this.root, ...(this.port ? ['--port', String(this.port)] : [])];
+    const args = [
+      '--root',
+      this.root,
+      ...(this.port ? ['--port', String(this.port)] : []),
+      ...(this.receiveRate ? ['--receive-rate', String(this.receiveRate)] : []),
+    ];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const errors = [];
