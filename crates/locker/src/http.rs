@@ -68,7 +68,7 @@ impl HttpFetch for ProgressClient {
         }
         let send_error = |error: reqwest::Error| {
             let temporary = is_temporary(&error);
-            Error::new(ErrorKind::Unexpected, format!("{NETWORK_FAILURE}: {}", causes(&error)))
+            Error::new(ErrorKind::Unexpected, format!("{NETWORK_FAILURE}: {}", error_chain(&error)))
                 .with_context("url", uri.to_string())
                 .with_temporary(temporary)
                 .set_source(error)
@@ -99,7 +99,7 @@ impl HttpFetch for ProgressClient {
                 let temporary = is_temporary(&error);
                 Error::new(
                     ErrorKind::Unexpected,
-                    format!("{NETWORK_FAILURE} (reading the answer): {}", causes(&error)),
+                    format!("{NETWORK_FAILURE} (reading the answer): {}", error_chain(&error)),
                 )
                 .with_context("url", uri.to_string())
                 .with_temporary(temporary)
@@ -117,7 +117,7 @@ pub(crate) const NETWORK_FAILURE: &str = "the HTTP connection failed";
 
 /// An error and its causes in one line: reqwest's own message leaves out the one that says
 /// what happened ("Connection refused", "dns error").
-fn causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

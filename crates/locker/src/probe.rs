@@ -157,23 +157,12 @@ async fn check_network(endpoint: &str) -> Result<(), ConnectionCheck> {
                 format!(
                     "The secure connection to {host}:{port} failed ({}). Check that the server speaks \
                      HTTPS on that port and that its certificate is valid for {host}.",
-                    error_chain(&error)
+                    crate::http::error_chain(&error)
                 ),
             ));
         }
     }
     Ok(())
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Names the step a storage error belongs to. `writing` tells a refusal to write (permission)
