@@ -16,6 +16,16 @@ pub const S3_KEY: &str = "loft-test-key";
 pub const S3_SECRET: &str = "loft-test-secret-0123456789";
 pub const S3_BUCKET: &str = "loft";
 
+/// The S3 service itself, objects in `root` (`<root>/<bucket>/<key>`), SigV4 checked against
+/// [`S3_KEY`] and [`S3_SECRET`]: for tests that serve it their own way (a server that fails on
+/// purpose, one that counts what it receives).
+pub fn s3_service(root: &Path) -> io::Result<s3s::service::S3Service> {
+    let fs = s3s_fs::FileSystem::new(root).map_err(|error| io::Error::other(format!("{error:?}")))?;
+    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
+    Ok(builder.build())
+}
+
 /// An S3 server keeping its objects in a folder (`<root>/<bucket>/<key>`).
 pub struct S3Server {
     root: PathBuf,
@@ -44,10 +54,7 @@ impl S3Server {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
-        let fs = s3s_fs::FileSystem::new(root).map_err(|error| io::Error::other(format!("{error:?}")))?;
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
-        let service = builder.build();
+        let service = s3_service(root)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("loft-test-s3".into()).spawn(move || {

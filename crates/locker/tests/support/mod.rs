@@ -1,6 +1,7 @@
-//! Real servers on loopback for the locker tests: S3 (s3s + s3s-fs, SigV4 checked), WebDAV
-//! (dav-server over hyper, Basic auth checked) and a plain folder. Each server runs on the
-//! test's own runtime and stops with it.
+//! Real servers on loopback for the locker tests: S3 (loft-testkit's s3s + s3s-fs, SigV4
+//! checked), WebDAV (dav-server over hyper, Basic auth checked) and a plain folder. The S3
+//! server runs on a thread of its own and stops when the storage is dropped; the others, and
+//! the S3 variants that fail or count on purpose, run on the test's runtime and stop with it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -12,13 +13,11 @@ use hyper_util::rt::TokioIo;
 use loft_locker::{Credentials, Locker, OpenOptions, RetryPolicy};
 use tempfile::TempDir;
 
-pub const S3_KEY: &str = "loft-test-key";
-pub const S3_SECRET: &str = "loft-test-secret-0123456789";
+pub use loft_testkit::{S3_BUCKET, S3_KEY, S3_SECRET};
 pub const DAV_USER: &str = "loft";
 pub const DAV_PASSWORD: &str = "secret";
 /// `Basic base64("loft:secret")`.
 const DAV_AUTHORIZATION: &str = "Basic bG9mdDpzZWNyZXQ=";
-pub const S3_BUCKET: &str = "loft";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -35,6 +34,7 @@ pub struct TestStorage {
     /// Where the server keeps the locker's objects; writing here is "another tool".
     pub objects_root: PathBuf,
     pub port: Option<u16>,
+    _s3: Option<loft_testkit::S3Server>,
     _dir: TempDir,
 }
 
@@ -44,17 +44,17 @@ impl TestStorage {
         match backend {
             Backend::S3 => {
                 let root = dir.path().join("s3");
-                std::fs::create_dir_all(root.join(S3_BUCKET)).unwrap();
-                let port = serve_s3(&root).await;
+                let server = loft_testkit::S3Server::start(&root).unwrap();
                 TestStorage {
                     backend,
-                    url: format!("s3://{S3_BUCKET}/music?endpoint=http://127.0.0.1:{port}&region=us-east-1"),
+                    url: server.locker_url("music"),
                     credentials: Credentials::S3 {
                         access_key_id: S3_KEY.into(),
                         secret_access_key: S3_SECRET.into(),
                     },
                     objects_root: root.join(S3_BUCKET).join("music"),
-                    port: Some(port),
+                    port: Some(server.port()),
+                    _s3: Some(server),
                     _dir: dir,
                 }
             }
@@ -68,6 +68,7 @@ impl TestStorage {
                     credentials: Credentials::WebDav { user: DAV_USER.into(), password: DAV_PASSWORD.into() },
                     objects_root: root.join("locker"),
                     port: Some(port),
+                    _s3: None,
                     _dir: dir,
                 }
             }
@@ -79,6 +80,7 @@ impl TestStorage {
                     credentials: Credentials::None,
                     objects_root: root,
                     port: None,
+                    _s3: None,
                     _dir: dir,
                 }
             }
@@ -138,33 +140,10 @@ pub fn test_options() -> OpenOptions {
     }
 }
 
-async fn serve_s3(root: &Path) -> u16 {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
-    let service = builder.build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = service.clone();
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    port
-}
-
 /// An S3 server that answers every `fail_every`-th request with 503 Slow Down, as a throttled
 /// or briefly overloaded service does. Returns the port and a count of the refusals.
 pub async fn serve_flaky_s3(root: &Path, fail_every: usize) -> (u16, Arc<AtomicUsize>) {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
-    let service = builder.build();
+    let service = loft_testkit::s3_service(root).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(AtomicUsize::new(0));
@@ -203,10 +182,7 @@ pub async fn serve_flaky_s3(root: &Path, fail_every: usize) -> (u16, Arc<AtomicU
 /// over a slow uplink, and counts every part byte it received, complete upload or not. Returns
 /// the port and that count.
 pub async fn serve_paced_s3(root: &Path, bytes_per_sec: u64) -> (u16, Arc<AtomicU64>) {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
-    let service = builder.build();
+    let service = loft_testkit::s3_service(root).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let received = Arc::new(AtomicU64::new(0));
