@@ -419,9 +419,12 @@ impl OfflineCache {
     /// The entry for a blob, created (empty, with a sparse data file) when missing, and held
     /// so it is not evicted while used.
     pub(crate) fn use_entry(&self, manifest: &BlobManifest) -> Result<EntryUse> {
+        // The hold is taken before the map is let go: in between, a stream ending elsewhere
+        // could run `enforce_limit` and evict the entry (a new one, played "now" but holding
+        // no bytes yet, is still a candidate), leaving this caller with deleted files.
         let entry = {
             let mut entries = self.entries();
-            match entries.get(&manifest.sha256) {
+            let entry = match entries.get(&manifest.sha256) {
                 Some(entry) => entry.clone(),
                 None => {
                     let record = EntryRecord {
@@ -449,16 +452,20 @@ impl OfflineCache {
                     entries.insert(manifest.sha256.clone(), entry.clone());
                     entry
                 }
-            }
+            };
+            entry.lock().users += 1;
+            entry
         };
-        entry.lock().users += 1;
         Ok(EntryUse { entry, cache: self.clone() })
     }
 
     /// An entry already known (from an earlier run), for opening it with no network.
     pub(crate) fn use_known(&self, sha256: &str) -> Option<EntryUse> {
-        let entry = self.entries().get(sha256).cloned()?;
+        let entries = self.entries();
+        let entry = entries.get(sha256).cloned()?;
+        // Held before the map is let go, as in `use_entry`.
         entry.lock().users += 1;
+        drop(entries);
         Some(EntryUse { entry, cache: self.clone() })
     }
 

@@ -229,9 +229,24 @@ impl Fetcher {
 
 fn spawn_fetcher(fetcher: Fetcher) -> std::thread::JoinHandle<Result<()>> {
     let name = format!("loft-fetch-{}", &fetcher.entry().sha256[..8]);
+    let (control, entry) = (fetcher.control.clone(), fetcher.held.entry.clone());
     std::thread::Builder::new()
         .name(name)
-        .spawn(move || fetcher.run())
+        .spawn(move || {
+            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.run()));
+            let result = ended.unwrap_or_else(|_| {
+                Err(LockerError::Storage(format!("fetching {} stopped unexpectedly", entry.sha256)))
+            });
+            // Readers wait for bytes only this thread brings: however it ended (an error
+            // passed up with `?`, a panic), they must hear of it rather than wait for ever.
+            if let Err(error) = &result {
+                control.update(|want| {
+                    want.failure.get_or_insert_with(|| error.to_string());
+                });
+                entry.wake_readers();
+            }
+            result
+        })
         .expect("the system can start a fetch thread")
 }
 

@@ -288,3 +288,34 @@ async fn a_partial_entry_survives_a_restart_and_is_completed_not_restarted() {
         std::fs::read(&tracks[0].0).unwrap()
     );
 }
+
+/// A fetch that can't go on (here its cache file vanished under it) ends the stream with an
+/// error; before, the fetch thread quit silently and the reader waited for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_that_breaks_off_fails_the_read_instead_of_hanging_it() {
+    let (rig, tracks) = Rig::start(|dir| vec![noise_flac(dir, "gone.flac", 5, 7)]).await;
+    let (file, sha256) = tracks[0].clone();
+    rig.proxy.set_bandwidth_bits(2_000_000);
+    let (locker, _state) = rig.player().await;
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = OfflineCache::open(cache_dir.path(), 1 << 30).unwrap();
+    let stream = opener(&locker, &cache, &file, &sha256);
+    let cache_file = cache_dir.path().join(format!("{sha256}.audio"));
+    // A thread of its own, not the runtime's blocking pool: a reader that hangs must fail the
+    // test, not keep the runtime from shutting down.
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stream = stream.open_stream().unwrap();
+        let mut head = vec![0u8; 50_000];
+        stream.read_exact(&mut head).unwrap();
+        std::fs::remove_file(&cache_file).unwrap();
+        let mut rest = Vec::new();
+        let _ = done.send(stream.read_to_end(&mut rest));
+    });
+    let result = tokio::task::spawn_blocking(move || outcome.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the read hung after its fetch broke off");
+    let error = result.expect_err("the rest of the file can't have been read");
+    assert!(error.to_string().contains("cache file"), "{error}");
+}
