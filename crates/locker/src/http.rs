@@ -66,14 +66,8 @@ impl HttpFetch for ProgressClient {
         if !body.is_empty() {
             builder = builder.body(reqwest::Body::wrap(SlicedBody::new(body, progress)));
         }
-        let send_error = |error: reqwest::Error| {
-            let temporary = is_temporary(&error);
-            Error::new(ErrorKind::Unexpected, format!("{NETWORK_FAILURE}: {}", error_chain(&error)))
-                .with_context("url", uri.to_string())
-                .with_temporary(temporary)
-                .set_source(error)
-        };
-        let mut response = builder.send().await.map_err(send_error)?;
+        let mut response =
+            builder.send().await.map_err(|error| transport_error("sending the request", &uri, error))?;
 
         // The declared length lets OpenDAL notice a body cut short; a HEAD answer and an
         // encoded body declare a length that is not the one read.
@@ -95,16 +89,7 @@ impl HttpFetch for ProgressClient {
             .bytes_stream()
             .try_filter(|chunk| future::ready(!chunk.is_empty()))
             .map_ok(Buffer::from)
-            .map_err(move |error| {
-                let temporary = is_temporary(&error);
-                Error::new(
-                    ErrorKind::Unexpected,
-                    format!("{NETWORK_FAILURE} (reading the answer): {}", error_chain(&error)),
-                )
-                .with_context("url", uri.to_string())
-                .with_temporary(temporary)
-                .set_source(error)
-            });
+            .map_err(move |error| transport_error("reading the answer", &uri, error));
         answer.body(HttpBody::new(stream, declared_length)).map_err(|error| {
             Error::new(ErrorKind::Unexpected, "building the HTTP response").set_source(error)
         })
@@ -126,6 +111,16 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A failure of the connection while `doing`, worded so the error classification knows it for
+/// the network, and marked for a retry when it is one worth retrying.
+fn transport_error(doing: &str, uri: &http::Uri, error: reqwest::Error) -> Error {
+    let temporary = is_temporary(&error);
+    Error::new(ErrorKind::Unexpected, format!("{NETWORK_FAILURE} ({doing}): {}", error_chain(&error)))
+        .with_context("url", uri.to_string())
+        .with_temporary(temporary)
+        .set_source(error)
 }
 
 /// Failures worth a retry: the request or the body broke off (a reset, a timeout), not an
