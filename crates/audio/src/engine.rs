@@ -966,6 +966,11 @@ impl DecoderThread {
             }
             return;
         }
+        self.go_on_on_the_new_output(resume);
+    }
+
+    /// With an output just opened, plays on from where playback was (if it was anywhere).
+    fn go_on_on_the_new_output(&mut self, resume: Option<(usize, f64)>) {
         self.awaiting_device = None;
         self.begin_priming();
         if let Some((index, position)) = resume {
@@ -980,15 +985,13 @@ impl DecoderThread {
             return;
         }
         awaiting.last_try = Instant::now();
-        let ((index, position), rate) = (awaiting.resume, awaiting.rate);
+        let (resume, rate) = (awaiting.resume, awaiting.rate);
         if let Err(error) = self.open_device(rate) {
             tracing::debug!(%error, "still no output device");
             return;
         }
         tracing::info!("an output device is back; playback goes on");
-        self.awaiting_device = None;
-        self.begin_priming();
-        self.open_from(index, position);
+        self.go_on_on_the_new_output(Some(resume));
     }
 
     fn watch_device(&mut self) {
