@@ -273,10 +273,7 @@ class LockerState {
         this.setUploads(event.items);
         break;
       case 'sync_finished':
-        void api.lockerStatus().then(
-          (status) => (this.status = status),
-          () => {},
-        );
+        void this.#refreshStatus();
         break;
       case 'locker_unreachable':
         this.reachable = false;
