@@ -645,6 +645,7 @@ impl Shared {
             .uploaded
             .iter()
             .chain(&report.duplicates)
+            .chain(&report.repaired)
             .map(|file| (file.path.clone(), file.track_id.clone()))
             .collect();
         let mut copies = Vec::with_capacity(landed.len());
@@ -704,7 +705,7 @@ impl Shared {
                     if syncs.is_multiple_of(GC_EVERY_SYNCS) {
                         // gc pulls the catalog itself; reconciling afterwards keeps the index
                         // from missing what that pull brought.
-                        match locker.gc(loft_locker::DEFAULT_GC_GRACE).await {
+                        match locker.gc(loft_locker::GcOptions::default()).await {
                             Ok(report) => tracing::info!(?report, "locker blobs collected"),
                             Err(error) => tracing::warn!(%error, "locker garbage collection failed"),
                         }

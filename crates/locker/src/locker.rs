@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{
-    CatalogState, Change, Hlc, HlcClock, Op, Playlist, Track, TrackTags, position_between, wall_clock_ms,
-};
+use crate::catalog::{CatalogState, Change, Playlist, Track, TrackTags, position_between, wall_clock_ms};
 use crate::error::{LockerError, Result};
 use crate::format::{self, FORMAT_VERSION, LockerFile};
+use crate::local::{LocalState, to_json};
 use crate::location::{Credentials, LockerLocation};
 use crate::quota::{BackendQuota, DEFAULT_QUOTA};
 use crate::storage::{RetryPolicy, Storage};
@@ -76,41 +74,8 @@ pub(crate) struct Inner {
     /// The merged catalog and this device's clock and log position. Held across the writes
     /// that append to this device's log, so two writers in one process never take one seq.
     pub local: tokio::sync::Mutex<LocalState>,
-    /// Inbox objects found not to be audio, so later syncs don't probe them again.
-    pub inbox_rejected: std::sync::Mutex<std::collections::HashSet<(String, u64)>>,
-}
-
-pub(crate) struct LocalState {
-    pub catalog: CatalogState,
-    /// For each device, the highest seq of its log whose ops are in `catalog` (contiguously).
-    pub frontier: BTreeMap<String, u64>,
-    pub clock: HlcClock,
-    pub next_seq: u64,
-    pub last_sync_ms: Option<u64>,
-    /// Tracks and playlists this device changed itself since the last sync, so the next sync
-    /// reports them along with everyone else's changes.
-    pub unreported: std::collections::BTreeSet<crate::catalog::Subject>,
-    /// The frontier of the newest snapshot this device knows of: log files past it count
-    /// towards the next snapshot.
-    pub snapshot_frontier: BTreeMap<String, u64>,
-}
-
-/// `<state_dir>/clock.json`: small, rewritten on every commit.
-#[derive(Serialize, Deserialize)]
-struct ClockFile {
-    locker_id: String,
-    next_seq: u64,
-    hlc: Hlc,
-}
-
-/// `<state_dir>/catalog-cache.json`: the merged catalog, rewritten after each sync so that a
-/// restart does not fetch everything again. Losing it only costs a longer sync.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct CacheFile {
-    pub locker_id: String,
-    pub frontier: BTreeMap<String, u64>,
-    pub last_sync_ms: Option<u64>,
-    pub state: crate::catalog::WireState,
+    /// Held while this device's outbox is written to its log: one pusher at a time.
+    pub pushing: tokio::sync::Mutex<()>,
 }
 
 /// What `status()` reports.
@@ -136,6 +101,13 @@ pub struct DeviceInfo {
     pub last_sync_ms: u64,
     /// For each device's log, the highest seq this device has applied.
     pub seen: BTreeMap<String, u64>,
+}
+
+impl DeviceInfo {
+    fn is_valid(&self) -> bool {
+        format::is_plain_id(&self.device)
+            && self.seen.iter().all(|(device, seq)| format::is_plain_id(device) && *seq <= format::MAX_SEQ)
+    }
 }
 
 impl Locker {
@@ -167,41 +139,50 @@ impl Locker {
         }
         let location = LockerLocation::parse(url)?;
         let storage = Storage::connect(&location, &credentials, options.retry)?;
-        let locker_file =
-            match storage.read(format::LOCKER_FILE).await.map_err(|error| explain_open(&location, error))? {
-                Some(bytes) => LockerFile::parse(&bytes)?,
-                None if options.create_if_missing => {
-                    // Some servers create a missing bucket's folder on the first write; connecting to
-                    // a misspelt bucket must fail instead.
-                    storage.check_container().await.map_err(|error| explain_open(&location, error))?;
-                    let file = LockerFile {
-                        format: FORMAT_VERSION,
-                        locker_id: uuid::Uuid::new_v4().to_string(),
-                        quota_bytes: options.new_locker_quota,
-                        part_size: options.new_locker_part_size.max(64 * 1024),
-                        created_ms: wall_clock_ms(),
-                    };
-                    storage
-                        .put(format::LOCKER_FILE, to_json(&file))
-                        .await
-                        .map_err(|error| explain_open(&location, error))?;
-                    // Two devices may create a locker at once; whichever locker.json landed is the one.
-                    match storage.read(format::LOCKER_FILE).await? {
-                        Some(bytes) => LockerFile::parse(&bytes)?,
-                        None => file,
-                    }
+        let locker_file = match storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await
+            .map_err(|error| explain_open(&location, error))?
+        {
+            Some(bytes) => LockerFile::parse(&bytes)?,
+            None if options.create_if_missing => {
+                // Some servers create a missing bucket's folder on the first write; connecting to
+                // a misspelt bucket must fail instead.
+                storage.check_container().await.map_err(|error| explain_open(&location, error))?;
+                let file = LockerFile {
+                    format: FORMAT_VERSION,
+                    locker_id: uuid::Uuid::new_v4().to_string(),
+                    quota_bytes: options.new_locker_quota,
+                    part_size: options.new_locker_part_size.max(64 * 1024),
+                    created_ms: wall_clock_ms(),
+                };
+                // Create-only: if two devices create a locker at once, the first file stays.
+                storage
+                    .put_new(format::LOCKER_FILE, to_json(&file))
+                    .await
+                    .map_err(|error| explain_open(&location, error))?;
+                // Two devices may create a locker at once; whichever locker.json landed is the one.
+                match storage
+                    .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+                    .await?
+                {
+                    Some(bytes) => LockerFile::parse(&bytes)?,
+                    None => file,
                 }
-                None => {
-                    return Err(LockerError::NotFound(format!(
-                        "there is no locker at {url} (no locker.json)"
-                    )));
-                }
-            };
+            }
+            None => {
+                return Err(LockerError::NotFound(format!("there is no locker at {url} (no locker.json)")));
+            }
+        };
         tokio::fs::create_dir_all(state_dir.join("uploads")).await.map_err(|error| {
             LockerError::io(format!("cannot create the state folder {}", state_dir.display()), error)
         })?;
 
-        let local = load_local_state(state_dir, &locker_file.locker_id).await;
+        crate::local::clean_leftovers(state_dir).await;
+        // Asked now, at connect, rather than in the middle of the first commit.
+        let create_only = storage.create_only().await;
+        tracing::debug!(?create_only, "the locker's create-only writes");
+        let local = LocalState::load(state_dir, &locker_file.locker_id, device_id).await;
         let locker = Locker {
             inner: Arc::new(Inner {
                 storage,
@@ -211,7 +192,7 @@ impl Locker {
                 options,
                 locker_file: std::sync::Mutex::new(locker_file),
                 local: tokio::sync::Mutex::new(local),
-                inbox_rejected: Default::default(),
+                pushing: tokio::sync::Mutex::new(()),
             }),
         };
         locker.recover_next_seq().await?;
@@ -222,15 +203,9 @@ impl Locker {
     /// lost or restored from an old backup: compaction always keeps each device's newest log
     /// file, so the listing says how far the device got.
     async fn recover_next_seq(&self) -> Result<()> {
-        let own_logs =
-            self.inner.storage.list_files(&format!("{}{}/", format::LOG_DIR, self.inner.device)).await?;
-        let highest_listed = own_logs
-            .iter()
-            .filter_map(|object| format::parse_log_path(&object.path))
-            .map(|(_, seq)| seq)
-            .max();
+        let highest_listed = self.highest_own_seq().await?;
         let mut local = self.inner.local.lock().await;
-        local.next_seq = local.next_seq.max(highest_listed.map_or(0, |seq| seq + 1));
+        local.next_seq = local.next_seq.max(highest_listed.map_or(0, |seq| seq.saturating_add(1)));
         Ok(())
     }
 
@@ -262,7 +237,12 @@ impl Locker {
     /// Changes the quota in locker.json, for every device.
     pub async fn set_quota(&self, quota_bytes: u64) -> Result<()> {
         // Re-read first so a concurrent change to another field is not undone.
-        let mut file = match self.inner.storage.read(format::LOCKER_FILE).await? {
+        let mut file = match self
+            .inner
+            .storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await?
+        {
             Some(bytes) => LockerFile::parse(&bytes)?,
             None => self.locker_file(),
         };
@@ -274,7 +254,12 @@ impl Locker {
 
     /// Re-reads locker.json (another device may have changed the quota).
     pub async fn refresh_locker_file(&self) -> Result<()> {
-        if let Some(bytes) = self.inner.storage.read(format::LOCKER_FILE).await? {
+        if let Some(bytes) = self
+            .inner
+            .storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await?
+        {
             let file = LockerFile::parse(&bytes)?;
             *self.inner.locker_file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = file;
         }
@@ -317,17 +302,45 @@ impl Locker {
         self.inner.local.lock().await.catalog.playlist(playlist_id)
     }
 
+    /// What every device that has synced says it has seen (`catalog/devices/`). A file that
+    /// cannot be read or does not hold a valid record is left out here; [`Locker::device_files`]
+    /// names it.
     pub async fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        Ok(self.device_files().await?.0)
+    }
+
+    /// The valid device records, and the paths of device files that are not valid.
+    pub(crate) async fn device_files(&self) -> Result<(Vec<DeviceInfo>, Vec<String>)> {
         let mut devices = Vec::new();
+        let mut unreadable = Vec::new();
         for object in self.inner.storage.list_files(format::DEVICES_DIR).await? {
-            if let Some(bytes) = self.inner.storage.read(&object.path).await?
-                && let Ok(device) = serde_json::from_slice::<DeviceInfo>(&bytes)
-            {
-                devices.push(device);
+            let Some(named) = format::device_of_path(&object.path) else {
+                unreadable.push(object.path);
+                continue;
+            };
+            let read = self
+                .inner
+                .storage
+                .read_capped(
+                    &object.path,
+                    Some(object.size),
+                    format::MAX_DEVICE_FILE_BYTES,
+                    "the device file",
+                )
+                .await;
+            let parsed = match read {
+                Ok(Some(bytes)) => serde_json::from_slice::<DeviceInfo>(&bytes).ok(),
+                Ok(None) => continue,
+                Err(error) if error.is_transient() => return Err(error),
+                Err(_) => None,
+            };
+            match parsed.filter(|device| device.device == named && device.is_valid()) {
+                Some(device) => devices.push(device),
+                None => unreadable.push(object.path),
             }
         }
         devices.sort_by(|a, b| a.device.cmp(&b.device));
-        Ok(devices)
+        Ok((devices, unreadable))
     }
 
     pub async fn status(&self) -> Result<LockerStatus> {
@@ -449,118 +462,29 @@ impl Locker {
         })
     }
 
-    /// Stamps `changes` with this device's clock, appends them to its log as one new file and
-    /// applies them locally. Nothing is applied if the write fails.
-    pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let mut local = self.inner.local.lock().await;
-        let mut clock = local.clock.clone();
-        let ops: Vec<Op> =
-            changes.into_iter().map(|change| Op { hlc: clock.tick(wall_clock_ms()), change }).collect();
-        let seq = local.next_seq;
-        let file = LogFile { format: FORMAT_VERSION, device: self.inner.device.clone(), seq, ops };
-        self.inner.storage.put(&format::log_path(&self.inner.device, seq), to_json(&file)).await?;
-        local.clock = clock;
-        local.next_seq = seq + 1;
-        // Our own log is contiguous as long as every earlier file was applied too.
-        let contiguous = match local.frontier.get(&self.inner.device) {
-            Some(applied) => applied + 1 == seq,
-            None => seq == 0,
-        };
-        if contiguous {
-            local.frontier.insert(self.inner.device.clone(), seq);
-        }
-        for op in &file.ops {
-            let subject = local.catalog.apply(&self.inner.device, op);
-            local.unreported.insert(subject);
-        }
-        let clock_file =
-            ClockFile { locker_id: self.locker_id(), next_seq: local.next_seq, hlc: local.clock.last() };
-        drop(local);
-        write_state_file(&self.inner.state_dir.join("clock.json"), to_json(&clock_file)).await
-    }
-
     pub(crate) fn storage(&self) -> &Storage {
         &self.inner.storage
     }
 }
 
-/// One file of a device's log: `catalog/log/<device>/<seq>.json`. Written once, never changed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct LogFile {
-    pub format: u32,
-    pub device: String,
-    pub seq: u64,
-    pub ops: Vec<Op>,
-}
-
 /// Turns the first failure against a location into the message a user needs.
 fn explain_open(location: &LockerLocation, error: LockerError) -> LockerError {
-    match (location, error) {
-        (LockerLocation::S3 { bucket, .. }, LockerError::NotFound(detail)) => {
-            LockerError::NotFound(format!("the S3 bucket '{bucket}' does not exist ({detail})"))
+    use crate::error::ErrorKind;
+    let message = match (location, error.kind()) {
+        (LockerLocation::S3 { bucket, .. }, ErrorKind::NotFound) => {
+            format!("The S3 bucket '{bucket}' does not exist; create it first, or check its name")
         }
-        (LockerLocation::WebDav { server, path }, LockerError::NotFound(detail)) => {
-            LockerError::NotFound(format!("the WebDAV collection {server}{path} does not exist ({detail})"))
+        (LockerLocation::WebDav { server, path }, ErrorKind::NotFound) => {
+            format!("The WebDAV collection {server}{path} does not exist; create it first, or check the URL")
         }
-        (location, LockerError::Network(detail)) => {
-            LockerError::Network(format!("cannot reach the {}: {detail}", location.describe()))
+        (location, ErrorKind::Network) => {
+            format!("Cannot reach the {}: {error}", location.describe())
         }
-        (_, other) => other,
-    }
-}
-
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Bytes {
-    Bytes::from(serde_json::to_vec(value).expect("locker records serialize to JSON"))
-}
-
-/// Writes a local state file through a temporary name, so a crash never leaves half of one.
-pub(crate) async fn write_state_file(path: &Path, data: Bytes) -> Result<()> {
-    let staging = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
-    let target = path.to_owned();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        std::fs::write(&staging, &data)?;
-        std::fs::rename(&staging, &target)
-    })
-    .await
-    .map_err(|error| LockerError::io("writing local state", std::io::Error::other(error)))?
-    .map_err(|error| LockerError::io(format!("cannot write {}", path.display()), error))
-}
-
-async fn load_local_state(state_dir: &Path, locker_id: &str) -> LocalState {
-    let mut local = LocalState {
-        catalog: CatalogState::default(),
-        frontier: BTreeMap::new(),
-        clock: HlcClock::default(),
-        next_seq: 0,
-        last_sync_ms: None,
-        snapshot_frontier: BTreeMap::new(),
-        unreported: Default::default(),
+        _ => return error,
     };
-    if let Ok(bytes) = tokio::fs::read(state_dir.join("clock.json")).await
-        && let Ok(clock) = serde_json::from_slice::<ClockFile>(&bytes)
-        && clock.locker_id == locker_id
-    {
-        local.next_seq = clock.next_seq;
-        local.clock = HlcClock::new(clock.hlc);
+    match error {
+        LockerError::Backend { kind, source, .. } => LockerError::Backend { kind, message, source },
+        other if other.kind() == ErrorKind::Network => LockerError::Network(message),
+        _ => LockerError::NotFound(message),
     }
-    let cache_path = state_dir.join("catalog-cache.json");
-    let parsed = tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(cache_path).ok()?;
-        serde_json::from_slice::<CacheFile>(&bytes).ok()
-    })
-    .await
-    .ok()
-    .flatten();
-    // A cache of another locker, or one that does not parse, is simply rebuilt by the next sync.
-    if let Some(cache) = parsed.filter(|cache| cache.locker_id == locker_id)
-        && let Ok(catalog) = CatalogState::from_wire(cache.state)
-    {
-        local.catalog = catalog;
-        local.frontier = cache.frontier;
-        local.last_sync_ms = cache.last_sync_ms;
-    }
-    local
 }

@@ -22,7 +22,7 @@ use tokio::runtime::Handle;
 
 use crate::blob::BlobReader;
 use crate::cache::{Entry, EntryUse, OfflineCache};
-use crate::error::{LockerError, Result};
+use crate::error::{ErrorKind, LockerError, Result};
 use crate::locker::Locker;
 
 /// How a stream fetches. The defaults suit playback over a home connection.
@@ -170,7 +170,7 @@ impl Fetcher {
                 return Ok(());
             }
             if self.entry().is_corrupt() {
-                return self.fail(LockerError::Format(format!(
+                return self.fail(LockerError::Integrity(format!(
                     "the locker's copy of {} does not match its hash",
                     self.entry().sha256
                 )));
@@ -202,7 +202,13 @@ impl Fetcher {
                 }
                 Err(error) => {
                     failures += 1;
-                    let lasting = matches!(error, LockerError::NotFound(_) | LockerError::Credentials(_));
+                    let lasting = matches!(
+                        error.kind(),
+                        ErrorKind::NotFound
+                            | ErrorKind::Credentials
+                            | ErrorKind::Permission
+                            | ErrorKind::Integrity
+                    );
                     if error.is_transient() || !lasting {
                         self.cache.note_reachable(false);
                     }
@@ -227,7 +233,7 @@ impl Fetcher {
     }
 }
 
-fn spawn_fetcher(fetcher: Fetcher) -> std::thread::JoinHandle<Result<()>> {
+fn spawn_fetcher(fetcher: Fetcher) -> Result<std::thread::JoinHandle<Result<()>>> {
     let name = format!("loft-fetch-{}", &fetcher.entry().sha256[..8]);
     let (control, entry) = (fetcher.control.clone(), fetcher.held.entry.clone());
     std::thread::Builder::new()
@@ -247,7 +253,7 @@ fn spawn_fetcher(fetcher: Fetcher) -> std::thread::JoinHandle<Result<()>> {
             }
             result
         })
-        .expect("the system can start a fetch thread")
+        .map_err(|error| LockerError::io("cannot start a thread to fetch the track", error))
 }
 
 /// A locker blob being played: reads come from the cache file, waiting for the fetch thread
@@ -428,7 +434,7 @@ impl LockerOpener {
         let control = Control::new();
         control.update(|want| want.urgent = Some(0));
         let fetcher = self.fetcher(held.another(), control.clone(), Mode::Stream);
-        drop(spawn_fetcher(fetcher));
+        drop(spawn_fetcher(fetcher)?);
         Ok(Box::new(BlobStream { held, file, position: 0, size, control }))
     }
 

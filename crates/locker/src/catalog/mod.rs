@@ -3,139 +3,17 @@
 //! field (last writer wins by clock, then device id); playlist entries have unique ids and
 //! fractional positions, so concurrent adds, moves and removes all survive the merge.
 
+mod op;
+mod wire;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A hybrid logical clock reading: wall-clock milliseconds, and a counter that orders events
-/// within one millisecond or while the wall clock lags a clock already seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Hlc {
-    pub wall_ms: u64,
-    pub counter: u32,
-}
-
-/// Hands out readings that are strictly increasing and later than every reading observed.
-#[derive(Debug, Clone, Default)]
-pub struct HlcClock {
-    last: Hlc,
-}
-
-impl HlcClock {
-    pub fn new(last: Hlc) -> HlcClock {
-        HlcClock { last }
-    }
-
-    pub fn last(&self) -> Hlc {
-        self.last
-    }
-
-    pub fn tick(&mut self, wall_ms: u64) -> Hlc {
-        self.last = if wall_ms > self.last.wall_ms {
-            Hlc { wall_ms, counter: 0 }
-        } else {
-            Hlc { wall_ms: self.last.wall_ms, counter: self.last.counter + 1 }
-        };
-        self.last
-    }
-
-    pub fn observe(&mut self, seen: Hlc) {
-        if seen > self.last {
-            self.last = seen;
-        }
-    }
-}
-
-pub fn wall_clock_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Who wrote a value, and when: the total order in which writes win.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Stamp {
-    pub hlc: Hlc,
-    pub device: String,
-}
-
-/// One change to the catalog, as written in a device's log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Op {
-    pub hlc: Hlc,
-    #[serde(flatten)]
-    pub change: Change,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Change {
-    /// The track (its blob's SHA-256) is in the locker, with these fields.
-    TrackPut {
-        track: String,
-        size: u64,
-        fields: BTreeMap<String, Value>,
-    },
-    /// Fields of a track changed (tag edits); `null` clears a field.
-    TrackEdit {
-        track: String,
-        fields: BTreeMap<String, Value>,
-    },
-    /// The track was removed from the locker; its blob is collected after a grace period.
-    TrackRemove {
-        track: String,
-    },
-    PlaylistCreate {
-        playlist: String,
-        name: String,
-    },
-    PlaylistRename {
-        playlist: String,
-        name: String,
-    },
-    PlaylistDelete {
-        playlist: String,
-    },
-    PlaylistAdd {
-        playlist: String,
-        entry: String,
-        track: String,
-        position: String,
-    },
-    PlaylistMove {
-        playlist: String,
-        entry: String,
-        position: String,
-    },
-    PlaylistRemove {
-        playlist: String,
-        entry: String,
-    },
-}
-
-impl Change {
-    fn subject(&self) -> Subject {
-        match self {
-            Change::TrackPut { track, .. }
-            | Change::TrackEdit { track, .. }
-            | Change::TrackRemove { track } => Subject::Track(track.clone()),
-            Change::PlaylistCreate { playlist, .. }
-            | Change::PlaylistRename { playlist, .. }
-            | Change::PlaylistDelete { playlist }
-            | Change::PlaylistAdd { playlist, .. }
-            | Change::PlaylistMove { playlist, .. }
-            | Change::PlaylistRemove { playlist, .. } => Subject::Playlist(playlist.clone()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Subject {
-    Track(String),
-    Playlist(String),
-}
+pub(crate) use op::Subject;
+pub use op::{Change, Hlc, HlcClock, MAX_WALL_MS, Op, Stamp, wall_clock_ms};
+pub(crate) use wire::WireState;
 
 #[derive(Debug, Clone, PartialEq)]
 struct Register<T> {
@@ -176,14 +54,28 @@ struct EntryState {
 pub struct CatalogState {
     tracks: BTreeMap<String, TrackState>,
     playlists: BTreeMap<String, PlaylistState>,
+    /// Ops of kinds this version does not apply, by stamp, kept for snapshots (a newer client
+    /// reading the snapshot applies them). At most [`MAX_UNKNOWN_OPS`], the earliest stamps.
+    unknown: BTreeMap<Stamp, Op>,
 }
+
+/// How many ops of unknown kinds a catalog keeps; beyond that the latest are dropped, the same
+/// ones on every device, so a flood of them cannot grow snapshots without bound.
+pub const MAX_UNKNOWN_OPS: usize = 10_000;
 
 impl CatalogState {
     /// Folds one op in. Commutative, associative and idempotent, which is what makes the merge
     /// independent of the order in which devices' logs arrive.
-    pub(crate) fn apply(&mut self, device: &str, op: &Op) -> Subject {
+    /// Only ops that passed [`Op::check`] may come here.
+    pub(crate) fn apply(&mut self, device: &str, op: &Op) -> Option<Subject> {
         let stamp = Stamp { hlc: op.hlc, device: device.to_owned() };
         match &op.change {
+            Change::Unknown { .. } => {
+                self.unknown.insert(stamp, op.clone());
+                while self.unknown.len() > MAX_UNKNOWN_OPS {
+                    self.unknown.pop_last();
+                }
+            }
             Change::TrackPut { track, size, fields } => {
                 let state = self.tracks.entry(track.clone()).or_default();
                 state.size = state.size.max(*size);
@@ -215,7 +107,11 @@ impl CatalogState {
             Change::PlaylistAdd { playlist, entry, track, position } => {
                 let state = self.playlists.entry(playlist.clone()).or_default();
                 let entry = state.entries.entry(entry.clone()).or_default();
-                entry.track = Some(track.clone());
+                // Only a broken or hostile client adds one entry id twice with other tracks; the
+                // smaller id wins, whatever order the adds arrive in.
+                if entry.track.as_ref().is_none_or(|current| track < current) {
+                    entry.track = Some(track.clone());
+                }
                 assign(&mut entry.position, position, &stamp);
             }
             Change::PlaylistMove { playlist, entry, position } => {
@@ -272,18 +168,16 @@ impl CatalogState {
         self.tracks
             .values()
             .filter(|state| state.present.as_ref().is_some_and(|p| p.value))
-            .map(|state| state.size)
-            .sum()
+            .fold(0u64, |total, state| total.saturating_add(state.size))
     }
 
     pub(crate) fn is_present(&self, id: &str) -> bool {
         self.tracks.get(id).and_then(|state| state.present.as_ref()).is_some_and(|present| present.value)
     }
 
-    /// When the track was removed, for tracks whose latest word is a removal.
-    pub(crate) fn removed_at(&self, id: &str) -> Option<Hlc> {
-        let present = self.tracks.get(id)?.present.as_ref()?;
-        (!present.value).then_some(present.stamp.hlc)
+    /// Who last said whether the track is in the locker (its put or its removal), and when.
+    pub(crate) fn last_word(&self, id: &str) -> Option<Stamp> {
+        Some(self.tracks.get(id)?.present.as_ref()?.stamp.clone())
     }
 
     pub fn playlist(&self, id: &str) -> Option<Playlist> {
@@ -442,156 +336,6 @@ pub fn position_between(before: Option<&str>, after: Option<&str>) -> String {
             high = None;
         }
         index += 1;
-    }
-}
-
-// --- The snapshot form: device ids interned, so 100,000 tracks stay a few tens of megabytes. ---
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct WireState {
-    devices: Vec<String>,
-    tracks: Vec<WireTrack>,
-    playlists: Vec<WirePlaylist>,
-}
-
-/// `[value, wall_ms, counter, device index]`
-#[derive(Serialize, Deserialize)]
-struct WireRegister<T>(T, u64, u32, u32);
-
-#[derive(Default)]
-struct Interner {
-    devices: Vec<String>,
-    index_of: BTreeMap<String, u32>,
-}
-
-impl Interner {
-    fn wire<T: Clone>(&mut self, register: &Register<T>) -> WireRegister<T> {
-        let device = match self.index_of.get(&register.stamp.device) {
-            Some(index) => *index,
-            None => {
-                let index = self.devices.len() as u32;
-                self.devices.push(register.stamp.device.clone());
-                self.index_of.insert(register.stamp.device.clone(), index);
-                index
-            }
-        };
-        WireRegister(register.value.clone(), register.stamp.hlc.wall_ms, register.stamp.hlc.counter, device)
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireTrack {
-    id: String,
-    size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    present: Option<WireRegister<bool>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    fields: BTreeMap<String, WireRegister<Value>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WirePlaylist {
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    exists: Option<WireRegister<bool>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    name: Option<WireRegister<String>>,
-    entries: Vec<WireEntry>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireEntry {
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    track: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    position: Option<WireRegister<String>>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    removed: bool,
-}
-
-impl CatalogState {
-    pub(crate) fn to_wire(&self) -> WireState {
-        let mut interner = Interner::default();
-        let mut tracks = Vec::with_capacity(self.tracks.len());
-        for (id, state) in &self.tracks {
-            let present = state.present.as_ref().map(|register| interner.wire(register));
-            let fields = state
-                .fields
-                .iter()
-                .filter_map(|(name, register)| Some((name.clone(), interner.wire(register.as_ref()?))))
-                .collect();
-            tracks.push(WireTrack { id: id.clone(), size: state.size, present, fields });
-        }
-        let mut playlists = Vec::with_capacity(self.playlists.len());
-        for (id, state) in &self.playlists {
-            let exists = state.exists.as_ref().map(|register| interner.wire(register));
-            let name = state.name.as_ref().map(|register| interner.wire(register));
-            let entries = state
-                .entries
-                .iter()
-                .map(|(entry_id, entry)| WireEntry {
-                    id: entry_id.clone(),
-                    track: entry.track.clone(),
-                    position: entry.position.as_ref().map(|register| interner.wire(register)),
-                    removed: entry.removed,
-                })
-                .collect();
-            playlists.push(WirePlaylist { id: id.clone(), exists, name, entries });
-        }
-        WireState { devices: interner.devices, tracks, playlists }
-    }
-
-    pub(crate) fn from_wire(wire: WireState) -> Result<CatalogState, String> {
-        let devices = wire.devices;
-        let stamp = |wall: u64, counter: u32, device: u32| -> Result<Stamp, String> {
-            let device = devices
-                .get(device as usize)
-                .ok_or_else(|| format!("device index {device} is out of range"))?;
-            Ok(Stamp { hlc: Hlc { wall_ms: wall, counter }, device: device.clone() })
-        };
-        fn register<T>(
-            wire: Option<WireRegister<T>>,
-            stamp: &impl Fn(u64, u32, u32) -> Result<Stamp, String>,
-        ) -> Result<Option<Register<T>>, String> {
-            wire.map(|WireRegister(value, wall, counter, device)| {
-                Ok(Register { value, stamp: stamp(wall, counter, device)? })
-            })
-            .transpose()
-        }
-        let mut state = CatalogState::default();
-        for track in wire.tracks {
-            let mut fields = BTreeMap::new();
-            for (name, value) in track.fields {
-                fields.insert(name, register(Some(value), &stamp)?);
-            }
-            state.tracks.insert(
-                track.id,
-                TrackState { size: track.size, present: register(track.present, &stamp)?, fields },
-            );
-        }
-        for playlist in wire.playlists {
-            let mut entries = BTreeMap::new();
-            for entry in playlist.entries {
-                entries.insert(
-                    entry.id,
-                    EntryState {
-                        track: entry.track,
-                        position: register(entry.position, &stamp)?,
-                        removed: entry.removed,
-                    },
-                );
-            }
-            state.playlists.insert(
-                playlist.id,
-                PlaylistState {
-                    exists: register(playlist.exists, &stamp)?,
-                    name: register(playlist.name, &stamp)?,
-                    entries,
-                },
-            );
-        }
-        Ok(state)
     }
 }
 
@@ -790,8 +534,9 @@ mod tests {
 
     #[test]
     fn snapshot_form_round_trips() {
+        let track = "ab".repeat(32);
         let mut state = CatalogState::default();
-        state.apply("a", &op(1, Change::TrackPut { track: "t".into(), size: 5, fields: BTreeMap::new() }));
+        state.apply("a", &op(1, Change::TrackPut { track: track.clone(), size: 5, fields: BTreeMap::new() }));
         state.apply("b", &op(2, Change::PlaylistCreate { playlist: "p".into(), name: "Road".into() }));
         state.apply(
             "b",
@@ -800,12 +545,17 @@ mod tests {
                 Change::PlaylistAdd {
                     playlist: "p".into(),
                     entry: "e".into(),
-                    track: "t".into(),
+                    track: track.clone(),
                     position: "i".into(),
                 },
             ),
         );
         state.apply("a", &op(4, Change::PlaylistRemove { playlist: "p".into(), entry: "e".into() }));
+        let unknown = Op::from_value(
+            serde_json::json!({"op": "future_kind", "x": 1, "hlc": {"wall_ms": 9, "counter": 2}}),
+        )
+        .unwrap();
+        state.apply("c", &unknown);
         let json = serde_json::to_string(&state.to_wire()).unwrap();
         let back = CatalogState::from_wire(serde_json::from_str(&json).unwrap()).unwrap();
         assert_eq!(state, back);
