@@ -235,8 +235,13 @@ impl Shared {
                 added.push(item);
             }
             for failed in unusable {
-                let item =
-                    queue.push(failed.path, 0, UploadState::Failed, Some(failed.kind.as_str().to_owned()), Some(failed.message));
+                let item = queue.push(
+                    failed.path,
+                    0,
+                    UploadState::Failed,
+                    Some(failed.kind.as_str().to_owned()),
+                    Some(failed.message),
+                );
                 added.push(item);
             }
             added

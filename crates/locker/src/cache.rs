@@ -180,6 +180,17 @@ impl Entry {
         self.lock().failed_checks >= 2
     }
 
+    /// Whether a part or the whole file failed a hash check since this run opened the entry.
+    pub(crate) fn has_failed_checks(&self) -> bool {
+        self.lock().failed_checks > 0
+    }
+
+    /// Waits up to `timeout` for bytes to arrive or the entry to be reset.
+    pub(crate) fn wait_for_change(&self, timeout: Duration) {
+        let state = self.lock();
+        let _ = self.arrived.wait_timeout(state, timeout);
+    }
+
     pub(crate) fn present_bytes(&self) -> u64 {
         self.lock().record.present_bytes()
     }

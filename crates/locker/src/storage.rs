@@ -483,7 +483,7 @@ impl Storage {
             Err(error) if error.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(error) => return Err(LockerError::storage(format!("listing {dir}"), error)),
         };
-        Ok(entries
+        let mut listed: Vec<ListedObject> = entries
             .into_iter()
             .filter(|entry| entry.metadata().mode().is_file())
             .map(|entry| ListedObject {
@@ -491,7 +491,26 @@ impl Storage {
                 size: entry.metadata().content_length(),
                 modified_ms: entry.metadata().last_modified().map(|at| at.into_inner().as_millisecond()),
             })
-            .collect())
+            .collect();
+        // A folder's listing has names only; its sizes and times are a local stat away.
+        if let LockerLocation::Folder { path: root } = &self.location {
+            let root = root.clone();
+            listed = crate::upload::blocking(move || {
+                for object in &mut listed {
+                    if let Ok(meta) = std::fs::metadata(root.join(&object.path)) {
+                        object.size = meta.len();
+                        object.modified_ms = meta
+                            .modified()
+                            .ok()
+                            .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+                            .and_then(|since| i64::try_from(since.as_millis()).ok());
+                    }
+                }
+                Ok(listed)
+            })
+            .await?;
+        }
+        Ok(listed)
     }
 
     /// The quota the backend itself reports, where it has one (WebDAV, RFC 4331).

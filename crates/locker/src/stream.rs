@@ -274,7 +274,10 @@ impl BlobStream {
 
 impl Read for BlobStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if buf.is_empty() || self.position >= self.size {
+        if self.position >= self.size {
+            return self.end_of_stream();
+        }
+        if buf.is_empty() {
             return Ok(0);
         }
         let mut asked = false;
@@ -301,6 +304,21 @@ impl Read for BlobStream {
                 asked = true;
             }
         }
+    }
+}
+
+impl BlobStream {
+    /// The end, reached: if a part of this blob failed its hash check while it played (so the
+    /// bytes read may not be the file), the stream ends only once the file is whole and
+    /// verified, or with the integrity error, never quietly on bytes that did not match.
+    fn end_of_stream(&self) -> std::io::Result<usize> {
+        while self.entry().has_failed_checks() && !self.entry().is_complete() {
+            if let Some(failure) = self.control.lock().failure.clone() {
+                return Err(std::io::Error::other(failure));
+            }
+            self.entry().wait_for_change(Duration::from_millis(250));
+        }
+        Ok(0)
     }
 }
 
