@@ -332,7 +332,7 @@ impl Loft {
         self.locker.runtime().block_on(async {
             let report = shared.note(locker.check(progress).await)?;
             // The check pulled the catalog itself: bring the index up to what it saw.
-            shared.sync_and_apply(&locker, true).await?;
+            shared.sync_and_apply(&locker, false).await?;
             Ok(report)
         })
     }
@@ -354,7 +354,7 @@ impl Loft {
         let shared = self.locker_shared().clone();
         self.locker.runtime().block_on(async {
             let report = shared.note(locker.gc(options).await)?;
-            shared.sync_and_apply(&locker, true).await?;
+            shared.sync_and_apply(&locker, false).await?;
             Ok(report)
         })
     }
@@ -619,6 +619,11 @@ impl Shared {
         })
         .await?;
         self.emit_library_changed(&summary.library, summary.merged);
+        // Everything the report named is in the index now; until this, a later sync (in this
+        // process or the next) reports it again.
+        if let Err(error) = locker.report_applied().await {
+            tracing::warn!(%error, "cannot record that the sync was applied; the next sync reports it again");
+        }
         self.events.emit(Event::SyncFinished {
             ops_applied: summary.ops_applied,
             tracks_changed: summary.tracks_changed,
@@ -751,13 +756,12 @@ impl Shared {
                     }
                     syncs = syncs.wrapping_add(1);
                     if syncs.is_multiple_of(GC_EVERY_SYNCS) {
-                        // gc pulls the catalog itself; reconciling afterwards keeps the index
-                        // from missing what that pull brought.
+                        // gc pulls the catalog itself; what that pull brought is reported again
+                        // by the next sync, since nothing applied it.
                         match locker.gc(loft_locker::GcOptions::default()).await {
                             Ok(report) => tracing::info!(?report, "locker blobs collected"),
                             Err(error) => tracing::warn!(%error, "locker garbage collection failed"),
                         }
-                        reconciled = false;
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot open the locker"),

@@ -16,6 +16,7 @@ use crate::error::{LockerError, Result};
 pub(crate) const CLOCK_FILE: &str = "clock.json";
 pub(crate) const OUTBOX_FILE: &str = "outbox.json";
 pub(crate) const CACHE_FILE: &str = "catalog-cache.json";
+pub(crate) const UNDELIVERED_FILE: &str = "undelivered.json";
 
 pub(crate) struct LocalState {
     pub catalog: CatalogState,
@@ -27,6 +28,10 @@ pub(crate) struct LocalState {
     /// Tracks and playlists this device changed itself since the last sync, so the next sync
     /// reports them along with everyone else's changes.
     pub unreported: BTreeSet<Subject>,
+    /// What the last pull reported, until the caller says it applied the report
+    /// ([`crate::Locker::report_applied`]); kept on disk, so a process killed between a pull
+    /// and its apply reports it again rather than never.
+    pub undelivered: BTreeSet<Subject>,
     /// The frontier of the newest snapshot this device knows of: log files past it count
     /// towards the next snapshot.
     pub snapshot_frontier: BTreeMap<String, u64>,
@@ -94,6 +99,7 @@ impl LocalState {
             next_seq: 0,
             last_sync_ms: None,
             unreported: BTreeSet::new(),
+            undelivered: BTreeSet::new(),
             snapshot_frontier: BTreeMap::new(),
             outbox: Outbox { locker_id: locker_id.to_owned(), ..Outbox::default() },
         }
@@ -119,6 +125,12 @@ impl LocalState {
             local.snapshot_frontier = cache.snapshot_frontier;
             local.last_sync_ms = cache.last_sync_ms;
         }
+        if let Some((id, undelivered)) = read(UNDELIVERED_FILE)
+            .and_then(|bytes| serde_json::from_slice::<(String, BTreeSet<Subject>)>(&bytes).ok())
+            && id == locker_id
+        {
+            local.undelivered = undelivered;
+        }
         if let Some(outbox) =
             read(OUTBOX_FILE).and_then(|bytes| serde_json::from_slice::<Outbox>(&bytes).ok())
             && outbox.locker_id == locker_id
@@ -132,6 +144,11 @@ impl LocalState {
             local.outbox = outbox;
         }
         local
+    }
+
+    /// The bytes of `undelivered.json` for the current state.
+    pub fn undelivered_file(&self, locker_id: &str) -> Bytes {
+        to_json(&(locker_id, &self.undelivered))
     }
 
     /// The bytes of `clock.json` for the current state.

@@ -104,6 +104,21 @@ impl Locker {
         Ok(report)
     }
 
+    /// Says that the changes of the last sync (or pull) are applied where the caller keeps them
+    /// (the library's index): until then, every later sync reports them again, even after a
+    /// restart.
+    pub async fn report_applied(&self) -> Result<()> {
+        let bytes = {
+            let mut local = self.inner.local.lock().await;
+            if local.undelivered.is_empty() {
+                return Ok(());
+            }
+            local.undelivered.clear();
+            local.undelivered_file(&self.locker_id())
+        };
+        write_state_file(&self.inner.state_dir.join(crate::local::UNDELIVERED_FILE), bytes, false).await
+    }
+
     /// Pulls every device's new ops into the local catalog, without touching the inbox.
     pub async fn pull(&self) -> Result<SyncReport> {
         self.refresh_locker_file().await?;
@@ -158,6 +173,7 @@ impl Locker {
 
         let mut local = self.inner.local.lock().await;
         let mut touched: BTreeSet<Subject> = std::mem::take(&mut local.unreported);
+        touched.extend(local.undelivered.iter().cloned());
         if let Some(snapshot) = snapshot {
             touched.extend(subjects_of(&local.catalog));
             touched.extend(subjects_of(&snapshot.catalog));
@@ -221,6 +237,8 @@ impl Locker {
             tracing::warn!(%rejected, "skipped an op that is not valid");
         }
 
+        local.undelivered = touched.clone();
+        let undelivered = local.undelivered_file(&self.locker_id());
         for subject in touched {
             match subject {
                 Subject::Track(id) => match local.catalog.track(&id) {
@@ -251,21 +269,17 @@ impl Locker {
             && report.playlists_deleted.is_empty()
             && report.ops_applied == 0
             && !report.rebuilt_from_snapshot);
-        let cache = changed.then(|| CacheFile {
-            locker_id: self.locker_id(),
-            frontier: frontier.clone(),
-            snapshot_frontier: local.snapshot_frontier.clone(),
-            last_sync_ms: local.last_sync_ms,
-            state: local.catalog.to_wire(),
-        });
         let clock_file = local.clock_file(&self.locker_id());
         let outbox_empty = local.outbox.ops.is_empty();
         drop(local);
 
+        // Before the cache: once the cache says these changes were pulled, only this file
+        // says they still have to be applied.
+        write_state_file(&self.inner.state_dir.join(crate::local::UNDELIVERED_FILE), undelivered, false)
+            .await?;
         write_state_file(&self.inner.state_dir.join(crate::local::CLOCK_FILE), clock_file, false).await?;
-        if let Some(cache) = cache {
-            let bytes = crate::upload::blocking(move || Ok(to_json(&cache))).await?;
-            write_state_file(&self.inner.state_dir.join(crate::local::CACHE_FILE), bytes, false).await?;
+        if changed {
+            self.save_catalog_cache().await?;
         }
         let me = DeviceInfo { device: self.inner.device.clone(), last_sync_ms: now, seen: frontier };
         storage.put(&format::device_path(&self.inner.device), to_json(&me)).await?;
@@ -279,6 +293,25 @@ impl Locker {
             report.snapshot_written = true;
         }
         Ok(report)
+    }
+
+    /// Writes the merged catalog, the frontiers and the clock to the state folder, so a restart
+    /// starts from here instead of fetching everything again.
+    pub(crate) async fn save_catalog_cache(&self) -> Result<()> {
+        let (cache, clock_file) = {
+            let local = self.inner.local.lock().await;
+            let cache = CacheFile {
+                locker_id: self.locker_id(),
+                frontier: local.frontier.clone(),
+                snapshot_frontier: local.snapshot_frontier.clone(),
+                last_sync_ms: local.last_sync_ms,
+                state: local.catalog.to_wire(),
+            };
+            (cache, local.clock_file(&self.locker_id()))
+        };
+        let bytes = crate::upload::blocking(move || Ok(to_json(&cache))).await?;
+        write_state_file(&self.inner.state_dir.join(crate::local::CACHE_FILE), bytes, false).await?;
+        write_state_file(&self.inner.state_dir.join(crate::local::CLOCK_FILE), clock_file, false).await
     }
 
     /// Every log file in the locker whose name is a log file's; anything else under
@@ -391,6 +424,8 @@ impl Locker {
         };
         let bytes = crate::upload::blocking(move || Ok(to_json(&snapshot))).await?;
         storage.put(&snapshot_path, bytes).await?;
+        // The snapshot's frontier decides when the next one is due: keep it across a restart.
+        self.save_catalog_cache().await?;
 
         let (devices, unreadable) = self.device_files().await?;
         if !unreadable.is_empty() {

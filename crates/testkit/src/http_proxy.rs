@@ -46,6 +46,8 @@ struct Shared {
     matched: AtomicUsize,
     /// Requests being held right now.
     holding: AtomicUsize,
+    /// Every request a rule matched, as `METHOD path`, oldest first.
+    seen: Mutex<Vec<String>>,
     changed: tokio::sync::Notify,
 }
 
@@ -117,16 +119,23 @@ impl HttpProxy {
         self.shared.matched.load(Ordering::SeqCst)
     }
 
+    /// Every request a rule matched so far, as `METHOD path destination`.
+    pub fn matched_requests(&self) -> Vec<String> {
+        self.shared.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
     /// Waits (polling, up to `timeout`) until at least one request is being held.
     pub fn wait_until_holding(&self, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
-        while std::time::Instant::now() < deadline {
+        loop {
             if self.shared.holding.load(Ordering::SeqCst) > 0 {
                 return true;
             }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
-        false
     }
 }
 
@@ -155,6 +164,11 @@ fn fault_for(shared: &Shared, method: &str, path: &str, destination: &str) -> Op
         }
     }
     shared.matched.fetch_add(1, Ordering::SeqCst);
+    shared
+        .seen
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(format!("{method} {path} {destination}"));
     Some(fault)
 }
 
@@ -165,6 +179,22 @@ fn still_held(shared: &Shared, method: &str, path: &str, destination: &str) -> b
             && rule.method.as_deref().is_none_or(|wanted| wanted.eq_ignore_ascii_case(method))
             && (path.contains(&rule.needle) || destination.contains(&rule.needle))
     })
+}
+
+/// One request being held, for as long as it is.
+struct Holding<'a>(&'a Shared);
+
+impl<'a> Holding<'a> {
+    fn new(shared: &'a Shared) -> Holding<'a> {
+        shared.holding.fetch_add(1, Ordering::SeqCst);
+        Holding(shared)
+    }
+}
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.0.holding.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 type ProxyBody = http_body_util::Full<hyper::body::Bytes>;
@@ -190,7 +220,8 @@ async fn handle(
             return Ok(answer);
         }
         Some(Fault::Hold) => {
-            shared.holding.fetch_add(1, Ordering::SeqCst);
+            // Counted down however the wait ends: a client killed while held drops this future.
+            let _held = Holding::new(&shared);
             while still_held(&shared, &method, &path, &destination) {
                 let changed = shared.changed.notified();
                 tokio::select! {
@@ -198,7 +229,6 @@ async fn handle(
                     _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                 }
             }
-            shared.holding.fetch_sub(1, Ordering::SeqCst);
         }
         _ => {}
     }

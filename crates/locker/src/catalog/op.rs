@@ -317,7 +317,8 @@ impl Change {
 }
 
 /// What an op changed, so a sync can report it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub(crate) enum Subject {
     Track(String),
     Playlist(String),
