@@ -21,7 +21,7 @@ const ENV: [(&str, &str); 2] =
 
 struct Rig {
     tmp: tempfile::TempDir,
-    server: S3Server,
+    _server: S3Server,
     proxy: HttpProxy,
     /// The locker, reached through the proxy.
     url: String,
@@ -45,7 +45,7 @@ impl Rig {
             loft_locker::Locker::open_with(&direct, credentials, "setup", &state, options).await.unwrap();
         });
         let url = direct.replace(&server.port().to_string(), &proxy.port().to_string());
-        Rig { tmp, server, proxy, url }
+        Rig { tmp, _server: server, proxy, url }
     }
 
     /// A profile connected to the locker.
