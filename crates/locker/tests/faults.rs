@@ -147,7 +147,7 @@ async fn a_collection_never_takes_a_blob_from_under_an_upload() {
     // A collection with no grace at all sweeps it in that window...
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let swept = b.gc(GcOptions { grace: Duration::ZERO, dry_run: false }).await.unwrap();
-    assert_eq!(swept.blobs_deleted, [id.clone()]);
+    assert_eq!(swept.blobs_deleted, std::slice::from_ref(&id));
     // ...and once the catalog entry is in, the upload sees the blob gone and puts it back.
     proxy.clear_rules();
     let report = uploading.await.unwrap();
