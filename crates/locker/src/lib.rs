@@ -34,6 +34,8 @@ mod location;
 mod locker;
 mod log;
 mod probe;
+#[cfg(test)]
+mod proptests;
 mod quota;
 mod storage;
 mod stream;
