@@ -690,6 +690,26 @@ fn remove_files(entry: &Entry) {
 mod tests {
     use super::*;
 
+    /// What a killed run can leave in the cache folder is removed when the cache opens: a data
+    /// file whose record went first, a half-written record, a record of another blob's name.
+    #[test]
+    fn leftovers_of_a_killed_run_are_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha = "ab".repeat(32);
+        let other = "cd".repeat(32);
+        std::fs::write(dir.path().join(format!("{sha}.audio")), b"orphaned bytes").unwrap();
+        std::fs::write(dir.path().join(format!("{other}.json.tmp")), b"{\"half").unwrap();
+        let lying = serde_json::json!({"manifest": {"format": 1, "sha256": "../../x", "size": 1, "part_size": 65536, "parts": [sha]},
+            "ranges": [], "complete": false, "pinned": false, "last_played_ms": 0});
+        std::fs::write(dir.path().join(format!("{other}.json")), lying.to_string()).unwrap();
+        std::fs::write(dir.path().join(format!("{other}.audio")), b"x").unwrap();
+        let cache = OfflineCache::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(cache.summary().entries, 0);
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().flatten().map(|entry| entry.file_name()).collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     #[test]
     fn ranges_merge_and_gaps_are_found() {
         let mut ranges = Vec::new();

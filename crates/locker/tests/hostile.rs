@@ -442,6 +442,8 @@ async fn gc_trusts_the_storage_clock_not_the_catalog(backend: Backend) {
     let orphan_id = "cd".repeat(32);
     storage.put_behind_the_back(&blob_path(&orphan_id), manifest_for(&data, &orphan_id).as_bytes());
     a.locker.remove_track(&id).await.unwrap();
+    // A staged write a dead client left behind.
+    storage.put_behind_the_back("tmp/left-by-a-dead-client", b"half a log file");
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let week = GcOptions::default();
@@ -456,6 +458,8 @@ async fn gc_trusts_the_storage_clock_not_the_catalog(backend: Backend) {
     assert!(storage.objects_root.join(blob_path(&id)).exists(), "a dry run deletes nothing");
     let collected = a.locker.gc(GcOptions { grace: Duration::ZERO, dry_run: false }).await.unwrap();
     assert_eq!(collected.blobs_deleted.len(), 2);
+    assert_eq!(collected.staging_deleted, 1, "{collected:?}");
+    assert!(!storage.objects_root.join("tmp/left-by-a-dead-client").exists());
     assert!(!storage.objects_root.join(blob_path(&id)).exists());
     assert!(storage.files_under(&format!("parts/sha256/{}/{id}", &id[..2])).is_empty());
 }

@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use op::{Change, Hlc, HlcClock, MAX_WALL_MS, Op, Stamp, wall_clock_ms};
 pub(crate) use op::Subject;
 #[cfg(test)]
 pub(crate) use op::check_position;
+pub use op::{Change, Hlc, HlcClock, MAX_WALL_MS, Op, Stamp, wall_clock_ms};
 pub(crate) use wire::WireState;
 
 #[derive(Debug, Clone, PartialEq)]
