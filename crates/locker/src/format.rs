@@ -4,8 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{LockerError, Result};
 
-/// The newest layout this client reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest format this client reads and writes. Format 2 adds op kinds to the catalog (plays,
+/// hearts, ratings, resume positions, rule playlists); the layout is the same, so `locker.json`,
+/// manifests and catalog files without the new kinds keep saying 1, for clients that read only 1.
+pub const FORMAT_VERSION: u32 = 2;
+/// What objects say that a first-format client can read whole.
+pub const FIRST_FORMAT: u32 = 1;
 
 /// Audio is cut into parts of this size unless locker.json says otherwise. Big enough that a
 /// typical track is one or a few parts, small enough that a resumed upload repeats little.

@@ -31,7 +31,41 @@ pub(crate) type BodyProgress = Arc<dyn Fn(u64) + Send + Sync>;
 
 tokio::task_local! {
     static BODY_PROGRESS: BodyProgress;
+    static READ_CAP: u64;
 }
+
+/// Runs `read` with answers to its GET requests limited to `cap` bytes: a larger one is refused
+/// unread (by its declared length) or cut off (as its body arrives), with an error that
+/// [`too_large`] recognises.
+pub(crate) async fn with_read_cap<T>(cap: u64, read: impl Future<Output = T>) -> T {
+    READ_CAP.scope(cap, read).await
+}
+
+/// The size of an answer refused for being larger than the cap, if that is what `error` is.
+pub(crate) fn too_large(error: &Error) -> Option<u64> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<TooLarge>() {
+            return Some(refused.size);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// An answer larger than the reader allows.
+#[derive(Debug)]
+struct TooLarge {
+    size: u64,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the answer is {} bytes, more than the reader takes", self.size)
+    }
+}
+
+impl std::error::Error for TooLarge {}
 
 /// Runs `write` with `progress` told about the request bodies it sends.
 pub(crate) async fn with_body_progress<T>(progress: BodyProgress, write: impl Future<Output = T>) -> T {
@@ -57,6 +91,8 @@ impl HttpFetch for ProgressClient {
             if request.method() == Method::PUT { BODY_PROGRESS.try_with(Arc::clone).ok() } else { None };
         let uri = request.uri().clone();
         let is_head = request.method() == Method::HEAD;
+        let read_cap =
+            if request.method() == Method::GET { READ_CAP.try_with(|cap| *cap).ok() } else { None };
         let (parts, body) = request.into_parts();
         let url = reqwest::Url::parse(&uri.to_string()).map_err(|error| {
             Error::new(ErrorKind::Unexpected, "the request URL is invalid")
@@ -94,11 +130,28 @@ impl HttpFetch for ProgressClient {
         if let Some(headers) = answer.headers_mut() {
             std::mem::swap(headers, response.headers_mut());
         }
+        if let (Some(cap), Some(length)) = (read_cap, declared_length)
+            && length > cap
+        {
+            return Err(Error::new(ErrorKind::Unexpected, "the answer is larger than the reader takes")
+                .with_context("url", uri.to_string())
+                .set_source(TooLarge { size: length }));
+        }
+        let mut received = 0u64;
         let stream = response
             .bytes_stream()
             .try_filter(|chunk| future::ready(!chunk.is_empty()))
-            .map_ok(Buffer::from)
-            .map_err(move |error| transport_error("reading the answer", &uri, error));
+            .map_err(move |error| transport_error("reading the answer", &uri, error))
+            .and_then(move |chunk| {
+                received += chunk.len() as u64;
+                let within = read_cap.is_none_or(|cap| received <= cap);
+                future::ready(if within {
+                    Ok(Buffer::from(chunk))
+                } else {
+                    Err(Error::new(ErrorKind::Unexpected, "the answer is larger than the reader takes")
+                        .set_source(TooLarge { size: received }))
+                })
+            });
         answer.body(HttpBody::new(stream, declared_length)).map_err(|error| {
             Error::new(ErrorKind::Unexpected, "building the HTTP response").set_source(error)
         })

@@ -46,7 +46,8 @@ mod upload;
 pub use blob::BlobReader;
 pub use cache::{CacheState, CacheSummary, OfflineCache};
 pub use catalog::{
-    CatalogState, Change, Hlc, Op, Playlist, PlaylistEntry, Track, TrackTags, position_between,
+    CatalogState, Change, Hlc, Listening, Op, Playlist, PlaylistEntry, SmartPlaylist, Track, TrackTags,
+    position_between,
 };
 pub use check::{CheckProgress, CheckReport, Finding, FindingKind};
 pub use error::{ErrorKind, LockerError, Result};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CatalogState, Change, Playlist, Track, TrackTags, position_between, wall_clock_ms};
 use crate::error::{LockerError, Result};
-use crate::format::{self, FORMAT_VERSION, LockerFile};
+use crate::format::{self, LockerFile};
 use crate::local::{LocalState, to_json};
 use crate::location::{Credentials, LockerLocation};
 use crate::quota::{BackendQuota, DEFAULT_QUOTA};
@@ -150,7 +150,7 @@ impl Locker {
                 // a misspelt bucket must fail instead.
                 storage.check_container().await.map_err(|error| explain_open(&location, error))?;
                 let file = LockerFile {
-                    format: FORMAT_VERSION,
+                    format: format::FIRST_FORMAT,
                     locker_id: uuid::Uuid::new_v4().to_string(),
                     quota_bytes: options.new_locker_quota,
                     part_size: options.new_locker_part_size.max(64 * 1024),
@@ -451,6 +451,83 @@ impl Locker {
         .await
     }
 
+    // --- Listening state, keyed by SHA-256: for tracks in the locker and tracks only on
+    // devices alike. ---
+
+    /// Counts a play of `track` (its SHA-256) on this device, at `at_ms`. Plays do not go to the
+    /// locker one by one: they wait in the outbox (plays of one track in between become one op)
+    /// until the next push, so a day of listening adds a few small files, not one per song.
+    pub async fn record_play(&self, track: &str, at_ms: u64) -> Result<()> {
+        check_track_id(track)?;
+        let device = self.inner.device.clone();
+        self.record_replacing(
+            |catalog| {
+                let plays = catalog.plays_by(track, &device).saturating_add(1);
+                vec![Change::TrackPlayed { track: track.to_owned(), plays, last_played_ms: at_ms }]
+            },
+            |change| matches!(change, Change::TrackPlayed { track: waiting, .. } if waiting == track),
+        )
+        .await
+    }
+
+    /// Keeps where a long track was left, to go on from there on any device (0: from the start).
+    /// Waits in the outbox like plays.
+    pub async fn record_resume(&self, track: &str, position_ms: u64) -> Result<()> {
+        check_track_id(track)?;
+        self.record_replacing(
+            |_| vec![Change::TrackResume { track: track.to_owned(), position_ms }],
+            |change| matches!(change, Change::TrackResume { track: waiting, .. } if waiting == track),
+        )
+        .await
+    }
+
+    pub async fn set_loved(&self, track: &str, loved: bool) -> Result<()> {
+        check_track_id(track)?;
+        self.commit(vec![Change::TrackLoved { track: track.to_owned(), loved }]).await
+    }
+
+    /// A rating of 0 to 5, or none.
+    pub async fn set_rating(&self, track: &str, rating: Option<u8>) -> Result<()> {
+        check_track_id(track)?;
+        self.commit(vec![Change::TrackRated { track: track.to_owned(), rating }]).await
+    }
+
+    pub async fn listening(&self, track: &str) -> Option<crate::catalog::Listening> {
+        self.inner.local.lock().await.catalog.listening(track)
+    }
+
+    pub async fn all_listening(&self) -> Vec<crate::catalog::Listening> {
+        self.inner.local.lock().await.catalog.all_listening()
+    }
+
+    /// Creates a rule playlist, or replaces the name and rule of one (`id`); returns its id.
+    pub async fn put_smart_playlist(
+        &self,
+        id: Option<&str>,
+        name: &str,
+        rule: serde_json::Value,
+    ) -> Result<String> {
+        let playlist = id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        self.commit(vec![Change::SmartPlaylistPut {
+            playlist: playlist.clone(),
+            name: name.to_owned(),
+            rule,
+        }])
+        .await?;
+        Ok(playlist)
+    }
+
+    pub async fn delete_smart_playlist(&self, id: &str) -> Result<()> {
+        if self.inner.local.lock().await.catalog.smart_playlist(id).is_none() {
+            return Err(LockerError::NotFound(format!("there is no rule playlist {id}")));
+        }
+        self.commit(vec![Change::SmartPlaylistDelete { playlist: id.to_owned() }]).await
+    }
+
+    pub async fn smart_playlists(&self) -> Vec<crate::catalog::SmartPlaylist> {
+        self.inner.local.lock().await.catalog.smart_playlists()
+    }
+
     async fn existing_playlist(&self, playlist_id: &str) -> Result<Playlist> {
         let local = self.inner.local.lock().await;
         local.catalog.playlist(playlist_id).ok_or_else(|| {
@@ -486,5 +563,13 @@ fn explain_open(location: &LockerLocation, error: LockerError) -> LockerError {
         LockerError::Backend { kind, source, .. } => LockerError::Backend { kind, message, source },
         other if other.kind() == ErrorKind::Network => LockerError::Network(message),
         _ => LockerError::NotFound(message),
+    }
+}
+
+fn check_track_id(track: &str) -> Result<()> {
+    if format::is_sha256_hex(track) {
+        Ok(())
+    } else {
+        Err(LockerError::InvalidInput(format!("'{track}' is not a track id (a SHA-256 in hex)")))
     }
 }

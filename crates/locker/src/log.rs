@@ -76,10 +76,22 @@ impl Locker {
 
     /// The local half of [`Locker::commit`]: stamp, check, apply, keep in the outbox.
     pub(crate) async fn record(&self, changes: Vec<Change>) -> Result<()> {
+        self.record_replacing(|_| changes, |_| false).await
+    }
+
+    /// [`Locker::record`], with the changes made from the catalog as it is under the lock, and
+    /// ops still waiting in the outbox (not yet sealed into a file) that `replaced` picks taken
+    /// out first: a newer play count or resume position makes the waiting one pointless.
+    pub(crate) async fn record_replacing(
+        &self,
+        make: impl FnOnce(&crate::catalog::CatalogState) -> Vec<Change>,
+        replaced: impl Fn(&Change) -> bool,
+    ) -> Result<()> {
+        let mut local = self.inner.local.lock().await;
+        let changes = make(&local.catalog);
         if changes.is_empty() {
             return Ok(());
         }
-        let mut local = self.inner.local.lock().await;
         let mut clock = local.clock.clone();
         let ops: Vec<Op> =
             changes.into_iter().map(|change| Op { hlc: clock.tick(wall_clock_ms()), change }).collect();
@@ -88,6 +100,12 @@ impl Locker {
                 .map_err(|why| LockerError::InvalidInput(format!("this edit cannot be made: {why}")))?;
         }
         let mut outbox = local.outbox.clone();
+        let sealed = outbox.sealed.as_ref().map_or(0, |sealed| sealed.count);
+        let mut index = 0;
+        outbox.ops.retain(|op| {
+            index += 1;
+            index <= sealed || !replaced(&op.change)
+        });
         outbox.ops.extend(ops.iter().cloned());
         // The outbox reaches the disk before the edit counts anywhere.
         write_state_file(&self.inner.state_dir.join(crate::local::OUTBOX_FILE), to_json(&outbox), true)
@@ -140,11 +158,13 @@ impl Locker {
         if seq > format::MAX_SEQ {
             return Err(LockerError::Format("this device's log has reached its last seq".into()));
         }
+        let ops = &local.outbox.ops[..count];
+        let first_format = ops.iter().all(|op| op.change.in_first_format());
         let file = LogFile {
-            format: FORMAT_VERSION,
+            format: if first_format { format::FIRST_FORMAT } else { FORMAT_VERSION },
             device: self.inner.device.clone(),
             seq,
-            ops: local.outbox.ops[..count].to_vec(),
+            ops: ops.to_vec(),
         };
         let bytes = String::from_utf8(to_json(&file).to_vec()).expect("JSON is UTF-8");
         let sealed = Sealed { seq, count, bytes };

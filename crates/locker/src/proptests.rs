@@ -53,12 +53,31 @@ fn change() -> impl Strategy<Value = Change> {
         (playlist.clone(), name).prop_map(|(playlist, name)| Change::PlaylistCreate { playlist, name }),
         (playlist.clone(), name).prop_map(|(playlist, name)| Change::PlaylistRename { playlist, name }),
         playlist.clone().prop_map(|playlist| Change::PlaylistDelete { playlist }),
-        (playlist.clone(), entry.clone(), track, position.clone()).prop_map(
+        (playlist.clone(), entry.clone(), track.clone(), position.clone()).prop_map(
             |(playlist, entry, track, position)| Change::PlaylistAdd { playlist, entry, track, position }
         ),
         (playlist.clone(), entry.clone(), position)
             .prop_map(|(playlist, entry, position)| Change::PlaylistMove { playlist, entry, position }),
         (playlist, entry).prop_map(|(playlist, entry)| Change::PlaylistRemove { playlist, entry }),
+        (track.clone(), 1u64..5, 0u64..10).prop_map(|(track, plays, last_played_ms)| Change::TrackPlayed {
+            track,
+            plays,
+            last_played_ms
+        }),
+        (track.clone(), any::<bool>()).prop_map(|(track, loved)| Change::TrackLoved { track, loved }),
+        (track.clone(), prop::option::of(0u8..=5))
+            .prop_map(|(track, rating)| Change::TrackRated { track, rating }),
+        (track.clone(), 0u64..1000)
+            .prop_map(|(track, position_ms)| Change::TrackResume { track, position_ms }),
+        (prop::sample::select(vec!["s1", "s2"]), name).prop_map(|(playlist, name)| {
+            Change::SmartPlaylistPut {
+                playlist: playlist.to_owned(),
+                name,
+                rule: json!({"match": "all", "conditions": []}),
+            }
+        }),
+        prop::sample::select(vec!["s1", "s2"])
+            .prop_map(|playlist| Change::SmartPlaylistDelete { playlist: playlist.to_owned() }),
         "[a-z_]{1,8}".prop_map(|kind| {
             let mut body = serde_json::Map::new();
             body.insert("op".into(), Value::from(format!("x_{kind}")));
@@ -109,6 +128,19 @@ proptest! {
         prop_assert_eq!(&merged, &reference);
         prop_assert_eq!(merged.tracks(), reference.tracks());
         prop_assert_eq!(merged.playlists(), reference.playlists());
+        prop_assert_eq!(merged.all_listening(), reference.all_listening());
+        prop_assert_eq!(merged.smart_playlists(), reference.smart_playlists());
+        // Plays add up over devices: each device's count is the largest it wrote.
+        for listening in merged.all_listening() {
+            let mut per_device: BTreeMap<&str, u64> = BTreeMap::new();
+            for (device, op) in &ops {
+                if let Change::TrackPlayed { track, plays, .. } = &op.change && *track == listening.track {
+                    let count = per_device.entry(device.as_str()).or_default();
+                    *count = (*count).max(*plays);
+                }
+            }
+            prop_assert_eq!(listening.play_count, per_device.values().sum::<u64>());
+        }
         let wire = serde_json::to_vec(&merged.to_wire()).unwrap();
         let back = CatalogState::from_wire(serde_json::from_slice(&wire).unwrap()).unwrap();
         prop_assert_eq!(back, merged);

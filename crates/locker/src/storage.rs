@@ -179,19 +179,35 @@ impl Storage {
         cap: u64,
         what: &str,
     ) -> Result<Option<Bytes>> {
-        let size = match known_size {
-            Some(size) => size,
-            None => match self.size_of(path).await? {
-                Some(size) => size,
-                None => return Ok(None),
-            },
-        };
-        if size > cap {
-            return Err(LockerError::Format(format!(
+        let too_large = |size: u64| {
+            LockerError::Format(format!(
                 "{what} {path} is {} long, more than the {} such a file may be; it was not read",
                 crate::quota::format_size(size),
                 crate::quota::format_size(cap)
-            )));
+            ))
+        };
+        let size = match (known_size, &self.location) {
+            (Some(size), _) => size,
+            (None, LockerLocation::Folder { .. }) => match self.size_of(path).await? {
+                Some(size) => size,
+                None => return Ok(None),
+            },
+            // Over HTTP, one GET whose answer is refused unread when it says it is larger than
+            // the cap (and cut off if it grows past it), rather than a HEAD and then a GET: a
+            // round trip less on every manifest a stream opens.
+            (None, _) => {
+                return match crate::http::with_read_cap(cap, self.op.read(path)).await {
+                    Ok(buffer) => Ok(Some(buffer.to_bytes())),
+                    Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+                    Err(error) => match crate::http::too_large(&error) {
+                        Some(size) => Err(too_large(size)),
+                        None => Err(LockerError::storage(format!("reading {path}"), error)),
+                    },
+                };
+            }
+        };
+        if size > cap {
+            return Err(too_large(size));
         }
         let data = if size == 0 {
             match self.read(path).await? {

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CatalogState, Hlc, Op, Playlist, Subject, Track, wall_clock_ms};
+use crate::catalog::{
+    CatalogState, Hlc, Listening, Op, Playlist, SmartPlaylist, Subject, Track, wall_clock_ms,
+};
 use crate::error::{LockerError, Result};
 use crate::format::{self, FORMAT_VERSION};
 use crate::inbox::InboxReport;
@@ -49,6 +51,11 @@ pub struct SyncReport {
     pub tracks_removed: Vec<String>,
     pub playlists_changed: Vec<Playlist>,
     pub playlists_deleted: Vec<String>,
+    /// Tracks whose plays, heart, rating or resume position changed.
+    pub listening_changed: Vec<Listening>,
+    /// Rule playlists created or changed, and deleted.
+    pub smart_changed: Vec<SmartPlaylist>,
+    pub smart_deleted: Vec<String>,
     /// Catalog files that could not be read (corrupt, half-written by a crashed client, too
     /// large, or a gap in a log), each named. That device's later ops wait until it is readable;
     /// nothing is skipped. While there are any, nothing is garbage-collected.
@@ -175,8 +182,8 @@ impl Locker {
         let mut touched: BTreeSet<Subject> = std::mem::take(&mut local.unreported);
         touched.extend(local.undelivered.iter().cloned());
         if let Some(snapshot) = snapshot {
-            touched.extend(subjects_of(&local.catalog));
-            touched.extend(subjects_of(&snapshot.catalog));
+            touched.extend(local.catalog.subjects());
+            touched.extend(snapshot.catalog.subjects());
             local.catalog = snapshot.catalog;
             // This device's ops not yet in its log are in no snapshot: apply them again.
             let own: Vec<Op> = local.outbox.ops.clone();
@@ -249,6 +256,11 @@ impl Locker {
                     Some(playlist) => report.playlists_changed.push(playlist),
                     None => report.playlists_deleted.push(id),
                 },
+                Subject::Listening(id) => report.listening_changed.extend(local.catalog.listening(&id)),
+                Subject::Smart(id) => match local.catalog.smart_playlist(&id) {
+                    Some(playlist) => report.smart_changed.push(playlist),
+                    None => report.smart_deleted.push(id),
+                },
             }
         }
         let now = wall_clock_ms();
@@ -267,6 +279,9 @@ impl Locker {
             && report.tracks_removed.is_empty()
             && report.playlists_changed.is_empty()
             && report.playlists_deleted.is_empty()
+            && report.listening_changed.is_empty()
+            && report.smart_changed.is_empty()
+            && report.smart_deleted.is_empty()
             && report.ops_applied == 0
             && !report.rebuilt_from_snapshot);
         let clock_file = local.clock_file(&self.locker_id());
@@ -411,7 +426,11 @@ impl Locker {
             }
             let hlc = local.clock.tick(wall_clock_ms());
             let snapshot = SnapshotFile {
-                format: FORMAT_VERSION,
+                format: if local.catalog.needs_second_format() {
+                    FORMAT_VERSION
+                } else {
+                    format::FIRST_FORMAT
+                },
                 locker_id: self.locker_id(),
                 device: self.inner.device.clone(),
                 hlc,
@@ -467,10 +486,4 @@ fn has_gap(logs: &LogListing, frontier: &BTreeMap<String, u64>) -> bool {
         let Some(first) = seqs.keys().next() else { return false };
         frontier.get(device).map_or(*first > 0, |applied| *first > applied.saturating_add(1))
     })
-}
-
-fn subjects_of(catalog: &CatalogState) -> Vec<Subject> {
-    let mut subjects: Vec<Subject> = catalog.known_track_ids().into_iter().map(Subject::Track).collect();
-    subjects.extend(catalog.playlist_ids().into_iter().map(Subject::Playlist));
-    subjects
 }

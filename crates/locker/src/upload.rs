@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Change, TrackTags};
 use crate::error::{ErrorKind, LockerError, Result};
-use crate::format::{self, BlobManifest, FORMAT_VERSION};
+use crate::format::{self, BlobManifest};
 use crate::http;
 use crate::local::{to_json, write_state_file};
 use crate::locker::Locker;
@@ -533,7 +533,7 @@ impl Locker {
         }
         context.check_cancelled(&source)?;
         let manifest = BlobManifest {
-            format: FORMAT_VERSION,
+            format: format::FIRST_FORMAT,
             sha256: sha256.clone(),
             size,
             part_size,

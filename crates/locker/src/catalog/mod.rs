@@ -6,7 +6,7 @@
 mod op;
 mod wire;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -51,11 +51,33 @@ struct EntryState {
     removed: bool,
 }
 
+/// How a track has been listened to, on every device: a grow-only counter of plays per device
+/// (each device counts its own; the total is their sum), the latest play, and registers for the
+/// heart, the rating and the resume position. Keyed by the track's SHA-256, so it follows a song
+/// that is only local on two devices as well as one in the locker.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ListeningState {
+    plays: BTreeMap<String, u64>,
+    last_played_ms: u64,
+    loved: Option<Register<bool>>,
+    rating: Option<Register<Option<u8>>>,
+    resume: Option<Register<u64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct SmartState {
+    exists: Option<Register<bool>>,
+    name: Option<Register<String>>,
+    rule: Option<Register<Value>>,
+}
+
 /// The merged catalog.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CatalogState {
     tracks: BTreeMap<String, TrackState>,
     playlists: BTreeMap<String, PlaylistState>,
+    listening: BTreeMap<String, ListeningState>,
+    smart: BTreeMap<String, SmartState>,
     /// Ops of kinds this version does not apply, by stamp, kept for snapshots (a newer client
     /// reading the snapshot applies them). At most [`MAX_UNKNOWN_OPS`], the earliest stamps.
     unknown: BTreeMap<Stamp, Op>,
@@ -124,6 +146,30 @@ impl CatalogState {
                 // Entry ids are never reused, so a removal can simply win over everything.
                 let state = self.playlists.entry(playlist.clone()).or_default();
                 state.entries.entry(entry.clone()).or_default().removed = true;
+            }
+            Change::TrackPlayed { track, plays, last_played_ms } => {
+                let state = self.listening.entry(track.clone()).or_default();
+                let count = state.plays.entry(device.to_owned()).or_default();
+                *count = (*count).max(*plays);
+                state.last_played_ms = state.last_played_ms.max(*last_played_ms);
+            }
+            Change::TrackLoved { track, loved } => {
+                assign(&mut self.listening.entry(track.clone()).or_default().loved, loved, &stamp);
+            }
+            Change::TrackRated { track, rating } => {
+                assign(&mut self.listening.entry(track.clone()).or_default().rating, rating, &stamp);
+            }
+            Change::TrackResume { track, position_ms } => {
+                assign(&mut self.listening.entry(track.clone()).or_default().resume, position_ms, &stamp);
+            }
+            Change::SmartPlaylistPut { playlist, name, rule } => {
+                let state = self.smart.entry(playlist.clone()).or_default();
+                assign(&mut state.exists, &true, &stamp);
+                assign(&mut state.name, name, &stamp);
+                assign(&mut state.rule, rule, &stamp);
+            }
+            Change::SmartPlaylistDelete { playlist } => {
+                assign(&mut self.smart.entry(playlist.clone()).or_default().exists, &false, &stamp);
             }
         }
         op.change.subject()
@@ -219,17 +265,63 @@ impl CatalogState {
         self.playlists.keys().filter_map(|id| self.playlist(id)).collect()
     }
 
+    /// How a track (by SHA-256) has been listened to on every device; `None` when never.
+    pub fn listening(&self, track: &str) -> Option<Listening> {
+        let state = self.listening.get(track)?;
+        Some(Listening {
+            track: track.to_owned(),
+            play_count: state.plays.values().fold(0u64, |total, plays| total.saturating_add(*plays)),
+            last_played_ms: (state.last_played_ms > 0).then_some(state.last_played_ms),
+            loved: state.loved.as_ref().is_some_and(|loved| loved.value),
+            rating: state.rating.as_ref().and_then(|rating| rating.value),
+            resume_ms: state.resume.as_ref().map(|resume| resume.value).filter(|at| *at > 0),
+        })
+    }
+
+    /// Every track's listening state, ordered by SHA-256.
+    pub fn all_listening(&self) -> Vec<Listening> {
+        self.listening.keys().filter_map(|track| self.listening(track)).collect()
+    }
+
+    /// How many plays of `track` this catalog counts for `device`: the running total that
+    /// device's next play continues from.
+    pub(crate) fn plays_by(&self, track: &str, device: &str) -> u64 {
+        self.listening.get(track).and_then(|state| state.plays.get(device)).copied().unwrap_or(0)
+    }
+
+    pub fn smart_playlist(&self, id: &str) -> Option<SmartPlaylist> {
+        let state = self.smart.get(id)?;
+        if !state.exists.as_ref().is_some_and(|exists| exists.value) {
+            return None;
+        }
+        Some(SmartPlaylist {
+            id: id.to_owned(),
+            name: state.name.as_ref().map(|name| name.value.clone()).unwrap_or_default(),
+            rule: state.rule.as_ref().map(|rule| rule.value.clone()).unwrap_or(Value::Null),
+        })
+    }
+
+    pub fn smart_playlists(&self) -> Vec<SmartPlaylist> {
+        self.smart.keys().filter_map(|id| self.smart_playlist(id)).collect()
+    }
+
+    /// Whether the snapshot of this catalog needs the second catalog format (it holds listening
+    /// state, rule playlists or ops of unknown kinds, which a first-format client would drop).
+    pub(crate) fn needs_second_format(&self) -> bool {
+        !(self.listening.is_empty() && self.smart.is_empty() && self.unknown.is_empty())
+    }
+
     pub(crate) fn playlist_exists_state(&self, id: &str) -> bool {
         self.playlists.contains_key(id)
     }
 
-    pub(crate) fn playlist_ids(&self) -> BTreeSet<String> {
-        self.playlists.keys().cloned().collect()
-    }
-
-    /// Every track id the catalog has ever mentioned (present or removed).
-    pub(crate) fn known_track_ids(&self) -> BTreeSet<String> {
-        self.tracks.keys().cloned().collect()
+    /// Every subject the catalog knows, for reporting a catalog rebuilt from a snapshot.
+    pub(crate) fn subjects(&self) -> Vec<Subject> {
+        let mut subjects: Vec<Subject> = self.tracks.keys().cloned().map(Subject::Track).collect();
+        subjects.extend(self.playlists.keys().cloned().map(Subject::Playlist));
+        subjects.extend(self.listening.keys().cloned().map(Subject::Listening));
+        subjects.extend(self.smart.keys().cloned().map(Subject::Smart));
+        subjects
     }
 }
 
@@ -266,6 +358,29 @@ pub struct PlaylistEntry {
     pub entry_id: String,
     pub track_id: String,
     pub position: String,
+}
+
+/// How a track has been listened to, merged over every device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listening {
+    /// The track's SHA-256.
+    pub track: String,
+    /// Plays on every device, added up.
+    pub play_count: u64,
+    pub last_played_ms: Option<u64>,
+    pub loved: bool,
+    /// 0 to 5, or none.
+    pub rating: Option<u8>,
+    /// Where a long track goes on from, when it was left midway.
+    pub resume_ms: Option<u64>,
+}
+
+/// A rule playlist as the catalog carries it: its rule is read by the library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmartPlaylist {
+    pub id: String,
+    pub name: String,
+    pub rule: Value,
 }
 
 /// Tags of a track, as uploads read them and edits change them.
@@ -532,6 +647,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Two devices play the same track offline, love and rate it; merged, the plays add up and
+    /// the later heart and rating win, in either order, and the snapshot form keeps all of it.
+    #[test]
+    fn plays_add_up_and_the_later_heart_wins() {
+        let track = "cd".repeat(32);
+        let played =
+            |plays, last_played_ms| Change::TrackPlayed { track: track.clone(), plays, last_played_ms };
+        let ops = [
+            ("laptop", op(10, played(1, 10))),
+            ("laptop", op(20, played(3, 20))),
+            ("phone", op(15, played(2, 15))),
+            ("phone", op(30, Change::TrackLoved { track: track.clone(), loved: true })),
+            ("laptop", op(25, Change::TrackLoved { track: track.clone(), loved: false })),
+            ("laptop", op(26, Change::TrackRated { track: track.clone(), rating: Some(4) })),
+            ("phone", op(31, Change::TrackResume { track: track.clone(), position_ms: 90_000 })),
+        ];
+        let mut forward = CatalogState::default();
+        ops.iter().for_each(|(device, op)| drop(forward.apply(device, op)));
+        let mut backward = CatalogState::default();
+        ops.iter().rev().for_each(|(device, op)| drop(backward.apply(device, op)));
+        assert_eq!(forward, backward);
+        let listening = forward.listening(&track).unwrap();
+        assert_eq!(
+            listening,
+            Listening {
+                track: track.clone(),
+                play_count: 5,
+                last_played_ms: Some(20),
+                loved: true,
+                rating: Some(4),
+                resume_ms: Some(90_000)
+            }
+        );
+        assert_eq!(forward.plays_by(&track, "laptop"), 3);
+        assert!(forward.needs_second_format());
+        let wire = serde_json::to_string(&forward.to_wire()).unwrap();
+        assert_eq!(CatalogState::from_wire(serde_json::from_str(&wire).unwrap()).unwrap(), forward);
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub const MAX_NAME_BYTES: usize = 1024;
 pub const MAX_POSITION_LEN: usize = 1024;
 /// The largest op of an unknown kind kept for newer clients (as JSON).
 pub const MAX_UNKNOWN_OP_BYTES: usize = 64 * 1024;
+/// The most plays one device may count for one track: far beyond a lifetime of listening.
+pub const MAX_PLAYS: u64 = 1_000_000_000;
+/// The largest smart playlist rule (as JSON).
+pub const MAX_RULE_BYTES: usize = 16 * 1024;
 
 /// A hybrid logical clock reading: wall-clock milliseconds, and a counter that orders events
 /// within one millisecond or while the wall clock lags a clock already seen.
@@ -134,6 +138,38 @@ pub enum Change {
         playlist: String,
         entry: String,
     },
+    /// This device has played the track `plays` times in all (a running total, so the ops of
+    /// one device merge by taking the largest), the last time at `last_played_ms`.
+    TrackPlayed {
+        track: String,
+        plays: u64,
+        last_played_ms: u64,
+    },
+    /// The user loved the track (a heart), or took it back.
+    TrackLoved {
+        track: String,
+        loved: bool,
+    },
+    /// The user's rating, 0 to 5, or none.
+    TrackRated {
+        track: String,
+        rating: Option<u8>,
+    },
+    /// Where to go on from in a long track (0: from the start).
+    TrackResume {
+        track: String,
+        position_ms: u64,
+    },
+    /// A rule playlist: its name and its rule (fields, operators and values, a sort and a
+    /// limit: the library reads the rule; the catalog only carries it).
+    SmartPlaylistPut {
+        playlist: String,
+        name: String,
+        rule: Value,
+    },
+    SmartPlaylistDelete {
+        playlist: String,
+    },
     /// An op of a kind this version does not know, kept whole (without its `hlc`) so that it
     /// survives into snapshots for the clients that do.
     #[serde(skip)]
@@ -145,6 +181,12 @@ pub enum Change {
 
 /// The op kinds this version applies; anything else is [`Change::Unknown`].
 const KNOWN_KINDS: &[&str] = &[
+    "track_played",
+    "track_loved",
+    "track_rated",
+    "track_resume",
+    "smart_playlist_put",
+    "smart_playlist_delete",
     "track_put",
     "track_edit",
     "track_remove",
@@ -254,6 +296,34 @@ impl Op {
                 id("playlist", playlist)?;
                 id("entry", entry)
             }
+            Change::TrackPlayed { track: id, plays, last_played_ms } => {
+                track(id)?;
+                if *plays > MAX_PLAYS || *plays == 0 {
+                    return Err(format!("its play count {plays} is out of range"));
+                }
+                if *last_played_ms > MAX_WALL_MS {
+                    return Err("its time of last play is beyond the year 9999".into());
+                }
+                Ok(())
+            }
+            Change::TrackLoved { track: id, .. } | Change::TrackResume { track: id, .. } => track(id),
+            Change::TrackRated { track: id, rating } => {
+                track(id)?;
+                match rating {
+                    Some(rating) if *rating > 5 => Err(format!("its rating {rating} is not 0 to 5")),
+                    _ => Ok(()),
+                }
+            }
+            Change::SmartPlaylistPut { playlist, name: text, rule } => {
+                id("playlist", playlist)?;
+                name(text)?;
+                let size = serde_json::to_vec(rule).map_or(usize::MAX, |bytes| bytes.len());
+                if !rule.is_object() || size > MAX_RULE_BYTES {
+                    return Err(format!("its rule is not an object of at most {MAX_RULE_BYTES} bytes"));
+                }
+                Ok(())
+            }
+            Change::SmartPlaylistDelete { playlist } => id("playlist", playlist),
             Change::Unknown { kind, body } => {
                 if kind.is_empty() || kind.len() > 64 {
                     return Err("its kind is not a name".into());
@@ -300,6 +370,22 @@ pub(crate) fn check_position(position: &str) -> Result<(), String> {
 }
 
 impl Change {
+    /// Whether a client of the first catalog format knows this kind. Files and snapshots that
+    /// hold anything else say format 2, so such a client refuses them plainly (it would take an
+    /// unknown kind for a corrupt file) instead of dropping what it does not know.
+    pub(crate) fn in_first_format(&self) -> bool {
+        !matches!(
+            self,
+            Change::TrackPlayed { .. }
+                | Change::TrackLoved { .. }
+                | Change::TrackRated { .. }
+                | Change::TrackResume { .. }
+                | Change::SmartPlaylistPut { .. }
+                | Change::SmartPlaylistDelete { .. }
+                | Change::Unknown { .. }
+        )
+    }
+
     pub(crate) fn subject(&self) -> Option<Subject> {
         match self {
             Change::TrackPut { track, .. }
@@ -311,6 +397,13 @@ impl Change {
             | Change::PlaylistAdd { playlist, .. }
             | Change::PlaylistMove { playlist, .. }
             | Change::PlaylistRemove { playlist, .. } => Some(Subject::Playlist(playlist.clone())),
+            Change::TrackPlayed { track, .. }
+            | Change::TrackLoved { track, .. }
+            | Change::TrackRated { track, .. }
+            | Change::TrackResume { track, .. } => Some(Subject::Listening(track.clone())),
+            Change::SmartPlaylistPut { playlist, .. } | Change::SmartPlaylistDelete { playlist } => {
+                Some(Subject::Smart(playlist.clone()))
+            }
             Change::Unknown { .. } => None,
         }
     }
@@ -322,6 +415,9 @@ impl Change {
 pub(crate) enum Subject {
     Track(String),
     Playlist(String),
+    /// The listening state of a track (plays, heart, rating, resume position).
+    Listening(String),
+    Smart(String),
 }
 
 #[cfg(test)]

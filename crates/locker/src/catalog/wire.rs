@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::op::{MAX_NAME_BYTES, MAX_WALL_MS, check_fields, check_position};
-use super::{CatalogState, EntryState, Hlc, Op, PlaylistState, Register, Stamp, TrackState};
+use super::op::{MAX_NAME_BYTES, MAX_PLAYS, MAX_RULE_BYTES, MAX_WALL_MS, check_fields, check_position};
+use super::{
+    CatalogState, EntryState, Hlc, ListeningState, Op, PlaylistState, Register, SmartState, Stamp, TrackState,
+};
 use crate::format::{MAX_BLOB_SIZE, is_plain_id, is_sha256_hex};
 
 #[derive(Serialize, Deserialize)]
@@ -20,6 +22,43 @@ pub(crate) struct WireState {
     /// without its `hlc`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unknown: Vec<(u32, u64, u32, Value)>,
+    /// Listening state by track (format 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    listening: Vec<WireListening>,
+    /// Rule playlists (format 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    smart: Vec<WireSmart>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireListening {
+    id: String,
+    /// `[device index, plays]`
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    plays: Vec<(u32, u64)>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    last_played_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    loved: Option<WireRegister<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rating: Option<WireRegister<Option<u8>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resume: Option<WireRegister<u64>>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireSmart {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exists: Option<WireRegister<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<WireRegister<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rule: Option<WireRegister<Value>>,
 }
 
 /// `[value, wall_ms, counter, device index]`
@@ -117,7 +156,29 @@ impl CatalogState {
                 unknown.push((device, stamp.hlc.wall_ms, stamp.hlc.counter, Value::Object(body)));
             }
         }
-        WireState { devices: interner.devices, tracks, playlists, unknown }
+        let listening = self
+            .listening
+            .iter()
+            .map(|(id, state)| WireListening {
+                id: id.clone(),
+                plays: state.plays.iter().map(|(device, plays)| (interner.index(device), *plays)).collect(),
+                last_played_ms: state.last_played_ms,
+                loved: state.loved.as_ref().map(|register| interner.wire(register)),
+                rating: state.rating.as_ref().map(|register| interner.wire(register)),
+                resume: state.resume.as_ref().map(|register| interner.wire(register)),
+            })
+            .collect();
+        let smart = self
+            .smart
+            .iter()
+            .map(|(id, state)| WireSmart {
+                id: id.clone(),
+                exists: state.exists.as_ref().map(|register| interner.wire(register)),
+                name: state.name.as_ref().map(|register| interner.wire(register)),
+                rule: state.rule.as_ref().map(|register| interner.wire(register)),
+            })
+            .collect();
+        WireState { devices: interner.devices, tracks, playlists, unknown, listening, smart }
     }
 
     /// Rebuilds a catalog from its snapshot form, refusing (with the reason) anything an op
@@ -201,6 +262,66 @@ impl CatalogState {
                     exists: register(playlist.exists, &stamp)?,
                     name: register(playlist.name, &stamp)?,
                     entries,
+                },
+            );
+        }
+        for listening in wire.listening {
+            if !is_sha256_hex(&listening.id) {
+                return Err(format!(
+                    "listening state names a track {:?} that is not a SHA-256 in hex",
+                    listening.id
+                ));
+            }
+            let mut plays = BTreeMap::new();
+            for (device, count) in listening.plays {
+                let device = devices
+                    .get(device as usize)
+                    .ok_or_else(|| format!("device index {device} is out of range"))?;
+                if count > MAX_PLAYS {
+                    return Err(format!("track {} has a play count out of range", listening.id));
+                }
+                plays.insert(device.clone(), count);
+            }
+            if listening.last_played_ms > MAX_WALL_MS {
+                return Err(format!("track {} was last played beyond the year 9999", listening.id));
+            }
+            if listening.rating.as_ref().is_some_and(|rating| rating.0.is_some_and(|value| value > 5)) {
+                return Err(format!("track {} has a rating that is not 0 to 5", listening.id));
+            }
+            state.listening.insert(
+                listening.id,
+                ListeningState {
+                    plays,
+                    last_played_ms: listening.last_played_ms,
+                    loved: register(listening.loved, &stamp)?,
+                    rating: register(listening.rating, &stamp)?,
+                    resume: register(listening.resume, &stamp)?,
+                },
+            );
+        }
+        for smart in wire.smart {
+            if !is_plain_id(&smart.id) {
+                return Err(format!("the rule playlist id {:?} is not valid", smart.id));
+            }
+            if smart.name.as_ref().is_some_and(|name| name.0.len() > MAX_NAME_BYTES) {
+                return Err(format!(
+                    "rule playlist {} has a name longer than {MAX_NAME_BYTES} bytes",
+                    smart.id
+                ));
+            }
+            let rule_ok = smart.rule.as_ref().is_none_or(|rule| {
+                rule.0.is_object()
+                    && serde_json::to_vec(&rule.0).is_ok_and(|bytes| bytes.len() <= MAX_RULE_BYTES)
+            });
+            if !rule_ok {
+                return Err(format!("rule playlist {} has a rule that is not valid", smart.id));
+            }
+            state.smart.insert(
+                smart.id,
+                SmartState {
+                    exists: register(smart.exists, &stamp)?,
+                    name: register(smart.name, &stamp)?,
+                    rule: register(smart.rule, &stamp)?,
                 },
             );
         }
