@@ -191,7 +191,9 @@ fn open_output(
     let supported = device
         .supported_output_configs()
         .map_err(|e| AudioError::Device(e.to_string()))?
-        .filter(|c| c.sample_format() == default.sample_format())
+        // The device's own channel count: a plug device also offers mono, listed first, and
+        // a stream opened mono would fold every track down to one channel.
+        .filter(|c| c.sample_format() == default.sample_format() && c.channels() == default.channels())
         .find(|c| c.min_sample_rate() <= preferred_rate && preferred_rate <= c.max_sample_rate())
         .map(|c| c.with_sample_rate(preferred_rate));
     let config = supported.unwrap_or(default);
