@@ -49,6 +49,10 @@ pub(crate) struct Outbox {
     /// the way can never make the device reuse the seq for other ops.
     #[serde(default)]
     pub sealed: Option<Sealed>,
+    /// Ops written to the log since the catalog cache was last saved: the cache does not hold
+    /// them yet, so a restart applies them again (opening out of reach, no pull brings them).
+    #[serde(default)]
+    pub landed: Vec<Op>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,8 +139,9 @@ impl LocalState {
             read(OUTBOX_FILE).and_then(|bytes| serde_json::from_slice::<Outbox>(&bytes).ok())
             && outbox.locker_id == locker_id
         {
-            // Ops in the outbox are not in any log the cache was built from: apply them again.
-            for op in &outbox.ops {
+            // Ops in the outbox, and those written since the cache was saved, are not in the
+            // cache: apply them again.
+            for op in outbox.landed.iter().chain(&outbox.ops) {
                 if let Some(subject) = local.catalog.apply(device, op) {
                     local.unreported.insert(subject);
                 }

@@ -76,6 +76,9 @@ pub(crate) struct Inner {
     pub local: tokio::sync::Mutex<LocalState>,
     /// Held while this device's outbox is written to its log: one pusher at a time.
     pub pushing: tokio::sync::Mutex<()>,
+    /// Whether this process has checked its next seq against the listing of its log folder (at
+    /// open, or at the first push of a locker opened out of reach).
+    pub seq_checked: std::sync::atomic::AtomicBool,
 }
 
 /// What `status()` reports.
@@ -139,49 +142,40 @@ impl Locker {
         }
         let location = LockerLocation::parse(url)?;
         let storage = Storage::connect(&location, &credentials, options.retry)?;
-        let locker_file = match storage
+        let read = storage
             .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
             .await
-            .map_err(|error| explain_open(&location, error))?
-        {
-            Some(bytes) => LockerFile::parse(&bytes)?,
-            None if options.create_if_missing => {
-                // Some servers create a missing bucket's folder on the first write; connecting to
-                // a misspelt bucket must fail instead.
-                storage.check_container().await.map_err(|error| explain_open(&location, error))?;
-                let file = LockerFile {
-                    format: format::FIRST_FORMAT,
-                    locker_id: uuid::Uuid::new_v4().to_string(),
-                    quota_bytes: options.new_locker_quota,
-                    part_size: options.new_locker_part_size.max(64 * 1024),
-                    created_ms: wall_clock_ms(),
-                };
-                // Create-only: if two devices create a locker at once, the first file stays.
-                storage
-                    .put_new(format::LOCKER_FILE, to_json(&file))
-                    .await
-                    .map_err(|error| explain_open(&location, error))?;
-                // Two devices may create a locker at once; whichever locker.json landed is the one.
-                match storage
-                    .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
-                    .await?
-                {
-                    Some(bytes) => LockerFile::parse(&bytes)?,
-                    None => file,
-                }
+            .map_err(|error| explain_open(&location, error));
+        let (locker_file, offline) = match read {
+            Ok(Some(bytes)) => (LockerFile::parse(&bytes)?, false),
+            Ok(None) if options.create_if_missing => {
+                (create_locker_file(&storage, &location, &options).await?, false)
             }
-            None => {
+            Ok(None) => {
                 return Err(LockerError::NotFound(format!("there is no locker at {url} (no locker.json)")));
             }
+            // Out of reach: a locker this device opened before opens from what it kept, so edits
+            // go on (into the outbox) and cached audio plays; the storage is asked again at the
+            // next request.
+            Err(error) if error.is_transient() => match kept_locker_file(state_dir, url).await {
+                Some(kept) => {
+                    tracing::info!(%url, "the locker cannot be reached; opening it from what this device kept");
+                    (kept, true)
+                }
+                None => return Err(error),
+            },
+            Err(error) => return Err(error),
         };
         tokio::fs::create_dir_all(state_dir.join("uploads")).await.map_err(|error| {
             LockerError::io(format!("cannot create the state folder {}", state_dir.display()), error)
         })?;
-
         crate::local::clean_leftovers(state_dir).await;
-        // Asked now, at connect, rather than in the middle of the first commit.
-        let create_only = storage.create_only().await;
-        tracing::debug!(?create_only, "the locker's create-only writes");
+        if !offline {
+            keep_locker_file(state_dir, url, &locker_file).await;
+            // Asked now, at connect, rather than in the middle of the first commit.
+            let create_only = storage.create_only().await;
+            tracing::debug!(?create_only, "the locker's create-only writes");
+        }
         let local = LocalState::load(state_dir, &locker_file.locker_id, device_id).await;
         let locker = Locker {
             inner: Arc::new(Inner {
@@ -193,19 +187,23 @@ impl Locker {
                 locker_file: std::sync::Mutex::new(locker_file),
                 local: tokio::sync::Mutex::new(local),
                 pushing: tokio::sync::Mutex::new(()),
+                seq_checked: std::sync::atomic::AtomicBool::new(false),
             }),
         };
-        locker.recover_next_seq().await?;
+        if !offline {
+            locker.recover_next_seq().await?;
+        }
         Ok(locker)
     }
 
     /// Makes sure this device never reuses a seq of its own log, even when its state folder was
     /// lost or restored from an old backup: compaction always keeps each device's newest log
     /// file, so the listing says how far the device got.
-    async fn recover_next_seq(&self) -> Result<()> {
+    pub(crate) async fn recover_next_seq(&self) -> Result<()> {
         let highest_listed = self.highest_own_seq().await?;
         let mut local = self.inner.local.lock().await;
         local.next_seq = local.next_seq.max(highest_listed.map_or(0, |seq| seq.saturating_add(1)));
+        self.inner.seq_checked.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -252,7 +250,8 @@ impl Locker {
         Ok(())
     }
 
-    /// Re-reads locker.json (another device may have changed the quota).
+    /// Re-reads locker.json (another device may have changed the quota), and keeps it for
+    /// opening this locker while it is out of reach.
     pub async fn refresh_locker_file(&self) -> Result<()> {
         if let Some(bytes) = self
             .inner
@@ -261,6 +260,7 @@ impl Locker {
             .await?
         {
             let file = LockerFile::parse(&bytes)?;
+            keep_locker_file(&self.inner.state_dir, &self.inner.url, &file).await;
             *self.inner.locker_file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = file;
         }
         Ok(())
@@ -542,6 +542,62 @@ impl Locker {
     pub(crate) fn storage(&self) -> &Storage {
         &self.inner.storage
     }
+}
+
+/// Creates locker.json in an empty location (create-only: if two devices create a locker at
+/// once, the first file stays, and both use it).
+async fn create_locker_file(
+    storage: &Storage,
+    location: &LockerLocation,
+    options: &OpenOptions,
+) -> Result<LockerFile> {
+    // Some servers create a missing bucket's folder on the first write; connecting to a misspelt
+    // bucket must fail instead.
+    storage.check_container().await.map_err(|error| explain_open(location, error))?;
+    let file = LockerFile {
+        format: format::FIRST_FORMAT,
+        locker_id: uuid::Uuid::new_v4().to_string(),
+        quota_bytes: options.new_locker_quota,
+        part_size: options.new_locker_part_size.max(64 * 1024),
+        created_ms: wall_clock_ms(),
+    };
+    storage
+        .put_new(format::LOCKER_FILE, to_json(&file))
+        .await
+        .map_err(|error| explain_open(location, error))?;
+    match storage
+        .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+        .await?
+    {
+        Some(bytes) => LockerFile::parse(&bytes),
+        None => Ok(file),
+    }
+}
+
+/// `<state_dir>/locker-file.json`: the locker.json last read, and the URL it was read from.
+const KEPT_LOCKER_FILE: &str = "locker-file.json";
+
+async fn keep_locker_file(state_dir: &Path, url: &str, file: &LockerFile) {
+    let kept = serde_json::json!({"url": url, "file": file});
+    if let Err(error) =
+        crate::local::write_state_file(&state_dir.join(KEPT_LOCKER_FILE), to_json(&kept), false).await
+    {
+        tracing::warn!(%error, "cannot keep a copy of locker.json");
+    }
+}
+
+async fn kept_locker_file(state_dir: &Path, url: &str) -> Option<LockerFile> {
+    #[derive(Deserialize)]
+    struct Kept {
+        url: String,
+        file: serde_json::Value,
+    }
+    let bytes = tokio::fs::read(state_dir.join(KEPT_LOCKER_FILE)).await.ok()?;
+    let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+    if kept.url != url {
+        return None;
+    }
+    LockerFile::parse(&serde_json::to_vec(&kept.file).ok()?).ok()
 }
 
 /// Turns the first failure against a location into the message a user needs.

@@ -71,7 +71,11 @@ impl Locker {
     /// what could not be written yet is written by a later push.
     pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<()> {
         self.record(changes).await?;
-        self.push().await
+        if let Err(error) = self.push().await {
+            // The edit is made and kept; the next push writes it.
+            tracing::info!(%error, "an edit waits in the outbox for the locker");
+        }
+        Ok(())
     }
 
     /// The local half of [`Locker::commit`]: stamp, check, apply, keep in the outbox.
@@ -132,6 +136,10 @@ impl Locker {
     pub async fn push(&self) -> Result<()> {
         // One pusher at a time; the catalog's own lock is never held over the network.
         let _pushing = self.inner.pushing.lock().await;
+        // A locker opened out of reach has not yet learned which seq its log goes on from.
+        if !self.inner.seq_checked.load(std::sync::atomic::Ordering::SeqCst) {
+            self.recover_next_seq().await?;
+        }
         loop {
             let Some(sealed) = self.seal().await? else { return Ok(()) };
             let path = format::log_path(&self.inner.device, sealed.seq);
@@ -210,7 +218,8 @@ impl Locker {
     async fn landed(&self, sealed: &Sealed) -> Result<()> {
         let mut local = self.inner.local.lock().await;
         let mut outbox = local.outbox.clone();
-        outbox.ops.drain(..sealed.count.min(outbox.ops.len()));
+        let written: Vec<Op> = outbox.ops.drain(..sealed.count.min(outbox.ops.len())).collect();
+        outbox.landed.extend(written);
         outbox.sealed = None;
         write_state_file(&self.inner.state_dir.join(crate::local::OUTBOX_FILE), to_json(&outbox), true)
             .await?;

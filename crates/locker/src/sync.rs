@@ -185,8 +185,9 @@ impl Locker {
             touched.extend(local.catalog.subjects());
             touched.extend(snapshot.catalog.subjects());
             local.catalog = snapshot.catalog;
-            // This device's ops not yet in its log are in no snapshot: apply them again.
-            let own: Vec<Op> = local.outbox.ops.clone();
+            // This device's ops not yet in its log, or written since its cache was saved, may be
+            // in no snapshot: apply them again.
+            let own: Vec<Op> = local.outbox.landed.iter().chain(&local.outbox.ops).cloned().collect();
             for op in &own {
                 local.catalog.apply(&self.inner.device, op);
             }
@@ -313,7 +314,7 @@ impl Locker {
     /// Writes the merged catalog, the frontiers and the clock to the state folder, so a restart
     /// starts from here instead of fetching everything again.
     pub(crate) async fn save_catalog_cache(&self) -> Result<()> {
-        let (cache, clock_file) = {
+        let (cache, clock_file, landed) = {
             let local = self.inner.local.lock().await;
             let cache = CacheFile {
                 locker_id: self.locker_id(),
@@ -322,10 +323,19 @@ impl Locker {
                 last_sync_ms: local.last_sync_ms,
                 state: local.catalog.to_wire(),
             };
-            (cache, local.clock_file(&self.locker_id()))
+            (cache, local.clock_file(&self.locker_id()), local.outbox.landed.len())
         };
         let bytes = crate::upload::blocking(move || Ok(to_json(&cache))).await?;
         write_state_file(&self.inner.state_dir.join(crate::local::CACHE_FILE), bytes, false).await?;
+        // The cache holds the ops written so far: they need not be kept apart any more.
+        if landed > 0 {
+            let mut local = self.inner.local.lock().await;
+            let mut outbox = local.outbox.clone();
+            outbox.landed.drain(..landed.min(outbox.landed.len()));
+            write_state_file(&self.inner.state_dir.join(crate::local::OUTBOX_FILE), to_json(&outbox), true)
+                .await?;
+            local.outbox = outbox;
+        }
         write_state_file(&self.inner.state_dir.join(crate::local::CLOCK_FILE), clock_file, false).await
     }
 

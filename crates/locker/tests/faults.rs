@@ -47,8 +47,8 @@ async fn a_lost_answer_never_makes_a_seq_reused(backend: Backend) {
     a.create_playlist("One").await.unwrap();
 
     proxy.add_rule(None, "catalog/log/device-a/", Fault::DropAnswer, Some(20));
-    let lost = a.create_playlist("Two").await;
-    assert!(lost.is_err(), "the device cannot tell that its write landed");
+    a.create_playlist("Two").await.unwrap();
+    assert_eq!(a.pending_ops().await, 1, "the device cannot tell that its write landed: the op stays");
     assert!(proxy.matched() >= 2, "the write and a read-back went through the proxy");
     let landed = log_file(&storage, "device-a", 1);
     assert!(String::from_utf8_lossy(&landed).contains("Two"), "the write took effect at the server");
@@ -192,4 +192,41 @@ async fn the_clock_and_the_snapshot_frontier_survive_a_restart() {
     assert_eq!(b.playlist(&mix).await.unwrap().name, "Back to now", "its clock is past the op it saw");
     let written: serde_json::Value = serde_json::from_slice(&log_file(&storage, "device-b", 0)).unwrap();
     assert!(written["ops"][0]["hlc"]["wall_ms"].as_u64().unwrap() >= ahead);
+}
+
+/// A locker this device opened before opens while it is out of reach (the proxy in front of it
+/// stopped): edits go into the outbox, and reach the other devices once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locker_opens_out_of_reach_and_its_edits_wait() {
+    let storage = TestStorage::start(Backend::S3).await;
+    let proxy = HttpProxy::start(storage.port.unwrap()).unwrap();
+    let port = proxy.port();
+    let url = storage.url.replace(&storage.port.unwrap().to_string(), &port.to_string());
+    let state = tempfile::tempdir().unwrap();
+    let open =
+        || Locker::open_with(&url, storage.credentials.clone(), "device-a", state.path(), test_options());
+    let mix = open().await.unwrap().create_playlist("Before").await.unwrap();
+
+    drop(proxy);
+    let a = open().await.expect("opens from what it kept");
+    a.rename_playlist(&mix, "Renamed on a plane").await.unwrap();
+    let made = a.create_playlist("Made on a plane").await.unwrap();
+    assert_eq!(a.pending_ops().await, 2);
+    assert!(a.sync().await.unwrap_err().is_transient());
+    assert_eq!(a.playlist(&mix).await.unwrap().name, "Renamed on a plane", "applied here at once");
+
+    let _back = HttpProxy::start_on(storage.port.unwrap(), port).unwrap();
+    let report = a.sync().await.unwrap();
+    assert_eq!(report.pending_ops, 0);
+    let (b, _b_state) = storage.device("device-b").await;
+    b.sync().await.unwrap();
+    assert_eq!(b.playlist(&mix).await.unwrap().name, "Renamed on a plane");
+    assert!(b.playlist(&made).await.is_some());
+    // A locker never opened here cannot be opened out of reach.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let unreachable = url.replace(&port.to_string(), "1");
+    let refused =
+        Locker::open_with(&unreachable, storage.credentials.clone(), "x", elsewhere.path(), test_options())
+            .await;
+    assert!(refused.err().is_some_and(|error| error.is_transient()));
 }

@@ -61,7 +61,13 @@ pub struct HttpProxy {
 impl HttpProxy {
     /// Starts a proxy on a free port in front of `127.0.0.1:upstream_port`.
     pub fn start(upstream_port: u16) -> io::Result<HttpProxy> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        HttpProxy::start_on(upstream_port, 0)
+    }
+
+    /// Starts a proxy on `port` (0 for a free one): a proxy stopped (dropped) and started again
+    /// on its port is the network going away and coming back.
+    pub fn start_on(upstream_port: u16, port: u16) -> io::Result<HttpProxy> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
