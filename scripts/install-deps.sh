@@ -50,12 +50,18 @@ if ! node_ok; then
   }
 fi
 
-# `npm install` with the committed lock file installs exactly its versions. (Not `npm ci`: npm 11
-# leaves other platforms' optional packages, such as the Tauri CLI's binaries for macOS and
-# Windows, out of the lock file and then refuses it.) Skipped when node_modules matches the lock.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# `npm ci` installs exactly what the committed lock file lists and never rewrites it, so a fresh
+# clone stays clean; it refuses a lock that package.json has outgrown. The lock lists every
+# platform's optional packages (the Tauri CLI's binaries for macOS, Windows, musl…): `npm install`
+# adds them to a lock that lacks them, and `npm ci` refuses one. Skipped when node_modules is
+# newer than the lock and the package.json files.
+npm_stale() {
+  local installed=node_modules/.package-lock.json
+  [[ ! -f $installed || package-lock.json -nt $installed || package.json -nt $installed || ui/package.json -nt $installed ]]
+}
+if npm_stale; then
   say "Installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 if [[ $for_tests -eq 1 ]] && ! command -v tauri-driver >/dev/null 2>&1; then
