@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath, songRows } from './lib/library.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
 describe('a restart', () => {
   let scratch;
@@ -16,15 +17,15 @@ describe('a restart', () => {
   before(() => {
     scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-restart-'));
     makeSongs(join(scratch, 'music'));
-  });
+  }, HOOK_LIMIT);
 
   after(async () => {
     await app?.close();
     app?.removeScratch();
     rmSync(scratch, { recursive: true, force: true });
-  });
+  }, HOOK_LIMIT);
 
-  it('keeps the library and the volume', async () => {
+  it('keeps the library and the volume', TEST_LIMIT, async () => {
     const profileDir = join(scratch, 'profile');
     app = await launchApp({ profileDir });
     await addFolderByPath(app.session, join(scratch, 'music'));
