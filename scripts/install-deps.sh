@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Loft needs on Debian or Ubuntu, skipping what is there:
 # the system libraries Tauri and ALSA link against, the tools the tests use, the npm packages,
-# and (for tests) tauri-driver. Safe to run again; it only installs what is missing.
+# and (for tests) tauri-driver and cargo-nextest. Safe to run again; it only installs what is
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,4 +68,11 @@ fi
 if [[ $for_tests -eq 1 ]] && ! command -v tauri-driver >/dev/null 2>&1; then
   say "Installing tauri-driver"
   cargo install tauri-driver --version '^2.0' --locked
+fi
+
+# The Rust tests run under cargo-nextest: each test in a process of its own, with a time limit
+# (.config/nextest.toml).
+if [[ $for_tests -eq 1 ]] && ! cargo nextest --version >/dev/null 2>&1; then
+  say "Installing cargo-nextest"
+  cargo install cargo-nextest --locked
 fi
