@@ -7,10 +7,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir, launchApp, repoRoot } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath } from './lib/library.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
@@ -48,7 +48,7 @@ describe('the cloud pane against an S3 server', () => {
   const env = { AWS_ACCESS_KEY_ID: S3_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET };
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-cloud-'));
+    scratch = makeScratch('loft-e2e-cloud-');
     makeSongs(join(scratch, 'music'), { seconds: 6 });
     cloudFiles = CLOUD_SONGS.map((title) => makeNoise(join(scratch, 'to-upload'), title, 40));
     bigFile = makeNoise(join(scratch, 'too-big'), 'Thunder', 60);

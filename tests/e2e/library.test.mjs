@@ -2,10 +2,9 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
@@ -14,7 +13,7 @@ describe('the library', () => {
   let music;
 
   before(async () => {
-    music = mkdtempSync(join(tmpdir(), 'loft-e2e-music-'));
+    music = makeScratch('loft-e2e-music-');
     makeSongs(music);
     app = await launchApp();
   }, HOOK_LIMIT);

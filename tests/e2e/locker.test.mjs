@@ -3,10 +3,10 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
@@ -16,7 +16,7 @@ describe('the locker', () => {
   let files;
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-locker-'));
+    scratch = makeScratch('loft-e2e-locker-');
     files = makeSongs(join(scratch, 'to-upload'));
     app = await launchApp({ profileDir: join(scratch, 'profile') });
   }, HOOK_LIMIT);

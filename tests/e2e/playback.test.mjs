@@ -3,10 +3,10 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir, launchApp, repoRoot } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { readCapture } from './lib/capture.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath, songRows } from './lib/library.mjs';
@@ -17,7 +17,7 @@ describe('playback', () => {
   let music;
 
   before(async () => {
-    music = mkdtempSync(join(tmpdir(), 'loft-e2e-music-'));
+    music = makeScratch('loft-e2e-music-');
     makeSongs(music, { seconds: 30 });
     app = await launchApp();
     await addFolderByPath(app.session, music);

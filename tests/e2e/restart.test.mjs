@@ -2,10 +2,10 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath, songRows } from './lib/library.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
@@ -15,7 +15,7 @@ describe('a restart', () => {
   let app;
 
   before(() => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-restart-'));
+    scratch = makeScratch('loft-e2e-restart-');
     makeSongs(join(scratch, 'music'));
   }, HOOK_LIMIT);
 

@@ -2,11 +2,10 @@
 // profile and an audio setup of its own, and hands the test a WebDriver session.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { forget, killOnExit } from './cleanup.mjs';
+import { forget, killOnExit, makeScratch } from './cleanup.mjs';
 import { Session } from './webdriver.mjs';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
@@ -193,7 +192,7 @@ export async function launchApp({ profileDir, env = {} } = {}) {
   if (!existsSync(appBinary)) {
     throw new Error(`the app binary ${appBinary} is missing: run tests/run-e2e.sh, which builds it`);
   }
-  const scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-'));
+  const scratch = makeScratch('loft-e2e-');
   const dataDir = profileDir ?? join(scratch, 'profile');
   const home = join(scratch, 'home');
   const capturePath = join(scratch, 'capture.raw');
