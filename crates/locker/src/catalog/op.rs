@@ -365,7 +365,9 @@ fn json_size(value: &Value) -> usize {
     match value {
         Value::Null | Value::Bool(_) | Value::Number(_) => 24,
         Value::String(text) => text.len() + 2,
-        Value::Array(_) | Value::Object(_) => serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len()),
+        Value::Array(_) | Value::Object(_) => {
+            serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len())
+        }
     }
 }
 
