@@ -21,6 +21,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests"
 cargo test --workspace --exclude loft-desktop --locked
 
+step "IPC contract: bindings and payload fixtures up to date, one payload per command and event"
+cargo test -p loft-desktop --locked ipc::contract
+
 step "UI type check"
 npm run ui:check --silent
 
