@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Loft needs on Debian or Ubuntu, skipping what is there:
 # the system libraries Tauri and ALSA link against, the tools the tests use, the npm packages,
-# and (for tests) tauri-driver. Safe to run again; it only installs what is missing.
+# and (for tests) tauri-driver and cargo-nextest. Safe to run again; it only installs what is
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,15 +51,28 @@ if ! node_ok; then
   }
 fi
 
-# `npm install` with the committed lock file installs exactly its versions. (Not `npm ci`: npm 11
-# leaves other platforms' optional packages, such as the Tauri CLI's binaries for macOS and
-# Windows, out of the lock file and then refuses it.) Skipped when node_modules matches the lock.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# `npm ci` installs exactly what the committed lock file lists and never rewrites it, so a fresh
+# clone stays clean; it refuses a lock that package.json has outgrown. The lock lists every
+# platform's optional packages (the Tauri CLI's binaries for macOS, Windows, musl…): `npm install`
+# adds them to a lock that lacks them, and `npm ci` refuses one. Skipped when node_modules is
+# newer than the lock and the package.json files.
+npm_stale() {
+  local installed=node_modules/.package-lock.json
+  [[ ! -f $installed || package-lock.json -nt $installed || package.json -nt $installed || ui/package.json -nt $installed ]]
+}
+if npm_stale; then
   say "Installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 if [[ $for_tests -eq 1 ]] && ! command -v tauri-driver >/dev/null 2>&1; then
   say "Installing tauri-driver"
   cargo install tauri-driver --version '^2.0' --locked
+fi
+
+# The Rust tests run under cargo-nextest: each test in a process of its own, with a time limit
+# (.config/nextest.toml).
+if [[ $for_tests -eq 1 ]] && ! cargo nextest --version >/dev/null 2>&1; then
+  say "Installing cargo-nextest"
+  cargo install cargo-nextest --locked
 fi

@@ -18,8 +18,11 @@ npm run ui:build --silent
 step "clippy, warnings denied"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Rust tests"
-cargo test --workspace --exclude loft-desktop --locked
+step "Rust tests (cargo-nextest: each in a process of its own, with a time limit)"
+cargo nextest run --workspace --exclude loft-desktop --locked
+
+step "Rust doc tests (nextest does not run them)"
+cargo test --doc --workspace --exclude loft-desktop --locked
 
 step "IPC contract: bindings and payload fixtures up to date, one payload per command and event"
 cargo test -p loft-desktop --locked ipc::contract

@@ -7,12 +7,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir, launchApp, repoRoot } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath } from './lib/library.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 import { S3_BUCKET, S3_KEY, S3_SECRET, S3Server } from './lib/s3.mjs';
 
 /** Rain recordings nobody has on disk but the first computer: noise, so they do not compress. */
@@ -26,7 +27,7 @@ function makeNoise(dir, title, seconds) {
     '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.3:duration=${seconds}:sample_rate=44100`,
     '-ac', '2', '-metadata', `title=${title}`, '-metadata', 'artist=Field Recordings', '-metadata', 'album=Weather',
     path,
-  ]);
+  ], { timeout: 60_000 });
   return path;
 }
 
@@ -47,21 +48,21 @@ describe('the cloud pane against an S3 server', () => {
   const env = { AWS_ACCESS_KEY_ID: S3_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET };
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-cloud-'));
+    scratch = makeScratch('loft-e2e-cloud-');
     makeSongs(join(scratch, 'music'), { seconds: 6 });
     cloudFiles = CLOUD_SONGS.map((title) => makeNoise(join(scratch, 'to-upload'), title, 40));
     bigFile = makeNoise(join(scratch, 'too-big'), 'Thunder', 60);
     // A 3 MB/s uplink per connection: the uploads take a few seconds, long enough to watch.
     s3 = await new S3Server(join(scratch, 's3'), { receiveRate: 3_000_000 }).start();
     app = await launchApp({ profileDir: join(scratch, 'first'), env });
-  });
+  }, HOOK_LIMIT);
 
   after(async () => {
     await app?.close();
     app?.removeScratch();
     await s3?.stop();
     rmSync(scratch, { recursive: true, force: true });
-  });
+  }, HOOK_LIMIT);
 
   const byTestId = (id) => app.session.byTestId(id);
   const setField = async (id, value) => {
@@ -123,20 +124,20 @@ describe('the cloud pane against an S3 server', () => {
     );
   }
 
-  it('adds a music folder on the first computer', async () => {
+  it('adds a music folder on the first computer', TEST_LIMIT, async () => {
     await addFolderByPath(app.session, join(scratch, 'music'));
     await (await byTestId('nav-songs')).click();
     await app.session.waitFor('the local songs', async () => (await rows()).length === SONGS.length);
   });
 
-  it('tests the connection, says what is wrong, and connects', async () => {
+  it('tests the connection, says what is wrong, and connects', TEST_LIMIT, async () => {
     await connectS3('no-such-bucket', 'bucket');
     await connectS3(S3_BUCKET, 'ok');
     const url = await (await byTestId('locker-heading-url')).text();
     assert.match(url, new RegExp(`^s3://${S3_BUCKET}/music`));
   });
 
-  it('uploads dropped files with progress, per file and overall', async (t) => {
+  it('uploads dropped files with progress, per file and overall', TEST_LIMIT, async (t) => {
     const local = join(scratch, 'music', SONGS[0].file);
     await dropFiles([...cloudFiles, local]);
     // Some files landed and others are on their way: the moment the docs' screenshot shows.
@@ -192,7 +193,7 @@ describe('the cloud pane against an S3 server', () => {
     await app.session.waitFor('the overall bar gone', async () => (await app.session.findAll('[data-testid="upload-progress"]')).length === 0);
   });
 
-  it('lists the uploaded songs as in the locker, the local one once', async () => {
+  it('lists the uploaded songs as in the locker, the local one once', TEST_LIMIT, async () => {
     await (await byTestId('nav-songs')).click();
     await chooseSource('locker');
     const texts = await app.session.waitFor('five locker songs', async () => {
@@ -204,7 +205,7 @@ describe('the cloud pane against an S3 server', () => {
     await app.session.waitFor('one row per song', async () => (await rows()).length === SONGS.length + CLOUD_SONGS.length);
   });
 
-  it('refuses a drop over the quota at once, with the numbers', async () => {
+  it('refuses a drop over the quota at once, with the numbers', TEST_LIMIT, async () => {
     await (await byTestId('nav-locker')).click();
     await setField('quota-input', '8MB');
     await (await byTestId('quota-set')).click();
@@ -222,7 +223,7 @@ describe('the cloud pane against an S3 server', () => {
     await app.session.waitFor('the quota back', async () => /of 5\.\d GB/.test(await (await byTestId('quota-bar')).text()));
   });
 
-  it('plays a playlist with a local and a cloud track', async () => {
+  it('plays a playlist with a local and a cloud track', TEST_LIMIT, async () => {
     await (await byTestId('playlist-new')).click();
     await app.session.waitFor('the new playlist', async () => (await app.session.findAll('[data-testid="playlist-item"]')).length === 1);
     await (await byTestId('nav-songs')).click();
@@ -248,7 +249,7 @@ describe('the cloud pane against an S3 server', () => {
     await (await byTestId('play-pause')).click();
   });
 
-  it('shows the same tracks and playlist on a second computer after it connects', async () => {
+  it('shows the same tracks and playlist on a second computer after it connects', TEST_LIMIT, async () => {
     await app.close();
     app.removeScratch();
     app = await launchApp({ profileDir: join(scratch, 'second'), env });
@@ -269,7 +270,7 @@ describe('the cloud pane against an S3 server', () => {
     await app.session.waitFor('its two entries', async () => (await app.session.findAll('[data-testid="playlist-entry"]')).length === 2);
   });
 
-  it('goes offline when the server stops: greyed tracks, and a downloaded one still plays', async () => {
+  it('goes offline when the server stops: greyed tracks, and a downloaded one still plays', TEST_LIMIT, async () => {
     await (await byTestId('nav-songs')).click();
     const target = CLOUD_SONGS[1];
     const findRow = async (title) => {

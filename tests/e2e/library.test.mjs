@@ -2,39 +2,39 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
 describe('the library', () => {
   let app;
   let music;
 
   before(async () => {
-    music = mkdtempSync(join(tmpdir(), 'loft-e2e-music-'));
+    music = makeScratch('loft-e2e-music-');
     makeSongs(music);
     app = await launchApp();
-  });
+  }, HOOK_LIMIT);
 
   after(async () => {
     await app?.close();
     app?.removeScratch();
     rmSync(music, { recursive: true, force: true });
-  });
+  }, HOOK_LIMIT);
 
   const rowTexts = async () => {
     const rows = await app.session.findAll('[data-testid="track-row"]');
     return Promise.all(rows.map((row) => row.text()));
   };
 
-  it('starts with an empty state that leads to adding a folder', async () => {
+  it('starts with an empty state that leads to adding a folder', TEST_LIMIT, async () => {
     const main = await app.session.waitFor('the main view', () => app.session.byTestId('main-view'));
     await app.session.waitFor('the empty state', async () => /Your library is empty/.test(await main.text()));
   });
 
-  it('adds a folder and shows its songs with their tags', async () => {
+  it('adds a folder and shows its songs with their tags', TEST_LIMIT, async () => {
     await (await app.session.byTestId('settings')).click();
     const input = await app.session.waitFor('the folder path field', () => app.session.byTestId('folder-path'));
     await input.sendKeys(music);
@@ -56,7 +56,7 @@ describe('the library', () => {
     }
   });
 
-  it('finds songs as you type, ignoring case and accents', async () => {
+  it('finds songs as you type, ignoring case and accents', TEST_LIMIT, async () => {
     const search = await app.session.byTestId('search');
     await search.sendKeys('beyonce');
     const found = await app.session.waitFor('a search result', async () => {
@@ -75,7 +75,7 @@ describe('the library', () => {
     });
   });
 
-  it('shows the albums as a grid', async () => {
+  it('shows the albums as a grid', TEST_LIMIT, async () => {
     const search = await app.session.byTestId('search');
     await search.clear();
     await (await app.session.byTestId('nav-albums')).click();

@@ -3,11 +3,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
 describe('the locker', () => {
   let scratch;
@@ -15,18 +16,18 @@ describe('the locker', () => {
   let files;
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-locker-'));
+    scratch = makeScratch('loft-e2e-locker-');
     files = makeSongs(join(scratch, 'to-upload'));
     app = await launchApp({ profileDir: join(scratch, 'profile') });
-  });
+  }, HOOK_LIMIT);
 
   after(async () => {
     await app?.close();
     app?.removeScratch();
     rmSync(scratch, { recursive: true, force: true });
-  });
+  }, HOOK_LIMIT);
 
-  it('connects the pre-filled folder locker', async () => {
+  it('connects the pre-filled folder locker', TEST_LIMIT, async () => {
     await (await app.session.waitFor('the sidebar', () => app.session.byTestId('nav-locker'))).click();
     const url = await app.session.waitFor('the pre-filled locker URL', async () => {
       const value = await (await app.session.byTestId('locker-url')).property('value');
@@ -42,7 +43,7 @@ describe('the locker', () => {
     assert.ok(existsSync(join(scratch, 'profile', 'locker', 'locker.json')), 'no locker.json in the folder');
   });
 
-  it('uploads files dropped on the window', async () => {
+  it('uploads files dropped on the window', TEST_LIMIT, async () => {
     // The event the window receives when files are dropped on it from a file manager.
     await app.session.execute(
       `return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
@@ -69,7 +70,7 @@ describe('the locker', () => {
     });
   });
 
-  it('shows the uploaded songs in the library as in the locker', async () => {
+  it('shows the uploaded songs in the library as in the locker', TEST_LIMIT, async () => {
     await (await app.session.byTestId('nav-songs')).click();
     const badges = await app.session.waitFor('three locker badges', async () => {
       const found = await app.session.findAll('[data-testid="locker-badge"]');
@@ -78,7 +79,7 @@ describe('the locker', () => {
     assert.equal(badges.length, SONGS.length);
   });
 
-  it('filters the songs by where they are', async () => {
+  it('filters the songs by where they are', TEST_LIMIT, async () => {
     const rowCount = async () => (await app.session.findAll('[data-testid="track-row"]')).length;
     const choose = (value) =>
       app.session.execute(

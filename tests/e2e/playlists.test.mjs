@@ -2,36 +2,37 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath, songRows } from './lib/library.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
 describe('playlists', () => {
   let scratch;
   let app;
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-playlists-'));
+    scratch = makeScratch('loft-e2e-playlists-');
     makeSongs(join(scratch, 'music'), { seconds: 20 });
     app = await launchApp({ profileDir: join(scratch, 'profile') });
     await addFolderByPath(app.session, join(scratch, 'music'));
-  });
+  }, HOOK_LIMIT);
 
   after(async () => {
     await app?.close();
     app?.removeScratch();
     rmSync(scratch, { recursive: true, force: true });
-  });
+  }, HOOK_LIMIT);
 
   const entries = async () => {
     const found = await app.session.findAll('[data-testid="playlist-entry"]');
     return Promise.all(found.map((e) => e.text()));
   };
 
-  it('creates a playlist from the sidebar', async () => {
+  it('creates a playlist from the sidebar', TEST_LIMIT, async () => {
     await (await app.session.byTestId('playlist-new')).click();
     const name = await app.session.waitFor('the new playlist page', async () => {
       const text = await (await app.session.byTestId('playlist-name')).text();
@@ -42,7 +43,7 @@ describe('playlists', () => {
     assert.equal(items.length, 1);
   });
 
-  it('adds songs through the context menu', async () => {
+  it('adds songs through the context menu', TEST_LIMIT, async () => {
     for (const index of [0, 2]) {
       const rows = await songRows(app.session, SONGS.length);
       await app.session.contextClick(rows[index].row);
@@ -59,7 +60,7 @@ describe('playlists', () => {
     assert.ok(texts.every((t) => SONGS.some((s) => t.includes(s.title))), JSON.stringify(texts));
   });
 
-  it('plays the playlist', async () => {
+  it('plays the playlist', TEST_LIMIT, async () => {
     const first = (await entries())[0];
     await (await app.session.byTestId('playlist-play')).click();
     const title = await app.session.waitFor('a playlist song playing', async () => {
@@ -69,7 +70,7 @@ describe('playlists', () => {
     assert.ok(first.includes(title), `${title} is not the playlist's first song (${first})`);
   });
 
-  it('is still there after a restart', async () => {
+  it('is still there after a restart', TEST_LIMIT, async () => {
     await app.close();
     app.removeScratch();
     app = await launchApp({ profileDir: join(scratch, 'profile') });

@@ -2,29 +2,30 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { addFolderByPath, songRows } from './lib/library.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 
 describe('a restart', () => {
   let scratch;
   let app;
 
   before(() => {
-    scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-restart-'));
+    scratch = makeScratch('loft-e2e-restart-');
     makeSongs(join(scratch, 'music'));
-  });
+  }, HOOK_LIMIT);
 
   after(async () => {
     await app?.close();
     app?.removeScratch();
     rmSync(scratch, { recursive: true, force: true });
-  });
+  }, HOOK_LIMIT);
 
-  it('keeps the library and the volume', async () => {
+  it('keeps the library and the volume', TEST_LIMIT, async () => {
     const profileDir = join(scratch, 'profile');
     app = await launchApp({ profileDir });
     await addFolderByPath(app.session, join(scratch, 'music'));

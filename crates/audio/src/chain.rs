@@ -52,8 +52,22 @@ impl Chain {
     }
 
     /// Opens `item` and continues the stream with it, from `position_secs`. What the previous
-    /// track left in a converter of another rate is flushed into `out` first.
+    /// track left in a converter of another rate is flushed into `out` first. A panic while
+    /// opening, seeking or converting is an error, and the chain starts afresh after it.
     pub(crate) fn start(
+        &mut self,
+        item: &QueueItem,
+        position_secs: f64,
+        out: &mut Vec<f32>,
+    ) -> Result<StartedTrack, AudioError> {
+        let started = crate::contain(|| item.name(), || self.start_unguarded(item, position_secs, out));
+        if matches!(started, Err(AudioError::Fault { .. })) {
+            self.reset();
+        }
+        started
+    }
+
+    fn start_unguarded(
         &mut self,
         item: &QueueItem,
         position_secs: f64,
@@ -87,8 +101,18 @@ impl Chain {
         self.converter = None;
     }
 
-    /// Decodes one block of the current track and appends it, processed, to `out`.
+    /// Decodes one block of the current track and appends it, processed, to `out`. A panic
+    /// while reading, decoding or converting ends the track with an error, and the chain
+    /// starts afresh after it.
     pub(crate) fn fill(&mut self, out: &mut Vec<f32>) -> Result<Fill, AudioError> {
+        crate::catch_panic(|| self.fill_unguarded(out)).unwrap_or_else(|panic| {
+            let name = self.current.as_ref().map(|d| d.name().to_owned()).unwrap_or_default();
+            self.reset();
+            Err(crate::fault(name, &panic))
+        })
+    }
+
+    fn fill_unguarded(&mut self, out: &mut Vec<f32>) -> Result<Fill, AudioError> {
         let Some(decoder) = self.current.as_mut() else { return Ok(Fill::TrackEnded) };
         let channels = decoder.channels();
         let result = decoder.next_block();

@@ -120,7 +120,12 @@ pub(crate) struct TrackDecoder {
 }
 
 impl TrackDecoder {
+    /// Opens and probes `item`. A panic in the opener, the stream or symphonia is an error.
     pub(crate) fn open(item: &QueueItem) -> Result<Self, AudioError> {
+        crate::contain(|| item.name(), || Self::open_unguarded(item))
+    }
+
+    fn open_unguarded(item: &QueueItem) -> Result<Self, AudioError> {
         let name = item.name();
         let stream = item.opener.open()?;
         let mss = MediaSourceStream::new(

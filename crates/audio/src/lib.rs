@@ -6,6 +6,7 @@ mod source;
 
 pub use decode::GainTags;
 pub use error::AudioError;
+pub(crate) use error::{catch_panic, contain, fault};
 pub use source::{FileOpener, MediaOpener, MediaStream, QueueItem};
 mod dsp;
 pub use dsp::{

@@ -64,9 +64,6 @@ pub(crate) struct Shared {
     /// Set while a start waits for its prefill: the reporter shows a long wait as buffering,
     /// since the callback counts no underruns meanwhile.
     pub priming: AtomicBool,
-    /// Unit tests stand in for "every device unplugged" with this: opening any output fails.
-    #[cfg(test)]
-    pub devices_unplugged: AtomicBool,
 }
 
 impl Shared {
@@ -84,8 +81,6 @@ impl Shared {
             flush_done: AtomicU64::new(0),
             device_failed: AtomicBool::new(false),
             priming: AtomicBool::new(false),
-            #[cfg(test)]
-            devices_unplugged: AtomicBool::new(false),
         }
     }
 
@@ -94,19 +89,35 @@ impl Shared {
     }
 }
 
+/// A built output stream, not yet pulling from its ring.
+pub(crate) trait DeviceStream: Send {
+    /// Starts the device pulling from the ring.
+    fn play(&self) -> Result<(), AudioError>;
+}
+
+impl DeviceStream for cpal::Stream {
+    fn play(&self) -> Result<(), AudioError> {
+        StreamTrait::play(self).map_err(|e| AudioError::Device(e.to_string()))
+    }
+}
+
 pub(crate) struct Output {
-    stream: cpal::Stream,
+    stream: Box<dyn DeviceStream>,
     started: bool,
     pub rate: u32,
     pub device_name: String,
 }
 
 impl Output {
+    pub(crate) fn new(stream: Box<dyn DeviceStream>, rate: u32, device_name: String) -> Self {
+        Output { stream, started: false, rate, device_name }
+    }
+
     /// Lets the device start pulling from the ring. Deferred until the ring holds audio, so
     /// the first callbacks play the track rather than silence.
     pub(crate) fn start(&mut self) -> Result<(), AudioError> {
         if !self.started {
-            self.stream.play().map_err(|e| AudioError::Device(e.to_string()))?;
+            self.stream.play()?;
             self.started = true;
         }
         Ok(())
@@ -118,14 +129,51 @@ impl Output {
     }
 }
 
+/// Where the engine gets its output streams. [`CpalOutputs`] is the one it plays through;
+/// the engine's unit tests wrap it to take every device away, or stand in for the device's
+/// clock to pull from the ring by hand.
+pub(crate) trait Outputs: Send {
+    /// Opens `device_name` (or the default device) at `preferred_rate` if it can, playing
+    /// from `consumer`; `errors` is told when the stream fails.
+    fn open(
+        &self,
+        device_name: Option<&str>,
+        preferred_rate: u32,
+        consumer: rtrb::Consumer<f32>,
+        errors: StreamErrors,
+    ) -> Result<Output, AudioError>;
+
+    /// The identifier of the current default output device.
+    fn default_device_name(&self) -> Option<String>;
+}
+
+/// The system's devices through cpal.
+pub(crate) struct CpalOutputs;
+
+impl Outputs for CpalOutputs {
+    fn open(
+        &self,
+        device_name: Option<&str>,
+        preferred_rate: u32,
+        consumer: rtrb::Consumer<f32>,
+        errors: StreamErrors,
+    ) -> Result<Output, AudioError> {
+        open_output(device_name, preferred_rate, consumer, errors)
+    }
+
+    fn default_device_name(&self) -> Option<String> {
+        cpal::default_host().default_output_device().and_then(|d| d.id().ok()).map(|id| id.to_string())
+    }
+}
+
 /// Opens `device_name` (or the default device), preferring `preferred_rate` so most tracks
 /// play without conversion, and builds a stream fed from `consumer`; [`Output::start`] starts
 /// it.
-pub(crate) fn open_output(
+fn open_output(
     device_name: Option<&str>,
     preferred_rate: u32,
     consumer: rtrb::Consumer<f32>,
-    shared: Arc<Shared>,
+    errors: StreamErrors,
 ) -> Result<Output, AudioError> {
     let host = cpal::default_host();
     let device = match device_name {
@@ -144,7 +192,9 @@ pub(crate) fn open_output(
     let supported = device
         .supported_output_configs()
         .map_err(|e| AudioError::Device(e.to_string()))?
-        .filter(|c| c.sample_format() == default.sample_format())
+        // The device's own channel count: a plug device also offers mono, listed first, and
+        // a stream opened mono would fold every track down to one channel.
+        .filter(|c| c.sample_format() == default.sample_format() && c.channels() == default.channels())
         .find(|c| c.min_sample_rate() <= preferred_rate && preferred_rate <= c.max_sample_rate())
         .map(|c| c.with_sample_rate(preferred_rate));
     let config = supported.unwrap_or(default);
@@ -152,52 +202,67 @@ pub(crate) fn open_output(
     let stream_config: cpal::StreamConfig = config.into();
     let rate = stream_config.sample_rate;
     let stream = match sample_format {
-        cpal::SampleFormat::F32 => build::<f32>(&device, &stream_config, consumer, shared),
-        cpal::SampleFormat::I16 => build::<i16>(&device, &stream_config, consumer, shared),
-        cpal::SampleFormat::I32 => build::<i32>(&device, &stream_config, consumer, shared),
-        cpal::SampleFormat::U16 => build::<u16>(&device, &stream_config, consumer, shared),
+        cpal::SampleFormat::F32 => build::<f32>(&device, &stream_config, consumer, errors),
+        cpal::SampleFormat::I16 => build::<i16>(&device, &stream_config, consumer, errors),
+        cpal::SampleFormat::I32 => build::<i32>(&device, &stream_config, consumer, errors),
+        cpal::SampleFormat::U16 => build::<u16>(&device, &stream_config, consumer, errors),
         other => return Err(AudioError::Device(format!("unsupported sample format {other}"))),
     }?;
     // The period is what one callback must supply at once; the ring has to hold several.
     let period = stream.buffer_size().ok();
     tracing::info!(device = %name, rate, ?period, format = %sample_format, "output stream built");
-    Ok(Output { stream, started: false, rate, device_name: name })
+    Ok(Output::new(Box::new(stream), rate, name))
 }
 
 fn build<T>(
     device: &cpal::Device,
     config: &cpal::StreamConfig,
     consumer: rtrb::Consumer<f32>,
-    shared: Arc<Shared>,
+    errors: StreamErrors,
 ) -> Result<cpal::Stream, AudioError>
 where
     T: SizedSample + FromSample<f32>,
 {
     let device_channels = usize::from(config.channels);
-    let mut callback = Callback::new(consumer, Arc::clone(&shared), config.sample_rate);
-    let error_shared = Arc::clone(&shared);
+    let mut callback = Callback::new(consumer, Arc::clone(&errors.shared), config.sample_rate);
     device
         .build_output_stream(
             *config,
             move |data: &mut [T], _: &cpal::OutputCallbackInfo| callback.fill(data, device_channels),
-            move |error: cpal::Error| on_stream_error(&error_shared, &error),
+            move |error: cpal::Error| errors.report(&error),
             None,
         )
         .map_err(|e| AudioError::Device(e.to_string()))
 }
 
-/// The stream's error callback. A lost or changed device is flagged for the decoder thread,
-/// which reopens the output and goes on from where playback was; an xrun is only logged,
-/// since the backend recovers from it by itself.
-pub(crate) fn on_stream_error(shared: &Shared, error: &cpal::Error) {
-    tracing::warn!(%error, "audio stream error");
-    if matches!(
-        error.kind(),
-        cpal::ErrorKind::DeviceNotAvailable
-            | cpal::ErrorKind::DeviceChanged
-            | cpal::ErrorKind::StreamInvalidated
-    ) {
-        shared.device_failed.store(true, Ordering::Release);
+/// What a stream's error callback does. A lost or changed device is flagged and the decoder
+/// thread woken, which reopens the output and goes on from where playback was; an xrun is
+/// only logged, since the backend recovers from it by itself.
+#[derive(Clone)]
+pub(crate) struct StreamErrors {
+    shared: Arc<Shared>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl StreamErrors {
+    /// `wake` is called once per failure, off the real-time callback: cpal reports errors on
+    /// its error path, where waking a thread may allocate or take a lock.
+    pub(crate) fn new(shared: Arc<Shared>, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        StreamErrors { shared, wake }
+    }
+
+    pub(crate) fn report(&self, error: &cpal::Error) {
+        tracing::warn!(%error, "audio stream error");
+        let lost = matches!(
+            error.kind(),
+            cpal::ErrorKind::DeviceNotAvailable
+                | cpal::ErrorKind::DeviceChanged
+                | cpal::ErrorKind::StreamInvalidated
+        );
+        // Until an output is opened again, more errors from the dying stream add nothing.
+        if lost && !self.shared.device_failed.swap(true, Ordering::AcqRel) {
+            (self.wake)();
+        }
     }
 }
 
@@ -271,9 +336,4 @@ impl Callback {
             self.shared.underruns.fetch_add(1, Ordering::Relaxed);
         }
     }
-}
-
-/// The identifier of the current default output device.
-pub(crate) fn default_device_name() -> Option<String> {
-    cpal::default_host().default_output_device().and_then(|d| d.id().ok()).map(|id| id.to_string())
 }

@@ -378,6 +378,22 @@ fn a_corrupt_file_mid_queue_is_reported_and_the_queue_goes_on() {
 }
 
 #[test]
+fn a_source_that_panics_is_a_fault_of_its_track_and_the_render_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = temp_path(&dir, "good.wav");
+    write_wav_i16(&wav, &tone_i16(RATE as usize, RATE, 440.0, 0.5), RATE, 2);
+    let panics = loft_audio::QueueItem { track_id: 1, opener: std::sync::Arc::new(PanicsOnOpen) };
+    let items = [file_item(&wav), panics, file_item(&wav)];
+    let out = temp_path(&dir, "out.wav");
+    let report = render_to_wav(&items, &out, &no_gain()).unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    let failure = &report.failures[0];
+    assert_eq!((failure.index, failure.kind), (1, "fault"), "{failure:?}");
+    assert!(failure.reason.contains("panics-on-open.flac"), "{failure:?}");
+    assert_eq!(report.frames, RATE as u64 * 2);
+}
+
+#[test]
 fn mono_48k_is_resampled_and_mapped_to_stereo() {
     let dir = tempfile::tempdir().unwrap();
     let rate = 48_000;

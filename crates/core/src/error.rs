@@ -40,7 +40,7 @@ impl CoreError {
             CoreError::Audio(_) => "audio",
             // The locker's own kinds: "credentials", "keychain", "not_found", "network",
             // "quota", "format", "not_audio", "file_changed", "invalid_input", "io", "storage".
-            CoreError::Locker(error) => error.kind(),
+            CoreError::Locker(error) => error.kind().as_str(),
         }
     }
 

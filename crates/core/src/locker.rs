@@ -319,6 +319,54 @@ impl Loft {
         })
     }
 
+    /// Reads the whole locker back and reports what is damaged, missing or unreadable (and what
+    /// is merely unreferenced), as `loft locker check` does. Every referenced blob is
+    /// downloaded and hashed, so this takes as long as downloading the locker. `progress` hears
+    /// blobs verified, blobs to verify and bytes read. The result is kept for
+    /// [`Loft::last_locker_check`].
+    pub fn check_locker(
+        &self,
+        progress: Option<Arc<loft_locker::CheckProgress>>,
+    ) -> Result<loft_locker::CheckReport, CoreError> {
+        let locker = self.connected_locker()?;
+        let shared = self.locker_shared().clone();
+        self.locker.runtime().block_on(async {
+            let report = shared.note(locker.check(progress).await)?;
+            // The check pulled the catalog itself: bring the index up to what it saw.
+            shared.sync_and_apply(&locker, false).await?;
+            Ok(report)
+        })
+    }
+
+    /// The result of the last check of the connected locker on this device, if one ran.
+    pub fn last_locker_check(&self) -> Result<Option<loft_locker::CheckReport>, CoreError> {
+        let Some(locker) = self.open_locker()? else { return Ok(None) };
+        Ok(self.locker.runtime().block_on(locker.last_check()))
+    }
+
+    /// Collects unreferenced blobs (see [`loft_locker::Locker::gc`]): deletes what no device can
+    /// still reference once the grace period has passed on the storage's clock, or says why it
+    /// will not run.
+    pub fn collect_locker_garbage(
+        &self,
+        options: loft_locker::GcOptions,
+    ) -> Result<loft_locker::GcReport, CoreError> {
+        let locker = self.connected_locker()?;
+        let shared = self.locker_shared().clone();
+        self.locker.runtime().block_on(async {
+            let report = shared.note(locker.gc(options).await)?;
+            shared.sync_and_apply(&locker, false).await?;
+            Ok(report)
+        })
+    }
+
+    /// Writes a snapshot of the catalog and deletes the log files every device has applied.
+    pub fn compact_locker(&self) -> Result<(), CoreError> {
+        let locker = self.connected_locker()?;
+        let shared = self.locker_shared().clone();
+        self.locker.runtime().block_on(async { shared.note(locker.snapshot_and_compact().await) })
+    }
+
     /// Removes a library track's copy from the locker (for every device). A local file of it
     /// stays, and so does the track; a track only in the locker leaves the library.
     pub fn remove_from_locker(&self, track_id: i64) -> Result<LockerApplied, CoreError> {
@@ -572,6 +620,11 @@ impl Shared {
         })
         .await?;
         self.emit_library_changed(&summary.library, summary.merged);
+        // Everything the report named is in the index now; until this, a later sync (in this
+        // process or the next) reports it again.
+        if let Err(error) = locker.report_applied().await {
+            tracing::warn!(%error, "cannot record that the sync was applied; the next sync reports it again");
+        }
         self.events.emit(Event::SyncFinished {
             ops_applied: summary.ops_applied,
             tracks_changed: summary.tracks_changed,
@@ -646,6 +699,7 @@ impl Shared {
             .uploaded
             .iter()
             .chain(&report.duplicates)
+            .chain(&report.repaired)
             .map(|file| (file.path.clone(), file.track_id.clone()))
             .collect();
         let mut copies = Vec::with_capacity(landed.len());
@@ -703,13 +757,12 @@ impl Shared {
                     }
                     syncs = syncs.wrapping_add(1);
                     if syncs.is_multiple_of(GC_EVERY_SYNCS) {
-                        // gc pulls the catalog itself; reconciling afterwards keeps the index
-                        // from missing what that pull brought.
-                        match locker.gc(loft_locker::DEFAULT_GC_GRACE).await {
+                        // gc pulls the catalog itself; what that pull brought is reported again
+                        // by the next sync, since nothing applied it.
+                        match locker.gc(loft_locker::GcOptions::default()).await {
                             Ok(report) => tracing::info!(?report, "locker blobs collected"),
                             Err(error) => tracing::warn!(%error, "locker garbage collection failed"),
                         }
-                        reconciled = false;
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot open the locker"),

@@ -321,7 +321,9 @@ impl Loft {
                 });
             }
         }
-        self.apply_locker_playlists(&report.playlists_changed, &report.playlists_deleted)
+        self.apply_locker_playlists(&report.playlists_changed, &report.playlists_deleted)?;
+        handle.run(handle.locker().report_applied())?;
+        Ok(())
     }
 
     fn playlists_changed(&self, id: &str) {

@@ -237,8 +237,13 @@ impl Shared {
                 added.push(item);
             }
             for failed in unusable {
-                let item =
-                    queue.push(failed.path, 0, UploadState::Failed, Some(failed.kind), Some(failed.message));
+                let item = queue.push(
+                    failed.path,
+                    0,
+                    UploadState::Failed,
+                    Some(failed.kind.as_str().to_owned()),
+                    Some(failed.message),
+                );
                 added.push(item);
             }
             added
@@ -418,7 +423,7 @@ impl Shared {
                 Ok(report) => {
                     item.state = UploadState::Failed;
                     let failed = report.failed.first();
-                    item.error_kind = failed.map(|failed| failed.kind.clone());
+                    item.error_kind = failed.map(|failed| failed.kind.as_str().to_owned());
                     item.message = failed.map(|failed| failed.message.clone());
                 }
                 Err(error) => {

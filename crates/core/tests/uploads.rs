@@ -64,16 +64,19 @@ fn the_queue_sends_refuses_cancels_retries_and_continues_after_a_restart() {
             (UploadState::Done, file, size(file), size(file))
         );
     }
-    let events: Vec<Event> = receiver.try_iter().collect();
-    let states_seen: Vec<UploadState> = events
-        .iter()
-        .filter_map(|event| match event {
-            Event::UploadsChanged { items } => {
-                items.iter().find(|item| item.path == files[0]).map(|item| item.state)
-            }
-            _ => None,
-        })
-        .collect();
+    // The queue's state can be read a moment before the event that announces it goes out:
+    // collect events until the one saying the first file is done.
+    let mut states_seen: Vec<UploadState> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while states_seen.last() != Some(&UploadState::Done) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(event) = receiver.recv_timeout(left) else { break };
+        if let Event::UploadsChanged { items } = event
+            && let Some(item) = items.iter().find(|item| item.path == files[0])
+        {
+            states_seen.push(item.state);
+        }
+    }
     assert!(states_seen.contains(&UploadState::Queued), "{states_seen:?}");
     assert!(states_seen.contains(&UploadState::Sending), "{states_seen:?}");
     assert_eq!(states_seen.last(), Some(&UploadState::Done));

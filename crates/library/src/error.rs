@@ -46,6 +46,13 @@ pub enum LibraryError {
     },
     #[error("input/output error: {0}")]
     Io(#[from] std::io::Error),
+    /// The caller asked for something that cannot be done as asked (a rating of 7, a track with
+    /// no file to read its content from).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A rule playlist's rule cannot be read or evaluated.
+    #[error("{0}")]
+    InvalidRule(String),
 }
 
 impl LibraryError {
@@ -59,7 +66,9 @@ impl LibraryError {
             | LibraryError::UnknownFolder { .. }
             | LibraryError::UnknownSortField(_)
             | LibraryError::InvalidSource(_)
-            | LibraryError::InvalidPlaylist(_) => "invalid_input",
+            | LibraryError::InvalidPlaylist(_)
+            | LibraryError::InvalidInput(_)
+            | LibraryError::InvalidRule(_) => "invalid_input",
             LibraryError::UnknownTrack(_)
             | LibraryError::UnknownPlaylist(_)
             | LibraryError::UnknownPlaylistEntry { .. } => "not_found",

@@ -10,6 +10,7 @@ mod covers;
 mod error;
 mod folders;
 mod hasher;
+mod listening;
 mod m3u8;
 mod model;
 mod offline;
@@ -18,6 +19,7 @@ mod playlists;
 mod query;
 mod scan;
 mod schema;
+mod smart;
 mod tags;
 mod watch;
 
@@ -30,6 +32,7 @@ use rusqlite::Connection;
 pub use cloud::{LockerApplied, LockerCopy, SourceFilter, TrackSource};
 pub use error::{LibraryError, Result};
 pub use hasher::{HashPace, Hasher};
+pub use listening::{Listening, OwnPlays};
 pub use m3u8::{M3u8Export, M3u8Import, NotExported, Unmatched};
 pub use model::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Folder, HashReport, MusicBrainzIds, Page, ReplayGain,
@@ -43,6 +46,10 @@ pub use playlists::{
 };
 pub use query::SEARCH_CANDIDATES;
 pub use schema::SCHEMA_VERSION;
+pub use smart::{
+    Condition, Match, RuleField, RuleOp, RuleSort, SMART_LIMIT_MAX, SmartPlaylistInfo, SmartRule,
+    builtin_smart_playlists,
+};
 pub use watch::{LibraryWatcher, WatchEvent};
 
 /// Read connections kept open for reuse; more are opened when threads need them at once.

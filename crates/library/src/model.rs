@@ -50,7 +50,16 @@ pub struct Track {
     /// The container as lofty names it: "mpeg", "flac", "mp4", "vorbis", "opus", "wav", "aiff".
     pub format: String,
     pub cover_id: Option<i64>,
+    /// Plays on every device (with a locker; this device's alone without one).
     pub play_count: u64,
+    /// When it was last played, anywhere (milliseconds since the epoch).
+    pub last_played_ms: Option<u64>,
+    /// A heart.
+    pub loved: bool,
+    /// 0 to 5 stars, or none.
+    pub rating: Option<u8>,
+    /// Where a long track goes on from (milliseconds into it), when it was left midway.
+    pub resume_ms: Option<u64>,
     /// Seconds since the Unix epoch.
     pub added_at: i64,
     /// A local copy, lossily converted to text for display; [`crate::Library::track_path`] gives

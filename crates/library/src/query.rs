@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::error::{LibraryError, Result};
+use crate::error::Result;
 use crate::scan::{album_sort_key, artist_sort_key, file_title};
 use crate::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Library, MusicBrainzIds, OfflineState, Page, ReplayGain,
-    Track, TrackQuery, TrackSource, UNKNOWN_ALBUM, UNKNOWN_ARTIST, now_seconds, paths,
+    Track, TrackQuery, TrackSource, UNKNOWN_ALBUM, UNKNOWN_ARTIST, paths,
 };
 
 pub(crate) const TRACK_COLUMNS: &str =
@@ -19,10 +19,11 @@ pub(crate) const TRACK_COLUMNS: &str =
     t.mb_release_artist_id, t.compilation, t.format, t.cover_id, t.play_count, t.added_at, t.sha256,
     (SELECT lf.path FROM local_files lf WHERE lf.track_id = t.id ORDER BY lf.id LIMIT 1),
     (SELECT lc.file_name FROM locker_copies lc WHERE lc.sha256 = t.sha256),
-    (SELECT oc.pinned * 2 + oc.complete FROM offline_copies oc WHERE oc.sha256 = t.sha256)";
+    (SELECT oc.pinned * 2 + oc.complete FROM offline_copies oc WHERE oc.sha256 = t.sha256),
+    t.last_played_ms, t.loved, t.rating, t.resume_ms";
 
 /// How many columns [`TRACK_COLUMNS`] selects: a query may select more after them.
-pub(crate) const TRACK_COLUMN_COUNT: usize = 38;
+pub(crate) const TRACK_COLUMN_COUNT: usize = 42;
 
 /// How many full-text matches a search ranks at most.
 pub const SEARCH_CANDIDATES: i64 = 2000;
@@ -96,6 +97,10 @@ pub(crate) fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Track> {
         format: row.get(30)?,
         cover_id: row.get(31)?,
         play_count: row.get(32)?,
+        last_played_ms: row.get(38)?,
+        loved: row.get(39)?,
+        rating: row.get(40)?,
+        resume_ms: row.get(41)?,
         added_at: row.get(33)?,
         sha256: row.get(34)?,
         source: TrackSource::of(path.is_some(), locker_name.is_some()),
@@ -285,19 +290,6 @@ impl Library {
                 .query_row(params![cover_id], |row| Ok(CoverImage { mime: row.get(0)?, bytes: row.get(1)? }))
                 .optional()?)
         })
-    }
-
-    /// Counts one play of a track.
-    pub fn record_play(&self, track_id: i64) -> Result<()> {
-        let writer = self.writer();
-        let changed = writer.execute(
-            "UPDATE tracks SET play_count = play_count + 1, last_played_at = ?2 WHERE id = ?1",
-            params![track_id, now_seconds()],
-        )?;
-        if changed == 0 {
-            return Err(LibraryError::UnknownTrack(track_id));
-        }
-        Ok(())
     }
 }
 

@@ -89,7 +89,6 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tracks_by_year ON tracks(year, sort_group_artist, sort_album, disc_no, track_no, id);
     CREATE INDEX tracks_by_genre ON tracks(sort_genre, sort_artist, id);
     CREATE INDEX tracks_by_duration ON tracks(duration_ms, id);
-    CREATE INDEX tracks_by_added ON tracks(added_at, id);
     CREATE INDEX tracks_by_play_count ON tracks(play_count, id);
     CREATE INDEX tracks_by_cover ON tracks(cover_id);
 
@@ -224,6 +223,71 @@ const MIGRATIONS: &[&str] = &[
         pinned INTEGER NOT NULL,
         complete INTEGER NOT NULL
     ) WITHOUT ROWID;
+    "#,
+    // 5: listening state, by content: plays, hearts, ratings and resume positions follow a
+    // song wherever its copies are and on whichever device it was played. `listening` holds the
+    // state merged over every device (the locker's catalog merges it) and this device's own
+    // plays; the tracks carry a copy of it, kept by triggers, for sorting and rule playlists.
+    // Rule playlists are kept here as the catalog carries them (their rule is JSON).
+    r#"
+    CREATE TABLE listening (
+        sha256 TEXT PRIMARY KEY,
+        play_count INTEGER NOT NULL DEFAULT 0,
+        own_plays INTEGER NOT NULL DEFAULT 0,
+        last_played_ms INTEGER,
+        loved INTEGER NOT NULL DEFAULT 0,
+        rating INTEGER,
+        resume_ms INTEGER
+    ) WITHOUT ROWID;
+
+    ALTER TABLE tracks ADD COLUMN last_played_ms INTEGER;
+    ALTER TABLE tracks ADD COLUMN loved INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tracks ADD COLUMN rating INTEGER;
+    ALTER TABLE tracks ADD COLUMN resume_ms INTEGER;
+    CREATE INDEX tracks_by_last_played ON tracks(last_played_ms, id);
+    CREATE INDEX tracks_by_rating ON tracks(rating, id);
+    CREATE INDEX tracks_by_loved ON tracks(loved, id);
+
+    -- Plays counted before listening state was kept by content become this device's own.
+    INSERT OR IGNORE INTO listening (sha256, play_count, own_plays, last_played_ms)
+        SELECT sha256, play_count, play_count, last_played_at * 1000 FROM tracks
+        WHERE sha256 IS NOT NULL AND play_count > 0;
+
+    CREATE TRIGGER tracks_follow_listening_insert AFTER INSERT ON listening BEGIN
+        UPDATE tracks SET play_count = new.play_count, last_played_ms = new.last_played_ms,
+            loved = new.loved, rating = new.rating, resume_ms = new.resume_ms
+        WHERE sha256 = new.sha256;
+    END;
+    CREATE TRIGGER tracks_follow_listening_update AFTER UPDATE ON listening BEGIN
+        UPDATE tracks SET play_count = new.play_count, last_played_ms = new.last_played_ms,
+            loved = new.loved, rating = new.rating, resume_ms = new.resume_ms
+        WHERE sha256 = new.sha256;
+    END;
+    CREATE TRIGGER tracks_learn_listening AFTER UPDATE OF sha256 ON tracks WHEN new.sha256 IS NOT NULL BEGIN
+        UPDATE tracks SET
+            play_count = COALESCE((SELECT play_count FROM listening WHERE sha256 = new.sha256), 0),
+            last_played_ms = (SELECT last_played_ms FROM listening WHERE sha256 = new.sha256),
+            loved = COALESCE((SELECT loved FROM listening WHERE sha256 = new.sha256), 0),
+            rating = (SELECT rating FROM listening WHERE sha256 = new.sha256),
+            resume_ms = (SELECT resume_ms FROM listening WHERE sha256 = new.sha256)
+        WHERE id = new.id;
+    END;
+    CREATE TRIGGER tracks_arrive_with_listening AFTER INSERT ON tracks WHEN new.sha256 IS NOT NULL BEGIN
+        UPDATE tracks SET
+            play_count = COALESCE((SELECT play_count FROM listening WHERE sha256 = new.sha256), 0),
+            last_played_ms = (SELECT last_played_ms FROM listening WHERE sha256 = new.sha256),
+            loved = COALESCE((SELECT loved FROM listening WHERE sha256 = new.sha256), 0),
+            rating = (SELECT rating FROM listening WHERE sha256 = new.sha256),
+            resume_ms = (SELECT resume_ms FROM listening WHERE sha256 = new.sha256)
+        WHERE id = new.id;
+    END;
+
+    CREATE TABLE smart_playlists (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
     "#,
 ];
 

@@ -52,7 +52,7 @@ fn rescans_read_only_what_changed_and_drop_what_vanished() {
     // Re-tag one file (new content, new mtime) and delete another.
     let flac = s.music.join("album/tone.flac");
     let id_before = s.library.track_id_for_path(&flac).unwrap().unwrap();
-    s.library.record_play(id_before).unwrap();
+    s.library.record_play(id_before, 1_700_000_000_000).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     support::encode(&flac, &["-c:a", "flac"], &[("title", "Renamed"), ("artist", "Someone")], 1.0);
     std::fs::remove_file(s.music.join("album/tone.mp3")).unwrap();
@@ -75,8 +75,8 @@ fn a_moved_and_renamed_file_keeps_its_identity() {
     support::copy_fixture("tone.mp3", &s.music.join("incoming/other.mp3"));
     scan(&s.library);
     let id = s.library.track_id_for_path(&original).unwrap().unwrap();
-    s.library.record_play(id).unwrap();
-    s.library.record_play(id).unwrap();
+    s.library.record_play(id, 1_700_000_000_000).unwrap();
+    s.library.record_play(id, 1_700_000_000_000).unwrap();
 
     let moved = s.music.join("sorted/Sigur Rós/03 Hoppípolla.flac");
     std::fs::create_dir_all(moved.parent().unwrap()).unwrap();

@@ -65,14 +65,18 @@ impl BlobReader {
             .parts
             .get(index as usize)
             .ok_or_else(|| LockerError::InvalidInput(format!("the blob has no part {index}")))?;
-        let data = self.storage.read(&path).await?.ok_or_else(|| {
+        let length = self.manifest.part_len(index);
+        let data = self.storage.read_capped(&path, None, length, "the part").await?.ok_or_else(|| {
             LockerError::NotFound(format!(
                 "part {index} of blob {} is missing from the locker",
                 self.manifest.sha256
             ))
         })?;
         if hex(&Sha256::digest(&data)) != *expected {
-            return Err(LockerError::Format(format!("{path} does not match the hash in its blob manifest")));
+            return Err(LockerError::Integrity(format!(
+                "part {index} of the locker's copy of {} does not match its hash",
+                self.manifest.sha256
+            )));
         }
         Ok(data)
     }

@@ -68,6 +68,9 @@ struct EntryRecord {
     complete: bool,
     pinned: bool,
     last_played_ms: u64,
+    /// Parts whose bytes were checked against the manifest's hash.
+    #[serde(default)]
+    verified_parts: std::collections::BTreeSet<u64>,
 }
 
 impl EntryRecord {
@@ -96,6 +99,24 @@ fn insert_range(ranges: &mut Vec<(u64, u64)>, start: u64, end: u64) {
     }
     kept.push((start, end));
     kept.sort_unstable();
+    *ranges = kept;
+}
+
+/// Takes `start..end` out of the ranges present.
+fn remove_range(ranges: &mut Vec<(u64, u64)>, start: u64, end: u64) {
+    let mut kept = Vec::with_capacity(ranges.len() + 1);
+    for &(s, e) in ranges.iter() {
+        if e <= start || s >= end {
+            kept.push((s, e));
+            continue;
+        }
+        if s < start {
+            kept.push((s, start));
+        }
+        if e > end {
+            kept.push((end, e));
+        }
+    }
     *ranges = kept;
 }
 
@@ -161,6 +182,17 @@ impl Entry {
         self.lock().failed_checks >= 2
     }
 
+    /// Whether a part or the whole file failed a hash check since this run opened the entry.
+    pub(crate) fn has_failed_checks(&self) -> bool {
+        self.lock().failed_checks > 0
+    }
+
+    /// Waits up to `timeout` for bytes to arrive or the entry to be reset.
+    pub(crate) fn wait_for_change(&self, timeout: Duration) {
+        let state = self.lock();
+        let _ = self.arrived.wait_timeout(state, timeout);
+    }
+
     pub(crate) fn present_bytes(&self) -> u64 {
         self.lock().record.present_bytes()
     }
@@ -198,9 +230,48 @@ impl Entry {
             file.seek(SeekFrom::Start(offset)).map_err(io)?;
             file.write_all(data).map_err(io)?;
         }
-        let whole = {
+        let end = offset + data.len() as u64;
+        let finished_parts = {
             let mut state = self.lock();
-            state.record.insert(offset, offset + data.len() as u64);
+            state.record.insert(offset, end);
+            let record = &state.record;
+            let part_size = record.manifest.part_size.max(1);
+            let last = end.saturating_sub(1) / part_size;
+            (offset / part_size..=last)
+                .filter(|index| !record.verified_parts.contains(index))
+                .filter(|index| {
+                    let start = index * part_size;
+                    contiguous_from(&record.ranges, start) >= record.manifest.part_len(*index)
+                })
+                .collect::<Vec<u64>>()
+        };
+        // Each part is checked against the manifest as soon as it is whole, so a damaged part is
+        // fetched again at once (and a part damaged in the locker itself fails the stream after
+        // two tries) instead of only when the whole file is in.
+        for index in finished_parts {
+            let (start, length, expected) = {
+                let state = self.lock();
+                let manifest = &state.record.manifest;
+                (
+                    index * manifest.part_size,
+                    manifest.part_len(index),
+                    manifest.parts.get(index as usize).cloned(),
+                )
+            };
+            let matches = expected.is_some_and(|expected| {
+                range_sha256(&self.data_path, start, length).is_ok_and(|found| found == expected)
+            });
+            let mut state = self.lock();
+            if matches {
+                state.record.verified_parts.insert(index);
+            } else {
+                tracing::warn!(blob = %self.sha256, part = index, "a fetched part does not match its hash; fetching it again");
+                remove_range(&mut state.record.ranges, start, start + length);
+                state.failed_checks += 1;
+            }
+        }
+        let whole = {
+            let state = self.lock();
             !state.record.complete && state.record.present_bytes() >= state.record.manifest.size
         };
         if whole {
@@ -211,6 +282,7 @@ impl Entry {
             } else {
                 tracing::warn!(blob = %self.sha256, "cached copy does not match its hash; fetching it again");
                 state.record.ranges.clear();
+                state.record.verified_parts.clear();
                 state.failed_checks += 1;
             }
         }
@@ -249,6 +321,25 @@ impl Entry {
             (false, false) => CacheState::None,
         }
     }
+}
+
+/// The SHA-256 of `length` bytes of a file from `start`.
+fn range_sha256(path: &Path, start: u64, length: u64) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut left = length;
+    while left > 0 {
+        let want = buffer.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let read = file.read(&mut buffer[..want])?;
+        if read == 0 {
+            return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        }
+        hasher.update(&buffer[..read]);
+        left -= read as u64;
+    }
+    Ok(hex(&hasher.finalize()))
 }
 
 fn file_sha256(path: &Path) -> std::io::Result<String> {
@@ -311,8 +402,19 @@ impl OfflineCache {
         let listing = std::fs::read_dir(dir).map_err(|error| {
             LockerError::io(format!("cannot read the cache folder {}", dir.display()), error)
         })?;
+        let mut data_files = Vec::new();
         for item in listing.flatten() {
             let path = item.path();
+            let name = item.file_name().to_string_lossy().into_owned();
+            // Left by a run killed while it rewrote a record.
+            if name.ends_with(".json.tmp") {
+                let _ = std::fs::remove_file(&path);
+                continue;
+            }
+            if let Some(sha256) = name.strip_suffix(".audio") {
+                data_files.push((sha256.to_owned(), path));
+                continue;
+            }
             let Some(sha256) = path
                 .file_name()
                 .and_then(|name| name.to_str())
@@ -327,7 +429,7 @@ impl OfflineCache {
                 .ok()
                 .and_then(|bytes| serde_json::from_slice::<EntryRecord>(&bytes).ok());
             match record {
-                Some(record) if data_path.is_file() && record.manifest.sha256 == sha256 => {
+                Some(record) if data_path.is_file() && record.manifest.validate(&sha256).is_ok() => {
                     entries.insert(sha256.clone(), Arc::new(new_entry(dir, &sha256, record)));
                 }
                 // A record without its data (or one that does not parse) is worth nothing.
@@ -335,6 +437,13 @@ impl OfflineCache {
                     let _ = std::fs::remove_file(&path);
                     let _ = std::fs::remove_file(&data_path);
                 }
+            }
+        }
+        // A data file without a record (its record was removed first, then the run died) holds
+        // bytes nothing can vouch for.
+        for (sha256, path) in data_files {
+            if !entries.contains_key(&sha256) {
+                let _ = std::fs::remove_file(path);
             }
         }
         let cache = OfflineCache {
@@ -429,12 +538,20 @@ impl OfflineCache {
             let entry = match entries.get(&manifest.sha256) {
                 Some(entry) => entry.clone(),
                 None => {
+                    // The manifest names the cache's files: it must name a blob, nothing else.
+                    manifest.validate(&manifest.sha256).map_err(|why| {
+                        LockerError::Format(format!(
+                            "the blob manifest of {} is not valid: {why}",
+                            manifest.sha256
+                        ))
+                    })?;
                     let record = EntryRecord {
                         manifest: manifest.clone(),
                         ranges: Vec::new(),
                         complete: false,
                         pinned: false,
                         last_played_ms: wall_clock_ms(),
+                        verified_parts: Default::default(),
                     };
                     let entry = Arc::new(new_entry(&self.inner.dir, &manifest.sha256, record));
                     let file = File::create(&entry.data_path).map_err(|error| {
@@ -575,6 +692,26 @@ fn remove_files(entry: &Entry) {
 mod tests {
     use super::*;
 
+    /// What a killed run can leave in the cache folder is removed when the cache opens: a data
+    /// file whose record went first, a half-written record, a record of another blob's name.
+    #[test]
+    fn leftovers_of_a_killed_run_are_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha = "ab".repeat(32);
+        let other = "cd".repeat(32);
+        std::fs::write(dir.path().join(format!("{sha}.audio")), b"orphaned bytes").unwrap();
+        std::fs::write(dir.path().join(format!("{other}.json.tmp")), b"{\"half").unwrap();
+        let lying = serde_json::json!({"manifest": {"format": 1, "sha256": "../../x", "size": 1, "part_size": 65536, "parts": [sha]},
+            "ranges": [], "complete": false, "pinned": false, "last_played_ms": 0});
+        std::fs::write(dir.path().join(format!("{other}.json")), lying.to_string()).unwrap();
+        std::fs::write(dir.path().join(format!("{other}.audio")), b"x").unwrap();
+        let cache = OfflineCache::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(cache.summary().entries, 0);
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().flatten().map(|entry| entry.file_name()).collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     #[test]
     fn ranges_merge_and_gaps_are_found() {
         let mut ranges = Vec::new();
@@ -590,5 +727,11 @@ mod tests {
         assert_eq!(first_gap(&ranges, 30, 40, 5), None);
         insert_range(&mut ranges, 0, 100);
         assert_eq!(ranges, vec![(0, 100)]);
+        remove_range(&mut ranges, 20, 30);
+        assert_eq!(ranges, vec![(0, 20), (30, 100)]);
+        remove_range(&mut ranges, 0, 25);
+        assert_eq!(ranges, vec![(30, 100)]);
+        remove_range(&mut ranges, 90, 200);
+        assert_eq!(ranges, vec![(30, 90)]);
     }
 }

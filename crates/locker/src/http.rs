@@ -19,6 +19,8 @@ use http_body::{Frame, SizeHint};
 use opendal::raw::{HttpBody, HttpFetch};
 use opendal::{Buffer, Error, ErrorKind};
 
+use crate::error::HttpRefusal;
+
 /// The largest slice of a request body handed to the connection at once: small enough that
 /// progress moves smoothly on a slow link, large enough to cost nothing on a fast one.
 const SLICE: usize = 64 * 1024;
@@ -29,7 +31,41 @@ pub(crate) type BodyProgress = Arc<dyn Fn(u64) + Send + Sync>;
 
 tokio::task_local! {
     static BODY_PROGRESS: BodyProgress;
+    static READ_CAP: u64;
 }
+
+/// Runs `read` with answers to its GET requests limited to `cap` bytes: a larger one is refused
+/// unread (by its declared length) or cut off (as its body arrives), with an error that
+/// [`too_large`] recognises.
+pub(crate) async fn with_read_cap<T>(cap: u64, read: impl Future<Output = T>) -> T {
+    READ_CAP.scope(cap, read).await
+}
+
+/// The size of an answer refused for being larger than the cap, if that is what `error` is.
+pub(crate) fn too_large(error: &Error) -> Option<u64> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<TooLarge>() {
+            return Some(refused.size);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// An answer larger than the reader allows.
+#[derive(Debug)]
+struct TooLarge {
+    size: u64,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the answer is {} bytes, more than the reader takes", self.size)
+    }
+}
+
+impl std::error::Error for TooLarge {}
 
 /// Runs `write` with `progress` told about the request bodies it sends.
 pub(crate) async fn with_body_progress<T>(progress: BodyProgress, write: impl Future<Output = T>) -> T {
@@ -55,6 +91,8 @@ impl HttpFetch for ProgressClient {
             if request.method() == Method::PUT { BODY_PROGRESS.try_with(Arc::clone).ok() } else { None };
         let uri = request.uri().clone();
         let is_head = request.method() == Method::HEAD;
+        let read_cap =
+            if request.method() == Method::GET { READ_CAP.try_with(|cap| *cap).ok() } else { None };
         let (parts, body) = request.into_parts();
         let url = reqwest::Url::parse(&uri.to_string()).map_err(|error| {
             Error::new(ErrorKind::Unexpected, "the request URL is invalid")
@@ -80,25 +118,98 @@ impl HttpFetch for ProgressClient {
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.parse::<u64>().ok())
         };
+        let status = response.status().as_u16();
+        if matches!(status, 401 | 403 | 404 | 507) && !is_head {
+            return refusal_or_answer(response, uri, status).await;
+        }
+        if matches!(status, 401 | 403 | 507) {
+            return Err(refused(&uri, HttpRefusal { status, code: None }));
+        }
         let mut answer =
             Response::builder().status(response.status()).version(response.version()).extension(uri.clone());
         if let Some(headers) = answer.headers_mut() {
             std::mem::swap(headers, response.headers_mut());
         }
+        if let (Some(cap), Some(length)) = (read_cap, declared_length)
+            && length > cap
+        {
+            return Err(Error::new(ErrorKind::Unexpected, "the answer is larger than the reader takes")
+                .with_context("url", uri.to_string())
+                .set_source(TooLarge { size: length }));
+        }
+        let mut received = 0u64;
         let stream = response
             .bytes_stream()
             .try_filter(|chunk| future::ready(!chunk.is_empty()))
-            .map_ok(Buffer::from)
-            .map_err(move |error| transport_error("reading the answer", &uri, error));
+            .map_err(move |error| transport_error("reading the answer", &uri, error))
+            .and_then(move |chunk| {
+                received += chunk.len() as u64;
+                let within = read_cap.is_none_or(|cap| received <= cap);
+                future::ready(if within {
+                    Ok(Buffer::from(chunk))
+                } else {
+                    Err(Error::new(ErrorKind::Unexpected, "the answer is larger than the reader takes")
+                        .set_source(TooLarge { size: received }))
+                })
+            });
         answer.body(HttpBody::new(stream, declared_length)).map_err(|error| {
             Error::new(ErrorKind::Unexpected, "building the HTTP response").set_source(error)
         })
     }
 }
 
-/// How a failure of the connection itself (not an answer from the server) begins; the error
-/// classification recognises it.
-pub(crate) const NETWORK_FAILURE: &str = "the HTTP connection failed";
+/// The largest error document read to find an S3 error code in it.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// A refusal (401, 403, 507, or S3's 404 for a missing bucket) becomes an error carrying the
+/// status and the S3 error code as a value, so the classification reads them instead of the
+/// text; any other 404 (an object that is not there) goes back to OpenDAL as the answer it was.
+async fn refusal_or_answer(
+    mut response: reqwest::Response,
+    uri: http::Uri,
+    status: u16,
+) -> opendal::Result<Response<HttpBody>> {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(error) => return Err(transport_error("reading the answer", &uri, error)),
+        }
+    }
+    let code = s3_error_code(&body);
+    if status != 404 || code.as_deref() == Some("NoSuchBucket") {
+        tracing::debug!(%uri, status, ?code, body = %String::from_utf8_lossy(&body), "the storage refused a request");
+        return Err(refused(&uri, HttpRefusal { status, code }));
+    }
+    let mut answer =
+        Response::builder().status(response.status()).version(response.version()).extension(uri.clone());
+    if let Some(headers) = answer.headers_mut() {
+        std::mem::swap(headers, response.headers_mut());
+        headers.remove(CONTENT_ENCODING);
+    }
+    let length = body.len() as u64;
+    let stream = futures::stream::once(future::ready(Ok(Buffer::from(Bytes::from(body)))));
+    answer
+        .body(HttpBody::new(stream, Some(length)))
+        .map_err(|error| Error::new(ErrorKind::Unexpected, "building the HTTP response").set_source(error))
+}
+
+fn refused(uri: &http::Uri, refusal: HttpRefusal) -> Error {
+    Error::new(ErrorKind::Unexpected, format!("the storage answered {refusal}"))
+        .with_context("url", uri.to_string())
+        .set_source(refusal)
+}
+
+/// The `<Code>` element of an S3 error document.
+fn s3_error_code(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let length = text[start..].find("</Code>")?;
+    let code = text[start..start + length].trim();
+    (!code.is_empty() && code.len() <= 64 && code.bytes().all(|byte| byte.is_ascii_alphanumeric()))
+        .then(|| code.to_owned())
+}
 
 /// An error and its causes in one line: reqwest's own message leaves out the one that says
 /// what happened ("Connection refused", "dns error").
@@ -115,12 +226,15 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// A failure of the connection while `doing`, worded so the error classification knows it for
 /// the network, and marked for a retry when it is one worth retrying.
-fn transport_error(doing: &str, uri: &http::Uri, error: reqwest::Error) -> Error {
+pub(crate) fn transport_error(doing: &str, uri: &http::Uri, error: reqwest::Error) -> Error {
     let temporary = is_temporary(&error);
-    Error::new(ErrorKind::Unexpected, format!("{NETWORK_FAILURE} ({doing}): {}", error_chain(&error)))
-        .with_context("url", uri.to_string())
-        .with_temporary(temporary)
-        .set_source(error)
+    Error::new(
+        ErrorKind::Unexpected,
+        format!("the HTTP connection failed ({doing}): {}", error_chain(&error)),
+    )
+    .with_context("url", uri.to_string())
+    .with_temporary(temporary)
+    .set_source(error)
 }
 
 /// Failures worth a retry: the request or the body broke off (a reset, a timeout), not an

@@ -23,14 +23,19 @@
 mod blob;
 mod cache;
 mod catalog;
+mod check;
 mod error;
 mod format;
 mod gc;
 mod http;
 mod inbox;
+mod local;
 mod location;
 mod locker;
+mod log;
 mod probe;
+#[cfg(test)]
+mod proptests;
 mod quota;
 mod storage;
 mod stream;
@@ -41,17 +46,19 @@ mod upload;
 pub use blob::BlobReader;
 pub use cache::{CacheState, CacheSummary, OfflineCache};
 pub use catalog::{
-    CatalogState, Change, Hlc, Op, Playlist, PlaylistEntry, Track, TrackTags, position_between,
+    CatalogState, Change, Hlc, Listening, Op, Playlist, PlaylistEntry, SmartPlaylist, Track, TrackTags,
+    position_between,
 };
-pub use error::{LockerError, Result};
-pub use format::{DEFAULT_PART_SIZE, FORMAT_VERSION};
-pub use gc::{DEFAULT_GC_GRACE, GcReport};
+pub use check::{CheckProgress, CheckReport, Finding, FindingKind};
+pub use error::{ErrorKind, LockerError, Result};
+pub use format::{DEFAULT_PART_SIZE, FORMAT_VERSION, MAX_BLOB_SIZE};
+pub use gc::{DEFAULT_GC_GRACE, GcOptions, GcReport};
 pub use inbox::{ImportedFile, InboxIssue, InboxReport};
 pub use location::{Credentials, LockerLocation};
 pub use locker::{DeviceInfo, Locker, LockerStatus, OpenOptions};
 pub use probe::{ConnectionCheck, check_connection};
 pub use quota::{BackendQuota, DEFAULT_QUOTA, format_size, parse_size};
-pub use storage::RetryPolicy;
+pub use storage::{CreateOnly, RetryPolicy};
 pub use stream::{BlobStream, DownloadProgress, LockerOpener, StreamOptions};
 pub use sync::SyncReport;
 pub use upload::{FailedUpload, ProgressCallback, UploadProgress, UploadReport, UploadedFile};

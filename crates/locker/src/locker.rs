@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{
-    CatalogState, Change, Hlc, HlcClock, Op, Playlist, Track, TrackTags, position_between, wall_clock_ms,
-};
+use crate::catalog::{CatalogState, Change, Playlist, Track, TrackTags, position_between, wall_clock_ms};
 use crate::error::{LockerError, Result};
-use crate::format::{self, FORMAT_VERSION, LockerFile};
+use crate::format::{self, LockerFile};
+use crate::local::{LocalState, to_json};
 use crate::location::{Credentials, LockerLocation};
 use crate::quota::{BackendQuota, DEFAULT_QUOTA};
 use crate::storage::{RetryPolicy, Storage};
@@ -76,41 +74,11 @@ pub(crate) struct Inner {
     /// The merged catalog and this device's clock and log position. Held across the writes
     /// that append to this device's log, so two writers in one process never take one seq.
     pub local: tokio::sync::Mutex<LocalState>,
-    /// Inbox objects found not to be audio, so later syncs don't probe them again.
-    pub inbox_rejected: std::sync::Mutex<std::collections::HashSet<(String, u64)>>,
-}
-
-pub(crate) struct LocalState {
-    pub catalog: CatalogState,
-    /// For each device, the highest seq of its log whose ops are in `catalog` (contiguously).
-    pub frontier: BTreeMap<String, u64>,
-    pub clock: HlcClock,
-    pub next_seq: u64,
-    pub last_sync_ms: Option<u64>,
-    /// Tracks and playlists this device changed itself since the last sync, so the next sync
-    /// reports them along with everyone else's changes.
-    pub unreported: std::collections::BTreeSet<crate::catalog::Subject>,
-    /// The frontier of the newest snapshot this device knows of: log files past it count
-    /// towards the next snapshot.
-    pub snapshot_frontier: BTreeMap<String, u64>,
-}
-
-/// `<state_dir>/clock.json`: small, rewritten on every commit.
-#[derive(Serialize, Deserialize)]
-struct ClockFile {
-    locker_id: String,
-    next_seq: u64,
-    hlc: Hlc,
-}
-
-/// `<state_dir>/catalog-cache.json`: the merged catalog, rewritten after each sync so that a
-/// restart does not fetch everything again. Losing it only costs a longer sync.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct CacheFile {
-    pub locker_id: String,
-    pub frontier: BTreeMap<String, u64>,
-    pub last_sync_ms: Option<u64>,
-    pub state: crate::catalog::WireState,
+    /// Held while this device's outbox is written to its log: one pusher at a time.
+    pub pushing: tokio::sync::Mutex<()>,
+    /// Whether this process has checked its next seq against the listing of its log folder (at
+    /// open, or at the first push of a locker opened out of reach).
+    pub seq_checked: std::sync::atomic::AtomicBool,
 }
 
 /// What `status()` reports.
@@ -143,6 +111,13 @@ pub struct DeviceInfo {
     pub seen: BTreeMap<String, u64>,
 }
 
+impl DeviceInfo {
+    fn is_valid(&self) -> bool {
+        format::is_plain_id(&self.device)
+            && self.seen.iter().all(|(device, seq)| format::is_plain_id(device) && *seq <= format::MAX_SEQ)
+    }
+}
+
 impl Locker {
     /// Opens the locker at `url` as device `device_id`, keeping local state (the catalog cache,
     /// upload journals) in `state_dir`. Creates locker.json in an empty location. Fails with a
@@ -172,41 +147,41 @@ impl Locker {
         }
         let location = LockerLocation::parse(url)?;
         let storage = Storage::connect(&location, &credentials, options.retry)?;
-        let locker_file =
-            match storage.read(format::LOCKER_FILE).await.map_err(|error| explain_open(&location, error))? {
-                Some(bytes) => LockerFile::parse(&bytes)?,
-                None if options.create_if_missing => {
-                    // Some servers create a missing bucket's folder on the first write; connecting to
-                    // a misspelt bucket must fail instead.
-                    storage.check_container().await.map_err(|error| explain_open(&location, error))?;
-                    let file = LockerFile {
-                        format: FORMAT_VERSION,
-                        locker_id: uuid::Uuid::new_v4().to_string(),
-                        quota_bytes: options.new_locker_quota,
-                        part_size: options.new_locker_part_size.max(64 * 1024),
-                        created_ms: wall_clock_ms(),
-                    };
-                    storage
-                        .put(format::LOCKER_FILE, to_json(&file))
-                        .await
-                        .map_err(|error| explain_open(&location, error))?;
-                    // Two devices may create a locker at once; whichever locker.json landed is the one.
-                    match storage.read(format::LOCKER_FILE).await? {
-                        Some(bytes) => LockerFile::parse(&bytes)?,
-                        None => file,
-                    }
+        let read = storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await
+            .map_err(|error| explain_open(&location, error));
+        let (locker_file, offline) = match read {
+            Ok(Some(bytes)) => (LockerFile::parse(&bytes)?, false),
+            Ok(None) if options.create_if_missing => {
+                (create_locker_file(&storage, &location, &options).await?, false)
+            }
+            Ok(None) => {
+                return Err(LockerError::NotFound(format!("there is no locker at {url} (no locker.json)")));
+            }
+            // Out of reach: a locker this device opened before opens from what it kept, so edits
+            // go on (into the outbox) and cached audio plays; the storage is asked again at the
+            // next request.
+            Err(error) if error.is_transient() => match kept_locker_file(state_dir, url).await {
+                Some(kept) => {
+                    tracing::info!(%url, "the locker cannot be reached; opening it from what this device kept");
+                    (kept, true)
                 }
-                None => {
-                    return Err(LockerError::NotFound(format!(
-                        "there is no locker at {url} (no locker.json)"
-                    )));
-                }
-            };
+                None => return Err(error),
+            },
+            Err(error) => return Err(error),
+        };
         tokio::fs::create_dir_all(state_dir.join("uploads")).await.map_err(|error| {
             LockerError::io(format!("cannot create the state folder {}", state_dir.display()), error)
         })?;
-
-        let local = load_local_state(state_dir, &locker_file.locker_id).await;
+        crate::local::clean_leftovers(state_dir).await;
+        if !offline {
+            keep_locker_file(state_dir, url, &locker_file).await;
+            // Asked now, at connect, rather than in the middle of the first commit.
+            let create_only = storage.create_only().await;
+            tracing::debug!(?create_only, "the locker's create-only writes");
+        }
+        let local = LocalState::load(state_dir, &locker_file.locker_id, device_id).await;
         let locker = Locker {
             inner: Arc::new(Inner {
                 storage,
@@ -216,26 +191,24 @@ impl Locker {
                 options,
                 locker_file: std::sync::Mutex::new(locker_file),
                 local: tokio::sync::Mutex::new(local),
-                inbox_rejected: Default::default(),
+                pushing: tokio::sync::Mutex::new(()),
+                seq_checked: std::sync::atomic::AtomicBool::new(false),
             }),
         };
-        locker.recover_next_seq().await?;
+        if !offline {
+            locker.recover_next_seq().await?;
+        }
         Ok(locker)
     }
 
     /// Makes sure this device never reuses a seq of its own log, even when its state folder was
     /// lost or restored from an old backup: compaction always keeps each device's newest log
     /// file, so the listing says how far the device got.
-    async fn recover_next_seq(&self) -> Result<()> {
-        let own_logs =
-            self.inner.storage.list_files(&format!("{}{}/", format::LOG_DIR, self.inner.device)).await?;
-        let highest_listed = own_logs
-            .iter()
-            .filter_map(|object| format::parse_log_path(&object.path))
-            .map(|(_, seq)| seq)
-            .max();
+    pub(crate) async fn recover_next_seq(&self) -> Result<()> {
+        let highest_listed = self.highest_own_seq().await?;
         let mut local = self.inner.local.lock().await;
-        local.next_seq = local.next_seq.max(highest_listed.map_or(0, |seq| seq + 1));
+        local.next_seq = local.next_seq.max(highest_listed.map_or(0, |seq| seq.saturating_add(1)));
+        self.inner.seq_checked.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -267,7 +240,12 @@ impl Locker {
     /// Changes the quota in locker.json, for every device.
     pub async fn set_quota(&self, quota_bytes: u64) -> Result<()> {
         // Re-read first so a concurrent change to another field is not undone.
-        let mut file = match self.inner.storage.read(format::LOCKER_FILE).await? {
+        let mut file = match self
+            .inner
+            .storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await?
+        {
             Some(bytes) => LockerFile::parse(&bytes)?,
             None => self.locker_file(),
         };
@@ -277,10 +255,17 @@ impl Locker {
         Ok(())
     }
 
-    /// Re-reads locker.json (another device may have changed the quota).
+    /// Re-reads locker.json (another device may have changed the quota), and keeps it for
+    /// opening this locker while it is out of reach.
     pub async fn refresh_locker_file(&self) -> Result<()> {
-        if let Some(bytes) = self.inner.storage.read(format::LOCKER_FILE).await? {
+        if let Some(bytes) = self
+            .inner
+            .storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await?
+        {
             let file = LockerFile::parse(&bytes)?;
+            keep_locker_file(&self.inner.state_dir, &self.inner.url, &file).await;
             *self.inner.locker_file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = file;
         }
         Ok(())
@@ -322,17 +307,45 @@ impl Locker {
         self.inner.local.lock().await.catalog.playlist(playlist_id)
     }
 
+    /// What every device that has synced says it has seen (`catalog/devices/`). A file that
+    /// cannot be read or does not hold a valid record is left out here; [`Locker::device_files`]
+    /// names it.
     pub async fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        Ok(self.device_files().await?.0)
+    }
+
+    /// The valid device records, and the paths of device files that are not valid.
+    pub(crate) async fn device_files(&self) -> Result<(Vec<DeviceInfo>, Vec<String>)> {
         let mut devices = Vec::new();
+        let mut unreadable = Vec::new();
         for object in self.inner.storage.list_files(format::DEVICES_DIR).await? {
-            if let Some(bytes) = self.inner.storage.read(&object.path).await?
-                && let Ok(device) = serde_json::from_slice::<DeviceInfo>(&bytes)
-            {
-                devices.push(device);
+            let Some(named) = format::device_of_path(&object.path) else {
+                unreadable.push(object.path);
+                continue;
+            };
+            let read = self
+                .inner
+                .storage
+                .read_capped(
+                    &object.path,
+                    Some(object.size),
+                    format::MAX_DEVICE_FILE_BYTES,
+                    "the device file",
+                )
+                .await;
+            let parsed = match read {
+                Ok(Some(bytes)) => serde_json::from_slice::<DeviceInfo>(&bytes).ok(),
+                Ok(None) => continue,
+                Err(error) if error.is_transient() => return Err(error),
+                Err(_) => None,
+            };
+            match parsed.filter(|device| device.device == named && device.is_valid()) {
+                Some(device) => devices.push(device),
+                None => unreadable.push(object.path),
             }
         }
         devices.sort_by(|a, b| a.device.cmp(&b.device));
-        Ok(devices)
+        Ok((devices, unreadable))
     }
 
     pub async fn status(&self) -> Result<LockerStatus> {
@@ -443,6 +456,83 @@ impl Locker {
         .await
     }
 
+    // --- Listening state, keyed by SHA-256: for tracks in the locker and tracks only on
+    // devices alike. ---
+
+    /// Counts a play of `track` (its SHA-256) on this device, at `at_ms`. Plays do not go to the
+    /// locker one by one: they wait in the outbox (plays of one track in between become one op)
+    /// until the next push, so a day of listening adds a few small files, not one per song.
+    pub async fn record_play(&self, track: &str, at_ms: u64) -> Result<()> {
+        check_track_id(track)?;
+        let device = self.inner.device.clone();
+        self.record_replacing(
+            |catalog| {
+                let plays = catalog.plays_by(track, &device).saturating_add(1);
+                vec![Change::TrackPlayed { track: track.to_owned(), plays, last_played_ms: at_ms }]
+            },
+            |change| matches!(change, Change::TrackPlayed { track: waiting, .. } if waiting == track),
+        )
+        .await
+    }
+
+    /// Keeps where a long track was left, to go on from there on any device (0: from the start).
+    /// Waits in the outbox like plays.
+    pub async fn record_resume(&self, track: &str, position_ms: u64) -> Result<()> {
+        check_track_id(track)?;
+        self.record_replacing(
+            |_| vec![Change::TrackResume { track: track.to_owned(), position_ms }],
+            |change| matches!(change, Change::TrackResume { track: waiting, .. } if waiting == track),
+        )
+        .await
+    }
+
+    pub async fn set_loved(&self, track: &str, loved: bool) -> Result<()> {
+        check_track_id(track)?;
+        self.commit(vec![Change::TrackLoved { track: track.to_owned(), loved }]).await
+    }
+
+    /// A rating of 0 to 5, or none.
+    pub async fn set_rating(&self, track: &str, rating: Option<u8>) -> Result<()> {
+        check_track_id(track)?;
+        self.commit(vec![Change::TrackRated { track: track.to_owned(), rating }]).await
+    }
+
+    pub async fn listening(&self, track: &str) -> Option<crate::catalog::Listening> {
+        self.inner.local.lock().await.catalog.listening(track)
+    }
+
+    pub async fn all_listening(&self) -> Vec<crate::catalog::Listening> {
+        self.inner.local.lock().await.catalog.all_listening()
+    }
+
+    /// Creates a rule playlist, or replaces the name and rule of one (`id`); returns its id.
+    pub async fn put_smart_playlist(
+        &self,
+        id: Option<&str>,
+        name: &str,
+        rule: serde_json::Value,
+    ) -> Result<String> {
+        let playlist = id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        self.commit(vec![Change::SmartPlaylistPut {
+            playlist: playlist.clone(),
+            name: name.to_owned(),
+            rule,
+        }])
+        .await?;
+        Ok(playlist)
+    }
+
+    pub async fn delete_smart_playlist(&self, id: &str) -> Result<()> {
+        if self.inner.local.lock().await.catalog.smart_playlist(id).is_none() {
+            return Err(LockerError::NotFound(format!("there is no rule playlist {id}")));
+        }
+        self.commit(vec![Change::SmartPlaylistDelete { playlist: id.to_owned() }]).await
+    }
+
+    pub async fn smart_playlists(&self) -> Vec<crate::catalog::SmartPlaylist> {
+        self.inner.local.lock().await.catalog.smart_playlists()
+    }
+
     async fn existing_playlist(&self, playlist_id: &str) -> Result<Playlist> {
         let local = self.inner.local.lock().await;
         local.catalog.playlist(playlist_id).ok_or_else(|| {
@@ -454,118 +544,93 @@ impl Locker {
         })
     }
 
-    /// Stamps `changes` with this device's clock, appends them to its log as one new file and
-    /// applies them locally. Nothing is applied if the write fails.
-    pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let mut local = self.inner.local.lock().await;
-        let mut clock = local.clock.clone();
-        let ops: Vec<Op> =
-            changes.into_iter().map(|change| Op { hlc: clock.tick(wall_clock_ms()), change }).collect();
-        let seq = local.next_seq;
-        let file = LogFile { format: FORMAT_VERSION, device: self.inner.device.clone(), seq, ops };
-        self.inner.storage.put(&format::log_path(&self.inner.device, seq), to_json(&file)).await?;
-        local.clock = clock;
-        local.next_seq = seq + 1;
-        // Our own log is contiguous as long as every earlier file was applied too.
-        let contiguous = match local.frontier.get(&self.inner.device) {
-            Some(applied) => applied + 1 == seq,
-            None => seq == 0,
-        };
-        if contiguous {
-            local.frontier.insert(self.inner.device.clone(), seq);
-        }
-        for op in &file.ops {
-            let subject = local.catalog.apply(&self.inner.device, op);
-            local.unreported.insert(subject);
-        }
-        let clock_file =
-            ClockFile { locker_id: self.locker_id(), next_seq: local.next_seq, hlc: local.clock.last() };
-        drop(local);
-        write_state_file(&self.inner.state_dir.join("clock.json"), to_json(&clock_file)).await
-    }
-
     pub(crate) fn storage(&self) -> &Storage {
         &self.inner.storage
     }
 }
 
-/// One file of a device's log: `catalog/log/<device>/<seq>.json`. Written once, never changed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct LogFile {
-    pub format: u32,
-    pub device: String,
-    pub seq: u64,
-    pub ops: Vec<Op>,
+/// Creates locker.json in an empty location (create-only: if two devices create a locker at
+/// once, the first file stays, and both use it).
+async fn create_locker_file(
+    storage: &Storage,
+    location: &LockerLocation,
+    options: &OpenOptions,
+) -> Result<LockerFile> {
+    // Some servers create a missing bucket's folder on the first write; connecting to a misspelt
+    // bucket must fail instead.
+    storage.check_container().await.map_err(|error| explain_open(location, error))?;
+    let file = LockerFile {
+        format: format::FIRST_FORMAT,
+        locker_id: uuid::Uuid::new_v4().to_string(),
+        quota_bytes: options.new_locker_quota,
+        part_size: options.new_locker_part_size.max(64 * 1024),
+        created_ms: wall_clock_ms(),
+    };
+    storage
+        .put_new(format::LOCKER_FILE, to_json(&file))
+        .await
+        .map_err(|error| explain_open(location, error))?;
+    match storage
+        .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+        .await?
+    {
+        Some(bytes) => LockerFile::parse(&bytes),
+        None => Ok(file),
+    }
+}
+
+/// `<state_dir>/locker-file.json`: the locker.json last read, and the URL it was read from.
+const KEPT_LOCKER_FILE: &str = "locker-file.json";
+
+async fn keep_locker_file(state_dir: &Path, url: &str, file: &LockerFile) {
+    let kept = serde_json::json!({"url": url, "file": file});
+    if let Err(error) =
+        crate::local::write_state_file(&state_dir.join(KEPT_LOCKER_FILE), to_json(&kept), false).await
+    {
+        tracing::warn!(%error, "cannot keep a copy of locker.json");
+    }
+}
+
+async fn kept_locker_file(state_dir: &Path, url: &str) -> Option<LockerFile> {
+    #[derive(Deserialize)]
+    struct Kept {
+        url: String,
+        file: serde_json::Value,
+    }
+    let bytes = tokio::fs::read(state_dir.join(KEPT_LOCKER_FILE)).await.ok()?;
+    let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+    if kept.url != url {
+        return None;
+    }
+    LockerFile::parse(&serde_json::to_vec(&kept.file).ok()?).ok()
 }
 
 /// Turns the first failure against a location into the message a user needs.
 fn explain_open(location: &LockerLocation, error: LockerError) -> LockerError {
-    match (location, error) {
-        (LockerLocation::S3 { bucket, .. }, LockerError::NotFound(detail)) => {
-            LockerError::NotFound(format!("the S3 bucket '{bucket}' does not exist ({detail})"))
+    use crate::error::ErrorKind;
+    let message = match (location, error.kind()) {
+        (LockerLocation::S3 { bucket, .. }, ErrorKind::NotFound) => {
+            format!("The S3 bucket '{bucket}' does not exist; create it first, or check its name")
         }
-        (LockerLocation::WebDav { server, path }, LockerError::NotFound(detail)) => {
-            LockerError::NotFound(format!("the WebDAV collection {server}{path} does not exist ({detail})"))
+        (LockerLocation::WebDav { server, path }, ErrorKind::NotFound) => {
+            format!("The WebDAV collection {server}{path} does not exist; create it first, or check the URL")
         }
-        (location, LockerError::Network(detail)) => {
-            LockerError::Network(format!("cannot reach the {}: {detail}", location.describe()))
+        (location, ErrorKind::Network) => {
+            format!("Cannot reach the {}: {error}", location.describe())
         }
-        (_, other) => other,
-    }
-}
-
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Bytes {
-    Bytes::from(serde_json::to_vec(value).expect("locker records serialize to JSON"))
-}
-
-/// Writes a local state file through a temporary name, so a crash never leaves half of one.
-pub(crate) async fn write_state_file(path: &Path, data: Bytes) -> Result<()> {
-    let staging = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
-    let target = path.to_owned();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        std::fs::write(&staging, &data)?;
-        std::fs::rename(&staging, &target)
-    })
-    .await
-    .map_err(|error| LockerError::io("writing local state", std::io::Error::other(error)))?
-    .map_err(|error| LockerError::io(format!("cannot write {}", path.display()), error))
-}
-
-async fn load_local_state(state_dir: &Path, locker_id: &str) -> LocalState {
-    let mut local = LocalState {
-        catalog: CatalogState::default(),
-        frontier: BTreeMap::new(),
-        clock: HlcClock::default(),
-        next_seq: 0,
-        last_sync_ms: None,
-        snapshot_frontier: BTreeMap::new(),
-        unreported: Default::default(),
+        _ => return error,
     };
-    if let Ok(bytes) = tokio::fs::read(state_dir.join("clock.json")).await
-        && let Ok(clock) = serde_json::from_slice::<ClockFile>(&bytes)
-        && clock.locker_id == locker_id
-    {
-        local.next_seq = clock.next_seq;
-        local.clock = HlcClock::new(clock.hlc);
+    match error {
+        LockerError::Backend { kind, source, .. } => LockerError::Backend { kind, message, source },
+        other if other.kind() == ErrorKind::Network => LockerError::Network(message),
+        _ => LockerError::NotFound(message),
     }
-    let cache_path = state_dir.join("catalog-cache.json");
-    let parsed = tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(cache_path).ok()?;
-        serde_json::from_slice::<CacheFile>(&bytes).ok()
-    })
-    .await
-    .ok()
-    .flatten();
-    // A cache of another locker, or one that does not parse, is simply rebuilt by the next sync.
-    if let Some(cache) = parsed.filter(|cache| cache.locker_id == locker_id)
-        && let Ok(catalog) = CatalogState::from_wire(cache.state)
-    {
-        local.catalog = catalog;
-        local.frontier = cache.frontier;
-        local.last_sync_ms = cache.last_sync_ms;
+}
+
+fn check_track_id(track: &str) -> Result<()> {
+    if format::is_sha256_hex(track) {
+        Ok(())
+    } else {
+        Err(LockerError::InvalidInput(format!("'{track}' is not a track id (a SHA-256 in hex)")))
     }
-    local
 }

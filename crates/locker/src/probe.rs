@@ -8,7 +8,7 @@ use bytes::Bytes;
 use reqwest::Url;
 use serde::Serialize;
 
-use crate::error::LockerError;
+use crate::error::{ErrorKind, LockerError};
 use crate::format::{LOCKER_FILE, LockerFile, TMP_DIR};
 use crate::location::{Credentials, LockerLocation};
 use crate::storage::{RetryPolicy, Storage};
@@ -56,7 +56,10 @@ pub async fn check_connection(url: &str, credentials: &Credentials) -> Connectio
     if let Err(error) = storage.check_container().await {
         return from_storage_error(&location, error, false);
     }
-    let locker_exists = match storage.read(LOCKER_FILE).await {
+    let locker_exists = match storage
+        .read_capped(LOCKER_FILE, None, crate::format::MAX_LOCKER_FILE_BYTES, "the locker file")
+        .await
+    {
         Ok(Some(bytes)) => match LockerFile::parse(&bytes) {
             Ok(_) => true,
             Err(error) => return ConnectionCheck::failed("format", error.to_string()),
@@ -170,40 +173,35 @@ async fn check_network(endpoint: &str) -> Result<(), ConnectionCheck> {
 /// from a refusal of the credentials themselves.
 fn from_storage_error(location: &LockerLocation, error: LockerError, writing: bool) -> ConnectionCheck {
     let detail = error.to_string();
-    // S3 says AccessDenied for a key that is valid but not allowed, and InvalidAccessKeyId or
-    // SignatureDoesNotMatch for a wrong key or secret.
-    let policy_refusal = detail.contains("AccessDenied") || detail.contains("status: 403");
-    let bad_key = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "status: 401"]
-        .iter()
-        .any(|needle| detail.contains(needle));
-    match error {
-        LockerError::Credentials(_) if writing || (policy_refusal && !bad_key) => ConnectionCheck::failed(
+    tracing::info!(error = %error.detail(), "the connection test failed");
+    match error.kind() {
+        ErrorKind::Credentials if !writing => ConnectionCheck::failed(
+            "credentials",
+            format!(
+                "The {} refused the credentials. Check the access key and secret, or the user name and password.",
+                location.describe()
+            ),
+        ),
+        ErrorKind::Credentials | ErrorKind::Permission => ConnectionCheck::failed(
             "permission",
             format!(
-                "The credentials were accepted, but they may not {} the {} ({detail}).",
+                "The credentials were accepted, but they may not {} the {}.",
                 if writing { "write to" } else { "list" },
                 location.describe()
             ),
         ),
-        LockerError::Credentials(_) => ConnectionCheck::failed(
-            "credentials",
-            format!("The {} refused the credentials ({detail}).", location.describe()),
-        ),
-        LockerError::NotFound(_) => ConnectionCheck::failed(
+        ErrorKind::NotFound => ConnectionCheck::failed(
             "bucket",
-            format!(
-                "The {} does not exist ({detail}). Create it first, or check its name.",
-                location.describe()
-            ),
+            format!("The {} does not exist. Create it first, or check its name.", location.describe()),
         ),
-        LockerError::Network(_) => ConnectionCheck::failed("connection", detail),
-        LockerError::Format(_) => ConnectionCheck::failed("format", detail),
-        LockerError::Io { .. } if writing => ConnectionCheck::failed(
+        ErrorKind::Network => ConnectionCheck::failed("connection", detail),
+        ErrorKind::Format => ConnectionCheck::failed("format", detail),
+        ErrorKind::Io if writing => ConnectionCheck::failed(
             "permission",
             format!("The {} cannot be written to ({detail}).", location.describe()),
         ),
         // A folder that cannot be made: its parent (a NAS mount, say) is missing.
-        LockerError::Io { .. } => ConnectionCheck::failed("bucket", detail),
+        ErrorKind::Io => ConnectionCheck::failed("bucket", detail),
         _ => ConnectionCheck::failed("storage", detail),
     }
 }

@@ -22,7 +22,7 @@ use tokio::runtime::Handle;
 
 use crate::blob::BlobReader;
 use crate::cache::{Entry, EntryUse, OfflineCache};
-use crate::error::{LockerError, Result};
+use crate::error::{ErrorKind, LockerError, Result};
 use crate::locker::Locker;
 
 /// How a stream fetches. The defaults suit playback over a home connection.
@@ -170,7 +170,7 @@ impl Fetcher {
                 return Ok(());
             }
             if self.entry().is_corrupt() {
-                return self.fail(LockerError::Format(format!(
+                return self.fail(LockerError::Integrity(format!(
                     "the locker's copy of {} does not match its hash",
                     self.entry().sha256
                 )));
@@ -202,7 +202,13 @@ impl Fetcher {
                 }
                 Err(error) => {
                     failures += 1;
-                    let lasting = matches!(error, LockerError::NotFound(_) | LockerError::Credentials(_));
+                    let lasting = matches!(
+                        error.kind(),
+                        ErrorKind::NotFound
+                            | ErrorKind::Credentials
+                            | ErrorKind::Permission
+                            | ErrorKind::Integrity
+                    );
                     if error.is_transient() || !lasting {
                         self.cache.note_reachable(false);
                     }
@@ -227,7 +233,7 @@ impl Fetcher {
     }
 }
 
-fn spawn_fetcher(fetcher: Fetcher) -> std::thread::JoinHandle<Result<()>> {
+fn spawn_fetcher(fetcher: Fetcher) -> Result<std::thread::JoinHandle<Result<()>>> {
     let name = format!("loft-fetch-{}", &fetcher.entry().sha256[..8]);
     let (control, entry) = (fetcher.control.clone(), fetcher.held.entry.clone());
     std::thread::Builder::new()
@@ -247,7 +253,7 @@ fn spawn_fetcher(fetcher: Fetcher) -> std::thread::JoinHandle<Result<()>> {
             }
             result
         })
-        .expect("the system can start a fetch thread")
+        .map_err(|error| LockerError::io("cannot start a thread to fetch the track", error))
 }
 
 /// A locker blob being played: reads come from the cache file, waiting for the fetch thread
@@ -268,7 +274,10 @@ impl BlobStream {
 
 impl Read for BlobStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if buf.is_empty() || self.position >= self.size {
+        if self.position >= self.size {
+            return self.end_of_stream();
+        }
+        if buf.is_empty() {
             return Ok(0);
         }
         let mut asked = false;
@@ -295,6 +304,21 @@ impl Read for BlobStream {
                 asked = true;
             }
         }
+    }
+}
+
+impl BlobStream {
+    /// The end, reached: if a part of this blob failed its hash check while it played (so the
+    /// bytes read may not be the file), the stream ends only once the file is whole and
+    /// verified, or with the integrity error, never quietly on bytes that did not match.
+    fn end_of_stream(&self) -> std::io::Result<usize> {
+        while self.entry().has_failed_checks() && !self.entry().is_complete() {
+            if let Some(failure) = self.control.lock().failure.clone() {
+                return Err(std::io::Error::other(failure));
+            }
+            self.entry().wait_for_change(Duration::from_millis(250));
+        }
+        Ok(0)
     }
 }
 
@@ -428,7 +452,7 @@ impl LockerOpener {
         let control = Control::new();
         control.update(|want| want.urgent = Some(0));
         let fetcher = self.fetcher(held.another(), control.clone(), Mode::Stream);
-        drop(spawn_fetcher(fetcher));
+        drop(spawn_fetcher(fetcher)?);
         Ok(Box::new(BlobStream { held, file, position: 0, size, control }))
     }
 

@@ -39,7 +39,18 @@ pub(crate) fn read_remote(
     read_tags(reader, Path::new(object))
 }
 
+/// Reads tags, with a parser panic on hostile bytes turned into "not audio" rather than
+/// taking the thread (and the sync or upload it serves) down with it.
 fn read_tags<R: Read + Seek>(reader: R, name: &Path) -> Result<TrackTags> {
+    let guarded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_tags_unguarded(reader, name)));
+    guarded.unwrap_or_else(|_| {
+        tracing::warn!(file = %name.display(), "the tag reader failed on this file");
+        Err(LockerError::NotAudio { path: name.to_owned(), reason: "its tags cannot be read".into() })
+    })
+}
+
+fn read_tags_unguarded<R: Read + Seek>(reader: R, name: &Path) -> Result<TrackTags> {
     let not_audio = |reason: String| LockerError::NotAudio { path: name.to_owned(), reason };
     let probe = Probe::new(reader)
         .guess_file_type()

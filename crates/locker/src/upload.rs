@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Change, TrackTags};
-use crate::error::{LockerError, Result};
-use crate::format::{self, BlobManifest, FORMAT_VERSION};
+use crate::error::{ErrorKind, LockerError, Result};
+use crate::format::{self, BlobManifest};
 use crate::http;
-use crate::locker::{Locker, to_json, write_state_file};
+use crate::local::{to_json, write_state_file};
+use crate::locker::Locker;
 
 /// Extensions picked up when a folder is uploaded. Files named explicitly are tried whatever
 /// their name, and refused if they are not audio.
@@ -44,6 +45,9 @@ pub struct UploadReport {
     pub uploaded: Vec<UploadedFile>,
     /// Files the locker already had: no audio bytes were sent for them.
     pub duplicates: Vec<UploadedFile>,
+    /// Files the locker had, damaged (a part missing or not matching its hash, a wrong
+    /// manifest): the damaged pieces were sent again.
+    pub repaired: Vec<UploadedFile>,
     pub failed: Vec<FailedUpload>,
     pub bytes_sent: u64,
 }
@@ -60,13 +64,13 @@ pub struct UploadedFile {
 pub struct FailedUpload {
     pub path: PathBuf,
     /// [`LockerError::kind`] of the failure.
-    pub kind: String,
+    pub kind: ErrorKind,
     pub message: String,
 }
 
 impl FailedUpload {
     fn new(path: PathBuf, error: &LockerError) -> FailedUpload {
-        FailedUpload { path, kind: error.kind().to_owned(), message: error.to_string() }
+        FailedUpload { path, kind: error.kind(), message: error.to_string() }
     }
 }
 
@@ -90,6 +94,9 @@ pub(crate) struct UploadContext {
     reserved: std::sync::Mutex<u64>,
     /// Set by the caller to stop: checked before each part and before publishing.
     cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Blobs the last `check` found damaged: a file of one is verified part by part (its
+    /// parts downloaded and hashed) even though the catalog lists it, and repaired.
+    damaged: BTreeSet<String>,
 }
 
 /// The progress of one upload and who hears of it; shared with the connection sending a part.
@@ -124,6 +131,7 @@ impl UploadContext {
             },
             reserved: std::sync::Mutex::new(0),
             cancel: None,
+            damaged: BTreeSet::new(),
         }
     }
 
@@ -148,8 +156,8 @@ impl UploadContext {
     /// Claims `size` bytes of the quota, or says how much is missing — before any byte is sent.
     fn reserve(&self, source: &Path, size: u64, usage: u64, quota: u64) -> Result<()> {
         let mut reserved = self.reserved.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let used = usage + *reserved;
-        if used + size > quota {
+        let used = usage.saturating_add(*reserved);
+        if used.saturating_add(size) > quota {
             return Err(LockerError::Quota {
                 path: source.to_owned(),
                 needed: size,
@@ -220,9 +228,26 @@ pub(crate) struct Uploaded {
     pub track_id: String,
     pub size: u64,
     pub bytes_sent: u64,
-    pub duplicate: bool,
+    pub outcome: Outcome,
     /// The catalog op to commit, or `None` when the catalog has the track already.
     pub change: Option<Change>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The blob was sent (some or all of it).
+    Sent,
+    /// The locker had the blob, intact: nothing was sent.
+    Duplicate,
+    /// The catalog listed the track but its blob was damaged; the damage was sent again.
+    Repaired,
+}
+
+/// What storing a blob did.
+struct Stored {
+    bytes_sent: u64,
+    /// The manifest was there already, agreeing with the file.
+    manifest_agreed: bool,
 }
 
 impl Locker {
@@ -247,7 +272,8 @@ impl Locker {
         report.failed.extend(unusable);
         let mut context = UploadContext::new(files.len(), progress);
         context.cancel = cancel;
-        let mut pending: Vec<(Change, UploadedFile, bool)> = Vec::new();
+        context.damaged = self.damaged_blobs().await;
+        let mut pending: Vec<(Change, UploadedFile, Outcome)> = Vec::new();
         // Several files at once, so per-file round trips (stat, manifest, verify) overlap on a
         // high-latency link; each file has its own parts in flight as well.
         let mut outcomes = futures::stream::iter(files)
@@ -271,9 +297,10 @@ impl Locker {
                         size: uploaded.size,
                         bytes_sent: uploaded.bytes_sent,
                     };
-                    match uploaded.change {
-                        Some(change) => pending.push((change, entry, uploaded.duplicate)),
-                        None => report.duplicates.push(entry),
+                    match (uploaded.change, uploaded.outcome) {
+                        (Some(change), outcome) => pending.push((change, entry, outcome)),
+                        (None, Outcome::Repaired) => report.repaired.push(entry),
+                        (None, _) => report.duplicates.push(entry),
                     }
                 }
                 Err(error) => report.failed.push(FailedUpload::new(file, &error)),
@@ -285,12 +312,16 @@ impl Locker {
         }
         drop(outcomes);
         self.commit_uploads(pending, &mut report, &context).await;
+        if !report.repaired.is_empty() {
+            let repaired: Vec<String> = report.repaired.iter().map(|file| file.track_id.clone()).collect();
+            self.forget_damage(&repaired).await;
+        }
         report
     }
 
     async fn commit_uploads(
         &self,
-        pending: Vec<(Change, UploadedFile, bool)>,
+        pending: Vec<(Change, UploadedFile, Outcome)>,
         report: &mut UploadReport,
         context: &UploadContext,
     ) {
@@ -302,18 +333,31 @@ impl Locker {
         // Committed files now count in the catalog's usage, failed ones not at all: either way
         // their reservation ends.
         context.release(pending.iter().map(|(_, file, _)| file.size).sum());
-        match outcome {
-            Ok(()) => {
-                for (_, file, duplicate) in pending {
-                    if duplicate { report.duplicates.push(file) } else { report.uploaded.push(file) }
+        if let Err(error) = &outcome {
+            // The ops are in the outbox and in this device's catalog: the files are uploaded,
+            // and their catalog entries reach the locker with the next push.
+            tracing::warn!(%error, "uploaded files wait for their catalog entries to be written");
+        }
+        for (_, file, outcome) in pending {
+            if outcome == Outcome::Duplicate {
+                // The blob was there before this upload: a garbage collection that started
+                // earlier may have swept it in the meantime. Put it back if so.
+                match self.storage().stat(&format::blob_path(&file.track_id)).await {
+                    Ok(None) => match self.upload_file(&file.path, None, None, context).await {
+                        Ok(_) => {
+                            tracing::info!(blob = %file.track_id, "restored a blob collected during its upload")
+                        }
+                        Err(error) => {
+                            report.failed.push(FailedUpload::new(file.path, &error));
+                            continue;
+                        }
+                    },
+                    Ok(Some(_)) => {}
+                    Err(error) => tracing::debug!(%error, "could not confirm a deduplicated blob"),
                 }
-            }
-            Err(error) => {
-                // The blobs are in the locker but the catalog does not say so: the files failed,
-                // and uploading them again costs no audio bytes.
-                for (_, file, _) in pending {
-                    report.failed.push(FailedUpload::new(file.path, &error));
-                }
+                report.duplicates.push(file);
+            } else {
+                report.uploaded.push(file);
             }
         }
     }
@@ -390,67 +434,115 @@ impl Locker {
         }
         let change = Change::TrackPut { track: sha256.clone(), size, fields };
 
-        let (already_present, usage) = {
+        let (listed, usage) = {
             let local = self.inner.local.lock().await;
             (local.catalog.is_present(&sha256), local.catalog.referenced_bytes())
         };
-        if already_present {
+        if listed {
+            // The catalog has the track. A cheap look (the manifest and the parts' sizes) says
+            // whether its blob is whole; a blob the last check found damaged is read in full.
+            if !context.damaged.contains(&sha256) && self.blob_looks_intact(&journal).await? {
+                remove_journal(&journal_path).await;
+                return Ok(Uploaded {
+                    track_id: sha256,
+                    size,
+                    bytes_sent: 0,
+                    outcome: Outcome::Duplicate,
+                    change: None,
+                });
+            }
+            tracing::info!(blob = %sha256, "the locker's copy is damaged; repairing it from this file");
+            let stored = self.store_blob(journal, &journal_path, before, context).await?;
             remove_journal(&journal_path).await;
-            return Ok(Uploaded { track_id: sha256, size, bytes_sent: 0, duplicate: true, change: None });
+            return Ok(Uploaded {
+                track_id: sha256,
+                size,
+                bytes_sent: stored.bytes_sent,
+                outcome: Outcome::Repaired,
+                change: None,
+            });
         }
         context.reserve(source, size, usage, self.quota())?;
-        let outcome = self.send_blob(journal, &journal_path, before, context).await;
+        let outcome = self.store_blob(journal, &journal_path, before, context).await;
         if outcome.is_err() {
             context.release(size);
         }
         if matches!(outcome, Err(LockerError::Cancelled(_))) {
             remove_journal(&journal_path).await;
         }
-        let sent = outcome?;
+        let stored = outcome?;
         remove_journal(&journal_path).await;
-        Ok(Uploaded {
-            track_id: sha256,
-            size,
-            bytes_sent: sent.unwrap_or(0),
-            duplicate: sent.is_none(),
-            change: Some(change),
-        })
+        let outcome =
+            if stored.bytes_sent == 0 && stored.manifest_agreed { Outcome::Duplicate } else { Outcome::Sent };
+        Ok(Uploaded { track_id: sha256, size, bytes_sent: stored.bytes_sent, outcome, change: Some(change) })
     }
 
-    /// Sends the blob's missing parts and publishes its manifest; `None` when the blob turned
-    /// out to be in the locker already (no audio bytes sent), else the bytes sent.
-    async fn send_blob(
+    /// Whether the blob's manifest agrees with the file and every part is there with its
+    /// length: two or three requests, no audio bytes.
+    async fn blob_looks_intact(&self, journal: &Journal) -> Result<bool> {
+        let agrees = match self.blob_manifest(&journal.sha256).await {
+            Ok(Some(manifest)) => manifest_agrees(&manifest, journal),
+            Ok(None) => false,
+            Err(error) if error.is_transient() => return Err(error),
+            Err(_) => false,
+        };
+        Ok(agrees && self.missing_parts(&journal.sha256, journal.size, journal.part_size).await?.is_empty())
+    }
+
+    /// Puts the blob in the locker, whatever is there already: parts found present are
+    /// downloaded and hashed and replaced when they differ, missing ones are sent, then the
+    /// manifest is written (replacing one that disagrees, and telling a garbage collection that
+    /// the blob is in use again).
+    async fn store_blob(
         &self,
         journal: Journal,
         journal_path: &Path,
         before: (u64, u128),
         context: &UploadContext,
-    ) -> Result<Option<u64>> {
+    ) -> Result<Stored> {
         let (sha256, size, part_size, source) =
             (journal.sha256.clone(), journal.size, journal.part_size, journal.source.clone());
-        if self.blob_manifest(&sha256).await?.is_some_and(|manifest| manifest.size == size) {
-            return Ok(None);
-        }
-        write_state_file(journal_path, to_json(&journal)).await?;
+        let manifest_agreed = match self.blob_manifest(&sha256).await {
+            Ok(Some(manifest)) => manifest_agrees(&manifest, &journal),
+            Ok(None) => false,
+            Err(error) if error.is_transient() => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "replacing a blob manifest that cannot be read");
+                false
+            }
+        };
+        write_state_file(journal_path, to_json(&journal), false).await?;
         let part_hashes = journal.part_hashes.clone();
-        let bytes_sent = self.send_parts(journal, journal_path, context).await?;
-
+        let mut journal = journal;
+        let mut bytes_sent = self.send_parts(journal.clone(), journal_path, context).await?;
+        // Parts the journal counted as sent but that are not there (collected as abandoned
+        // while this upload was interrupted, say) are sent again, once.
+        let missing = self.missing_parts(&sha256, size, part_size).await?;
+        if !missing.is_empty() {
+            journal.done =
+                (0..format::part_count(size, part_size)).filter(|index| !missing.contains(index)).collect();
+            bytes_sent += self.send_parts(journal, journal_path, context).await?;
+            if let Some(index) = self.missing_parts(&sha256, size, part_size).await?.first() {
+                return Err(LockerError::Storage(format!(
+                    "verifying the upload failed: part {index} of {sha256} is not in the locker after it was sent"
+                )));
+            }
+        }
         if file_identity(&source).await? != before {
             return Err(LockerError::FileChanged(source));
         }
         context.check_cancelled(&source)?;
         let manifest = BlobManifest {
-            format: FORMAT_VERSION,
+            format: format::FIRST_FORMAT,
             sha256: sha256.clone(),
             size,
             part_size,
             parts: part_hashes,
         };
-        self.verify_parts(&sha256, size, part_size).await?;
         // Publishing the manifest is what makes the blob exist; until here nothing was visible
         // under its final name.
         self.storage().put(&format::blob_path(&sha256), to_json(&manifest)).await?;
-        Ok(Some(bytes_sent))
+        Ok(Stored { bytes_sent, manifest_agreed })
     }
 
     /// Sends the parts the journal does not have yet, one body on the wire at a time: a kill
@@ -499,13 +591,14 @@ impl Locker {
             sent += bytes;
             let mut updated = (*journal).clone();
             updated.done = done.clone();
-            write_state_file(journal_path, to_json(&updated)).await?;
+            write_state_file(journal_path, to_json(&updated), false).await?;
             context.update(|state| state.bytes_sent = state.bytes_sent - shown + bytes);
         }
         Ok(sent)
     }
 
-    async fn verify_parts(&self, sha256: &str, size: u64, part_size: u64) -> Result<()> {
+    /// The parts of a blob that are not in the locker with their length.
+    async fn missing_parts(&self, sha256: &str, size: u64, part_size: u64) -> Result<Vec<u64>> {
         let count = format::part_count(size, part_size);
         let storage = self.storage().clone();
         let mut checks = futures::stream::iter(0..count)
@@ -514,25 +607,27 @@ impl Locker {
                 let path = format::part_path(sha256, index);
                 async move {
                     let expected = part_size.min(size - index * part_size);
-                    match storage.size_of(&path).await? {
-                        Some(found) if found == expected => Ok(()),
-                        found => Err(LockerError::Storage(format!(
-                            "verifying the upload failed: {path} holds {found:?} bytes, expected {expected}"
-                        ))),
-                    }
+                    storage.size_of(&path).await.map(|found| (found != Some(expected)).then_some(index))
                 }
             })
             .buffer_unordered(16);
+        let mut missing = Vec::new();
         while let Some(result) = checks.next().await {
-            result?;
+            missing.extend(result?);
         }
-        Ok(())
+        missing.sort_unstable();
+        Ok(missing)
     }
 
+    /// The manifest of a blob, read under its name and checked to name that blob.
     pub(crate) async fn blob_manifest(&self, sha256: &str) -> Result<Option<BlobManifest>> {
+        if !format::is_sha256_hex(sha256) {
+            return Err(LockerError::InvalidInput(format!("'{sha256}' is not a SHA-256 in hex")));
+        }
         let path = format::blob_path(sha256);
-        match self.storage().read(&path).await? {
-            Some(bytes) => Ok(Some(BlobManifest::parse(&path, &bytes)?)),
+        match self.storage().read_capped(&path, None, format::MAX_MANIFEST_BYTES, "the blob manifest").await?
+        {
+            Some(bytes) => Ok(Some(BlobManifest::parse(sha256, &bytes)?)),
             None => Ok(None),
         }
     }
@@ -636,12 +731,19 @@ async fn read_part_unless_present(
 ) -> Result<Option<Bytes>> {
     let start = index * journal.part_size;
     let length = journal.part_size.min(journal.size - start);
-    // Parts are only ever published whole, so one with the right length is done.
-    if storage.size_of(&format::part_path(&journal.sha256, index)).await? == Some(length) {
-        return Ok(None);
+    let expected = journal.part_hashes[index as usize].clone();
+    let path = format::part_path(&journal.sha256, index);
+    // A part found in the locker counts only if its bytes have the hash this file's part has:
+    // the right length alone says nothing (another tool may have put anything there).
+    if storage.size_of(&path).await? == Some(length) {
+        match storage.read_capped(&path, Some(length), length, "the part").await {
+            Ok(Some(found)) if hex(&Sha256::digest(&found)) == expected => return Ok(None),
+            Ok(_) => tracing::warn!(%path, "a part in the locker does not match its hash; replacing it"),
+            Err(error) if error.is_transient() => return Err(error),
+            Err(error) => tracing::warn!(%path, %error, "a part in the locker cannot be read; replacing it"),
+        }
     }
     let source = journal.source.clone();
-    let expected = journal.part_hashes[index as usize].clone();
     blocking(move || read_part(&source, start, length, &expected)).await.map(Some)
 }
 
@@ -723,6 +825,13 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut Vec<FailedUpload>) {
             files.push(path);
         }
     }
+}
+
+/// Whether a manifest found in the locker describes exactly this file's parts.
+fn manifest_agrees(manifest: &BlobManifest, journal: &Journal) -> bool {
+    manifest.size == journal.size
+        && manifest.part_size == journal.part_size
+        && manifest.parts == journal.part_hashes
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use std::thread::JoinHandle;
 
 use hyper_util::rt::TokioIo;
 
+mod http_proxy;
 mod paced;
+
+pub use http_proxy::{Fault, HttpProxy};
 
 pub const S3_KEY: &str = "loft-test-key";
 pub const S3_SECRET: &str = "loft-test-secret-0123456789";

@@ -2,10 +2,10 @@
 // profile and an audio setup of its own, and hands the test a WebDriver session.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { forget, killOnExit, makeScratch } from './cleanup.mjs';
 import { Session } from './webdriver.mjs';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
@@ -14,16 +14,27 @@ export const artifactsDir = join(repoRoot, 'tests', 'e2e', '.artifacts');
 /** The app binary the harness drives; `tests/run-e2e.sh` builds it with the UI embedded. */
 export const appBinary = process.env.LOFT_APP_BINARY ?? join(repoRoot, 'target', 'debug', 'loft-desktop');
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
+/**
+ * `count` distinct free ports on 127.0.0.1. All of them are held open at once while the kernel
+ * picks them, so it cannot hand out the same port twice (asking for one free port at a time
+ * once gave tauri-driver and WebKitWebDriver the same port: tauri-driver then forwarded every
+ * request to itself and the run never ended).
+ */
+async function reservePorts(count) {
+  const servers = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise((listening, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', listening);
+      });
+    }
+    return servers.map((server) => server.address().port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((closed) => server.close(() => closed()))));
+  }
 }
 
 /**
@@ -59,18 +70,118 @@ pcm.loftcapture {
   );
 }
 
-async function waitForPort(port, child, output, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tauri-driver exited early:\n${output.join('')}`);
+/** Another program took one of the ports between reservePorts() and the driver's start. */
+class PortTakenError extends Error {}
+
+/** The inodes of the sockets listening on `port` (IPv4 or IPv6), from the kernel's tables. */
+function listeningSockets(port) {
+  const inodes = new Set();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let rows;
     try {
-      await fetch(`http://127.0.0.1:${port}/status`);
-      return;
+      rows = readFileSync(table, 'utf8').trim().split('\n').slice(1);
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    for (const row of rows) {
+      const [, local, , state, , , , , , inode] = row.trim().split(/\s+/);
+      // State 0A is LISTEN; the local address ends in the port, in hex.
+      if (state === '0A' && parseInt(local.split(':').pop(), 16) === port) inodes.add(inode);
     }
   }
-  throw new Error(`tauri-driver did not listen on port ${port}:\n${output.join('')}`);
+  return inodes;
+}
+
+/** Whether process `pid` holds one of the sockets `inodes`. */
+function holdsSocket(pid, inodes) {
+  let fds;
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      return match !== null && inodes.has(match[1]);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function groupMembers(pgid) {
+  try {
+    return execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Waits until tauri-driver itself listens on `port` and WebKitWebDriver, which it started in
+ * its process group, listens on `nativePort`. A port that a process outside the group holds
+ * is a PortTakenError: talking to it would reach some other program.
+ */
+async function waitForDriver(driver, port, nativePort, output, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let missing;
+  while (Date.now() < deadline) {
+    if (driver.exitCode !== null) {
+      const log = output.join('');
+      if (/can not listen/.test(log)) throw new PortTakenError(`port ${port} was taken:\n${log}`);
+      throw new Error(`tauri-driver exited early:\n${log}`);
+    }
+    const members = groupMembers(driver.pid);
+    const others = members.filter((pid) => pid !== driver.pid);
+    const driverSockets = listeningSockets(port);
+    const nativeSockets = listeningSockets(nativePort);
+    const driverListens = holdsSocket(driver.pid, driverSockets);
+    const nativeListens = others.some((pid) => holdsSocket(pid, nativeSockets));
+    if (driverListens && nativeListens) return;
+    if (driverSockets.size > 0 && !members.some((pid) => holdsSocket(pid, driverSockets))) {
+      throw new PortTakenError(`tauri-driver's port ${port} is held by another process`);
+    }
+    if (nativeSockets.size > 0 && !others.some((pid) => holdsSocket(pid, nativeSockets))) {
+      throw new PortTakenError(`WebKitWebDriver's port ${nativePort} is held by another process`);
+    }
+    missing = driverListens ? `WebKitWebDriver on port ${nativePort}` : `tauri-driver on port ${port}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${missing} did not listen within ${timeoutMs / 1000} s:\n${output.join('')}`);
+}
+
+/**
+ * Starts tauri-driver (which starts WebKitWebDriver) on two ports of its own and waits until
+ * both listen. Should another program take a port in the moment between picking it and the
+ * driver listening on it, it tries again with new ones.
+ */
+async function startDriver(env) {
+  for (let attempt = 1; ; attempt++) {
+    const [port, nativePort] = await reservePorts(2);
+    const output = [];
+    const driver = spawn(
+      process.env.TAURI_DRIVER ?? 'tauri-driver',
+      ['--port', String(port), '--native-port', String(nativePort)],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group holds the driver, WebKitWebDriver and the app, so closing
+        // can end all three even when one of them hangs.
+        detached: true,
+      },
+    );
+    killOnExit(driver.pid, { group: true });
+    driver.stdout.on('data', (d) => output.push(d.toString()));
+    driver.stderr.on('data', (d) => output.push(d.toString()));
+    try {
+      await waitForDriver(driver, port, nativePort, output);
+      return { driver, port, output };
+    } catch (error) {
+      await stopGroup(driver);
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
 }
 
 /**
@@ -81,31 +192,21 @@ export async function launchApp({ profileDir, env = {} } = {}) {
   if (!existsSync(appBinary)) {
     throw new Error(`the app binary ${appBinary} is missing: run tests/run-e2e.sh, which builds it`);
   }
-  const scratch = mkdtempSync(join(tmpdir(), 'loft-e2e-'));
+  const scratch = makeScratch('loft-e2e-');
   const dataDir = profileDir ?? join(scratch, 'profile');
   const home = join(scratch, 'home');
   const capturePath = join(scratch, 'capture.raw');
   writeAlsaCapture(home, capturePath);
 
-  const port = await freePort();
-  const nativePort = await freePort();
-  const output = [];
-  const driver = spawn(
-    process.env.TAURI_DRIVER ?? 'tauri-driver',
-    ['--port', String(port), '--native-port', String(nativePort)],
-    {
-      env: { ...process.env, HOME: home, LOFT_DATA_DIR: dataDir, RUST_LOG: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group holds the driver, WebKitWebDriver and the app, so closing
-      // can end all three even when one of them hangs.
-      detached: true,
-    },
-  );
-  driver.stdout.on('data', (d) => output.push(d.toString()));
-  driver.stderr.on('data', (d) => output.push(d.toString()));
+  const { driver, port, output } = await startDriver({
+    ...process.env,
+    HOME: home,
+    LOFT_DATA_DIR: dataDir,
+    RUST_LOG: 'info',
+    ...env,
+  });
 
   try {
-    await waitForPort(port, driver, output);
     // Wall-clock times (ms since the epoch) for benchmarks: creating the session starts the app.
     const sessionRequestedAt = Date.now();
     const session = await Session.create(`http://127.0.0.1:${port}`, {
@@ -167,12 +268,8 @@ async function waitForGroupExit(pgid, timeoutMs) {
 
 /** True when the only process left in the group is the group leader (tauri-driver). */
 function driverOnly(pgid) {
-  try {
-    const members = execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' }).trim().split(/\s+/);
-    return members.length === 1 && Number(members[0]) === pgid;
-  } catch {
-    return true;
-  }
+  const members = groupMembers(pgid);
+  return members.length === 0 || (members.length === 1 && members[0] === pgid);
 }
 
 async function stopGroup(driver) {
@@ -189,6 +286,7 @@ async function stopGroup(driver) {
     const deadline = Date.now() + waitMs;
     while (groupAlive(driver.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
+  forget(driver.pid);
   // Whatever still holds the driver's output pipes must not keep this test process alive.
   driver.stdout.destroy();
   driver.stderr.destroy();

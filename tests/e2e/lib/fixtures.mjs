@@ -12,7 +12,11 @@ export const SONGS = [
 
 function ffmpeg(args, what) {
   try {
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A synchronous call holds the event loop, so no test time limit could end a hung ffmpeg.
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 60_000,
+    });
   } catch (error) {
     throw new Error(`ffmpeg could not make ${what} (is ffmpeg installed?): ${error.stderr ?? error.message}`);
   }

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './app.mjs';
+import { forget, killOnExit } from './cleanup.mjs';
 
 export const S3_KEY = 'loft-test-key';
 export const S3_SECRET = 'loft-test-secret-0123456789';
@@ -31,6 +32,7 @@ export class S3Server {
     ];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    killOnExit(child.pid);
     const errors = [];
     child.stderr.on('data', (d) => errors.push(d.toString()));
     this.port = await new Promise((resolvePort, reject) => {
@@ -58,6 +60,7 @@ export class S3Server {
       child.once('exit', done);
       child.kill('SIGKILL');
     });
+    forget(child.pid);
     this.child = null;
   }
 }

@@ -10,13 +10,28 @@ export class WebDriverError extends Error {
   }
 }
 
+/**
+ * How long one request may take: longer than any wait the driver itself is given (scripts get
+ * 30 s by default, 60 s in the benchmark) and shorter than a test's limit, so a driver or an
+ * app that stops answering fails the request, which names itself, before the test's limit.
+ */
+const REQUEST_LIMIT_MS = 90_000;
+
 async function request(base, method, path, body) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
+  let response;
+  let text;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_LIMIT_MS),
+    });
+    text = await response.text();
+  } catch (error) {
+    if (error.name !== 'TimeoutError') throw error;
+    throw new Error(`WebDriver ${method} ${path} got no answer within ${REQUEST_LIMIT_MS / 1000} s`);
+  }
   const json = text ? JSON.parse(text) : {};
   if (!response.ok) throw new WebDriverError(response.status, json);
   return json.value;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod card;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -139,4 +141,21 @@ pub fn ffmpeg_decode_i16(path: &Path) -> Vec<i16> {
         .unwrap_or_else(|e| panic!("the audio tests need `ffmpeg` (Debian package ffmpeg): {e}"));
     assert!(output.status.success(), "ffmpeg could not decode {}", path.display());
     output.stdout.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+}
+
+/// An opener whose code panics, as a third-party source might.
+pub struct PanicsOnOpen;
+
+impl loft_audio::MediaOpener for PanicsOnOpen {
+    fn name(&self) -> String {
+        "panics-on-open.flac".into()
+    }
+
+    fn extension(&self) -> Option<String> {
+        Some("flac".into())
+    }
+
+    fn open(&self) -> Result<Box<dyn loft_audio::MediaStream>, loft_audio::AudioError> {
+        panic!("the source's open panicked");
+    }
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, Subcommand};
 use loft_core::locker_types::{
-    Credentials, LockerLocation, LockerStatus, UploadReport, format_size, parse_size,
+    CheckReport, Credentials, GcOptions, GcReport, LockerLocation, LockerStatus, UploadReport, format_size,
+    parse_size,
 };
 use loft_core::{CoreError, Event, EventSink, Loft, SyncSummary};
 use serde::Serialize;
@@ -53,6 +54,22 @@ pub enum LockerCommand {
         #[arg(value_name = "TRACK_ID")]
         track: String,
     },
+    /// Verify the whole locker: every referenced blob's manifest and parts (downloaded and
+    /// hashed), every log, snapshot and device record. Lists what is damaged or missing with a
+    /// suggested repair, and what is merely unreferenced. Exits with 1 when anything is damaged.
+    Check,
+    /// Delete blobs no device can still reference, once unreferenced for the grace period
+    /// (measured with the storage's clock). Says what it removed, or why it would not run.
+    Gc {
+        /// How long a blob must have been unreferenced: 7d (the default), 24h, 30m, 90s, 0.
+        #[arg(long, value_name = "DURATION", default_value = "7d")]
+        grace: String,
+        /// Say what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write a snapshot of the catalog and delete the log files every device has applied.
+    Compact,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +142,34 @@ pub fn run(loft: &Loft, out: &Output, command: LockerCommand) -> Result<(), CliE
                     format_size(status.quota_bytes),
                     format_size(status.usage_bytes)
                 )
+            });
+        }
+        LockerCommand::Check => {
+            let progress: Arc<loft_core::locker_types::CheckProgress> = Arc::new(|done, total, bytes| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "checking: {done}/{total} blobs, {} read",
+                    format_size(bytes)
+                );
+            });
+            let report = loft.check_locker(Some(progress))?;
+            out.emit(&report, render_check);
+            if report.has_damage() {
+                return Err(CliError::Failed("the locker check found damage (see above)".to_owned()));
+            }
+        }
+        LockerCommand::Gc { grace, dry_run } => {
+            let grace = parse_duration(&grace)?;
+            let report = loft.collect_locker_garbage(GcOptions { grace, dry_run })?;
+            out.emit(&report, render_gc);
+            if let Some(reason) = &report.refused {
+                return Err(CliError::Failed(format!("garbage collection did not run: {reason}")));
+            }
+        }
+        LockerCommand::Compact => {
+            loft.compact_locker()?;
+            out.emit(&serde_json::json!({"compacted": true}), |_| {
+                "wrote a snapshot and compacted the logs".to_owned()
             });
         }
         LockerCommand::Rm { track } => {
@@ -238,6 +283,9 @@ fn render_upload(report: &UploadReport) -> String {
         report.failed.len(),
         format_size(report.bytes_sent)
     );
+    if !report.repaired.is_empty() {
+        text.push_str(&format!("repaired {} damaged blobs in the locker\n", report.repaired.len()));
+    }
     for failed in &report.failed {
         text.push_str(&format!("failed: {}: {}\n", failed.path.display(), failed.message));
     }
@@ -260,6 +308,67 @@ fn render_sync(summary: &SyncSummary) -> String {
         text.push_str(&format!("problem: {problem}\n"));
     }
     text
+}
+
+fn render_check(report: &CheckReport) -> String {
+    let mut text = format!(
+        "checked {} blobs: {} parts, {} read\n",
+        report.blobs_checked,
+        report.parts_checked,
+        format_size(report.bytes_read)
+    );
+    let (damage, notes): (Vec<_>, Vec<_>) =
+        report.findings.iter().partition(|finding| finding.kind.is_damage());
+    if damage.is_empty() {
+        text.push_str("no damage found\n");
+    }
+    for finding in damage {
+        text.push_str(&format!("damage: {}\n  repair: {}\n", finding.detail, finding.repair));
+    }
+    for finding in notes {
+        text.push_str(&format!("note: {} {}\n  {}\n", finding.id, finding.detail, finding.repair));
+    }
+    text
+}
+
+fn render_gc(report: &GcReport) -> String {
+    if let Some(reason) = &report.refused {
+        return format!("garbage collection did not run: {reason}\n");
+    }
+    let verb = if report.dry_run { "would delete" } else { "deleted" };
+    let mut text = format!(
+        "{verb} {} blobs ({}), {} abandoned parts, {} stale staging objects; {} unreferenced blobs wait out \
+         the grace period ({} newly noted)\n",
+        report.blobs_deleted.len(),
+        format_size(report.bytes_freed),
+        report.abandoned_parts_deleted,
+        report.staging_deleted,
+        report.blobs_waiting,
+        report.blobs_marked
+    );
+    for blob in &report.blobs_deleted {
+        text.push_str(&format!("  {blob}\n"));
+    }
+    text
+}
+
+/// A duration as people write it: 7d, 24h, 30m, 90s, or 0.
+fn parse_duration(text: &str) -> Result<Duration, CliError> {
+    let text = text.trim();
+    let invalid =
+        || CliError::Usage(format!("'{text}' is not a duration; write it like 7d, 24h, 30m, 90s or 0"));
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit {
+        "" if value == 0 => 0,
+        "s" => value,
+        "m" => value.checked_mul(60).ok_or_else(invalid)?,
+        "h" => value.checked_mul(3600).ok_or_else(invalid)?,
+        "d" => value.checked_mul(86_400).ok_or_else(invalid)?,
+        _ => return Err(invalid()),
+    };
+    Ok(Duration::from_secs(seconds))
 }
 
 /// "12 s ago", "5 min ago", "3 h ago", "2 days ago".
@@ -308,6 +417,21 @@ impl EventSink for StderrProgress {
                 format_size(bytes_sent),
                 format_size(bytes_total)
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_bad_ones_are_refused() {
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86_400));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        for bad in ["", "7", "1w", "-1d", "99999999999999999999d", "18446744073709551615d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
 }

@@ -3,139 +3,19 @@
 //! field (last writer wins by clock, then device id); playlist entries have unique ids and
 //! fractional positions, so concurrent adds, moves and removes all survive the merge.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod op;
+mod wire;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A hybrid logical clock reading: wall-clock milliseconds, and a counter that orders events
-/// within one millisecond or while the wall clock lags a clock already seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Hlc {
-    pub wall_ms: u64,
-    pub counter: u32,
-}
-
-/// Hands out readings that are strictly increasing and later than every reading observed.
-#[derive(Debug, Clone, Default)]
-pub struct HlcClock {
-    last: Hlc,
-}
-
-impl HlcClock {
-    pub fn new(last: Hlc) -> HlcClock {
-        HlcClock { last }
-    }
-
-    pub fn last(&self) -> Hlc {
-        self.last
-    }
-
-    pub fn tick(&mut self, wall_ms: u64) -> Hlc {
-        self.last = if wall_ms > self.last.wall_ms {
-            Hlc { wall_ms, counter: 0 }
-        } else {
-            Hlc { wall_ms: self.last.wall_ms, counter: self.last.counter + 1 }
-        };
-        self.last
-    }
-
-    pub fn observe(&mut self, seen: Hlc) {
-        if seen > self.last {
-            self.last = seen;
-        }
-    }
-}
-
-pub fn wall_clock_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Who wrote a value, and when: the total order in which writes win.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Stamp {
-    pub hlc: Hlc,
-    pub device: String,
-}
-
-/// One change to the catalog, as written in a device's log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Op {
-    pub hlc: Hlc,
-    #[serde(flatten)]
-    pub change: Change,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Change {
-    /// The track (its blob's SHA-256) is in the locker, with these fields.
-    TrackPut {
-        track: String,
-        size: u64,
-        fields: BTreeMap<String, Value>,
-    },
-    /// Fields of a track changed (tag edits); `null` clears a field.
-    TrackEdit {
-        track: String,
-        fields: BTreeMap<String, Value>,
-    },
-    /// The track was removed from the locker; its blob is collected after a grace period.
-    TrackRemove {
-        track: String,
-    },
-    PlaylistCreate {
-        playlist: String,
-        name: String,
-    },
-    PlaylistRename {
-        playlist: String,
-        name: String,
-    },
-    PlaylistDelete {
-        playlist: String,
-    },
-    PlaylistAdd {
-        playlist: String,
-        entry: String,
-        track: String,
-        position: String,
-    },
-    PlaylistMove {
-        playlist: String,
-        entry: String,
-        position: String,
-    },
-    PlaylistRemove {
-        playlist: String,
-        entry: String,
-    },
-}
-
-impl Change {
-    fn subject(&self) -> Subject {
-        match self {
-            Change::TrackPut { track, .. }
-            | Change::TrackEdit { track, .. }
-            | Change::TrackRemove { track } => Subject::Track(track.clone()),
-            Change::PlaylistCreate { playlist, .. }
-            | Change::PlaylistRename { playlist, .. }
-            | Change::PlaylistDelete { playlist }
-            | Change::PlaylistAdd { playlist, .. }
-            | Change::PlaylistMove { playlist, .. }
-            | Change::PlaylistRemove { playlist, .. } => Subject::Playlist(playlist.clone()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Subject {
-    Track(String),
-    Playlist(String),
-}
+pub(crate) use op::Subject;
+#[cfg(test)]
+pub(crate) use op::check_position;
+pub use op::{Change, Hlc, HlcClock, MAX_WALL_MS, Op, Stamp, wall_clock_ms};
+pub(crate) use wire::WireState;
 
 #[derive(Debug, Clone, PartialEq)]
 struct Register<T> {
@@ -171,19 +51,55 @@ struct EntryState {
     removed: bool,
 }
 
+/// How a track has been listened to, on every device: a grow-only counter of plays per device
+/// (each device counts its own; the total is their sum), the latest play, and registers for the
+/// heart, the rating and the resume position. Keyed by the track's SHA-256, so it follows a song
+/// that is only local on two devices as well as one in the locker.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ListeningState {
+    plays: BTreeMap<String, u64>,
+    last_played_ms: u64,
+    loved: Option<Register<bool>>,
+    rating: Option<Register<Option<u8>>>,
+    resume: Option<Register<u64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct SmartState {
+    exists: Option<Register<bool>>,
+    name: Option<Register<String>>,
+    rule: Option<Register<Value>>,
+}
+
 /// The merged catalog.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CatalogState {
     tracks: BTreeMap<String, TrackState>,
     playlists: BTreeMap<String, PlaylistState>,
+    listening: BTreeMap<String, ListeningState>,
+    smart: BTreeMap<String, SmartState>,
+    /// Ops of kinds this version does not apply, by stamp, kept for snapshots (a newer client
+    /// reading the snapshot applies them). At most [`MAX_UNKNOWN_OPS`], the earliest stamps.
+    unknown: BTreeMap<Stamp, Op>,
 }
+
+/// How many ops of unknown kinds a catalog keeps; beyond that the latest are dropped, the same
+/// ones on every device, so a flood of them cannot grow snapshots without bound.
+pub const MAX_UNKNOWN_OPS: usize = 10_000;
 
 impl CatalogState {
     /// Folds one op in. Commutative, associative and idempotent, which is what makes the merge
     /// independent of the order in which devices' logs arrive.
-    pub(crate) fn apply(&mut self, device: &str, op: &Op) -> Subject {
+    /// Only ops that passed [`Op::check`] may come here.
+    pub(crate) fn apply(&mut self, device: &str, op: &Op) -> Option<Subject> {
         let stamp = Stamp { hlc: op.hlc, device: device.to_owned() };
         match &op.change {
+            Change::Unknown { .. } => {
+                self.unknown.insert(stamp, op.clone());
+                while self.unknown.len() > MAX_UNKNOWN_OPS {
+                    self.unknown.pop_last();
+                }
+            }
             Change::TrackPut { track, size, fields } => {
                 let state = self.tracks.entry(track.clone()).or_default();
                 state.size = state.size.max(*size);
@@ -215,7 +131,11 @@ impl CatalogState {
             Change::PlaylistAdd { playlist, entry, track, position } => {
                 let state = self.playlists.entry(playlist.clone()).or_default();
                 let entry = state.entries.entry(entry.clone()).or_default();
-                entry.track = Some(track.clone());
+                // Only a broken or hostile client adds one entry id twice with other tracks; the
+                // smaller id wins, whatever order the adds arrive in.
+                if entry.track.as_ref().is_none_or(|current| track < current) {
+                    entry.track = Some(track.clone());
+                }
                 assign(&mut entry.position, position, &stamp);
             }
             Change::PlaylistMove { playlist, entry, position } => {
@@ -226,6 +146,30 @@ impl CatalogState {
                 // Entry ids are never reused, so a removal can simply win over everything.
                 let state = self.playlists.entry(playlist.clone()).or_default();
                 state.entries.entry(entry.clone()).or_default().removed = true;
+            }
+            Change::TrackPlayed { track, plays, last_played_ms } => {
+                let state = self.listening.entry(track.clone()).or_default();
+                let count = state.plays.entry(device.to_owned()).or_default();
+                *count = (*count).max(*plays);
+                state.last_played_ms = state.last_played_ms.max(*last_played_ms);
+            }
+            Change::TrackLoved { track, loved } => {
+                assign(&mut self.listening.entry(track.clone()).or_default().loved, loved, &stamp);
+            }
+            Change::TrackRated { track, rating } => {
+                assign(&mut self.listening.entry(track.clone()).or_default().rating, rating, &stamp);
+            }
+            Change::TrackResume { track, position_ms } => {
+                assign(&mut self.listening.entry(track.clone()).or_default().resume, position_ms, &stamp);
+            }
+            Change::SmartPlaylistPut { playlist, name, rule } => {
+                let state = self.smart.entry(playlist.clone()).or_default();
+                assign(&mut state.exists, &true, &stamp);
+                assign(&mut state.name, name, &stamp);
+                assign(&mut state.rule, rule, &stamp);
+            }
+            Change::SmartPlaylistDelete { playlist } => {
+                assign(&mut self.smart.entry(playlist.clone()).or_default().exists, &false, &stamp);
             }
         }
         op.change.subject()
@@ -272,18 +216,16 @@ impl CatalogState {
         self.tracks
             .values()
             .filter(|state| state.present.as_ref().is_some_and(|p| p.value))
-            .map(|state| state.size)
-            .sum()
+            .fold(0u64, |total, state| total.saturating_add(state.size))
     }
 
     pub(crate) fn is_present(&self, id: &str) -> bool {
         self.tracks.get(id).and_then(|state| state.present.as_ref()).is_some_and(|present| present.value)
     }
 
-    /// When the track was removed, for tracks whose latest word is a removal.
-    pub(crate) fn removed_at(&self, id: &str) -> Option<Hlc> {
-        let present = self.tracks.get(id)?.present.as_ref()?;
-        (!present.value).then_some(present.stamp.hlc)
+    /// Who last said whether the track is in the locker (its put or its removal), and when.
+    pub(crate) fn last_word(&self, id: &str) -> Option<Stamp> {
+        Some(self.tracks.get(id)?.present.as_ref()?.stamp.clone())
     }
 
     pub fn playlist(&self, id: &str) -> Option<Playlist> {
@@ -323,17 +265,63 @@ impl CatalogState {
         self.playlists.keys().filter_map(|id| self.playlist(id)).collect()
     }
 
+    /// How a track (by SHA-256) has been listened to on every device; `None` when never.
+    pub fn listening(&self, track: &str) -> Option<Listening> {
+        let state = self.listening.get(track)?;
+        Some(Listening {
+            track: track.to_owned(),
+            play_count: state.plays.values().fold(0u64, |total, plays| total.saturating_add(*plays)),
+            last_played_ms: (state.last_played_ms > 0).then_some(state.last_played_ms),
+            loved: state.loved.as_ref().is_some_and(|loved| loved.value),
+            rating: state.rating.as_ref().and_then(|rating| rating.value),
+            resume_ms: state.resume.as_ref().map(|resume| resume.value).filter(|at| *at > 0),
+        })
+    }
+
+    /// Every track's listening state, ordered by SHA-256.
+    pub fn all_listening(&self) -> Vec<Listening> {
+        self.listening.keys().filter_map(|track| self.listening(track)).collect()
+    }
+
+    /// How many plays of `track` this catalog counts for `device`: the running total that
+    /// device's next play continues from.
+    pub(crate) fn plays_by(&self, track: &str, device: &str) -> u64 {
+        self.listening.get(track).and_then(|state| state.plays.get(device)).copied().unwrap_or(0)
+    }
+
+    pub fn smart_playlist(&self, id: &str) -> Option<SmartPlaylist> {
+        let state = self.smart.get(id)?;
+        if !state.exists.as_ref().is_some_and(|exists| exists.value) {
+            return None;
+        }
+        Some(SmartPlaylist {
+            id: id.to_owned(),
+            name: state.name.as_ref().map(|name| name.value.clone()).unwrap_or_default(),
+            rule: state.rule.as_ref().map(|rule| rule.value.clone()).unwrap_or(Value::Null),
+        })
+    }
+
+    pub fn smart_playlists(&self) -> Vec<SmartPlaylist> {
+        self.smart.keys().filter_map(|id| self.smart_playlist(id)).collect()
+    }
+
+    /// Whether the snapshot of this catalog needs the second catalog format (it holds listening
+    /// state, rule playlists or ops of unknown kinds, which a first-format client would drop).
+    pub(crate) fn needs_second_format(&self) -> bool {
+        !(self.listening.is_empty() && self.smart.is_empty() && self.unknown.is_empty())
+    }
+
     pub(crate) fn playlist_exists_state(&self, id: &str) -> bool {
         self.playlists.contains_key(id)
     }
 
-    pub(crate) fn playlist_ids(&self) -> BTreeSet<String> {
-        self.playlists.keys().cloned().collect()
-    }
-
-    /// Every track id the catalog has ever mentioned (present or removed).
-    pub(crate) fn known_track_ids(&self) -> BTreeSet<String> {
-        self.tracks.keys().cloned().collect()
+    /// Every subject the catalog knows, for reporting a catalog rebuilt from a snapshot.
+    pub(crate) fn subjects(&self) -> Vec<Subject> {
+        let mut subjects: Vec<Subject> = self.tracks.keys().cloned().map(Subject::Track).collect();
+        subjects.extend(self.playlists.keys().cloned().map(Subject::Playlist));
+        subjects.extend(self.listening.keys().cloned().map(Subject::Listening));
+        subjects.extend(self.smart.keys().cloned().map(Subject::Smart));
+        subjects
     }
 }
 
@@ -370,6 +358,29 @@ pub struct PlaylistEntry {
     pub entry_id: String,
     pub track_id: String,
     pub position: String,
+}
+
+/// How a track has been listened to, merged over every device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listening {
+    /// The track's SHA-256.
+    pub track: String,
+    /// Plays on every device, added up.
+    pub play_count: u64,
+    pub last_played_ms: Option<u64>,
+    pub loved: bool,
+    /// 0 to 5, or none.
+    pub rating: Option<u8>,
+    /// Where a long track goes on from, when it was left midway.
+    pub resume_ms: Option<u64>,
+}
+
+/// A rule playlist as the catalog carries it: its rule is read by the library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmartPlaylist {
+    pub id: String,
+    pub name: String,
+    pub rule: Value,
 }
 
 /// Tags of a track, as uploads read them and edits change them.
@@ -442,156 +453,6 @@ pub fn position_between(before: Option<&str>, after: Option<&str>) -> String {
             high = None;
         }
         index += 1;
-    }
-}
-
-// --- The snapshot form: device ids interned, so 100,000 tracks stay a few tens of megabytes. ---
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct WireState {
-    devices: Vec<String>,
-    tracks: Vec<WireTrack>,
-    playlists: Vec<WirePlaylist>,
-}
-
-/// `[value, wall_ms, counter, device index]`
-#[derive(Serialize, Deserialize)]
-struct WireRegister<T>(T, u64, u32, u32);
-
-#[derive(Default)]
-struct Interner {
-    devices: Vec<String>,
-    index_of: BTreeMap<String, u32>,
-}
-
-impl Interner {
-    fn wire<T: Clone>(&mut self, register: &Register<T>) -> WireRegister<T> {
-        let device = match self.index_of.get(&register.stamp.device) {
-            Some(index) => *index,
-            None => {
-                let index = self.devices.len() as u32;
-                self.devices.push(register.stamp.device.clone());
-                self.index_of.insert(register.stamp.device.clone(), index);
-                index
-            }
-        };
-        WireRegister(register.value.clone(), register.stamp.hlc.wall_ms, register.stamp.hlc.counter, device)
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireTrack {
-    id: String,
-    size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    present: Option<WireRegister<bool>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    fields: BTreeMap<String, WireRegister<Value>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WirePlaylist {
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    exists: Option<WireRegister<bool>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    name: Option<WireRegister<String>>,
-    entries: Vec<WireEntry>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireEntry {
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    track: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    position: Option<WireRegister<String>>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    removed: bool,
-}
-
-impl CatalogState {
-    pub(crate) fn to_wire(&self) -> WireState {
-        let mut interner = Interner::default();
-        let mut tracks = Vec::with_capacity(self.tracks.len());
-        for (id, state) in &self.tracks {
-            let present = state.present.as_ref().map(|register| interner.wire(register));
-            let fields = state
-                .fields
-                .iter()
-                .filter_map(|(name, register)| Some((name.clone(), interner.wire(register.as_ref()?))))
-                .collect();
-            tracks.push(WireTrack { id: id.clone(), size: state.size, present, fields });
-        }
-        let mut playlists = Vec::with_capacity(self.playlists.len());
-        for (id, state) in &self.playlists {
-            let exists = state.exists.as_ref().map(|register| interner.wire(register));
-            let name = state.name.as_ref().map(|register| interner.wire(register));
-            let entries = state
-                .entries
-                .iter()
-                .map(|(entry_id, entry)| WireEntry {
-                    id: entry_id.clone(),
-                    track: entry.track.clone(),
-                    position: entry.position.as_ref().map(|register| interner.wire(register)),
-                    removed: entry.removed,
-                })
-                .collect();
-            playlists.push(WirePlaylist { id: id.clone(), exists, name, entries });
-        }
-        WireState { devices: interner.devices, tracks, playlists }
-    }
-
-    pub(crate) fn from_wire(wire: WireState) -> Result<CatalogState, String> {
-        let devices = wire.devices;
-        let stamp = |wall: u64, counter: u32, device: u32| -> Result<Stamp, String> {
-            let device = devices
-                .get(device as usize)
-                .ok_or_else(|| format!("device index {device} is out of range"))?;
-            Ok(Stamp { hlc: Hlc { wall_ms: wall, counter }, device: device.clone() })
-        };
-        fn register<T>(
-            wire: Option<WireRegister<T>>,
-            stamp: &impl Fn(u64, u32, u32) -> Result<Stamp, String>,
-        ) -> Result<Option<Register<T>>, String> {
-            wire.map(|WireRegister(value, wall, counter, device)| {
-                Ok(Register { value, stamp: stamp(wall, counter, device)? })
-            })
-            .transpose()
-        }
-        let mut state = CatalogState::default();
-        for track in wire.tracks {
-            let mut fields = BTreeMap::new();
-            for (name, value) in track.fields {
-                fields.insert(name, register(Some(value), &stamp)?);
-            }
-            state.tracks.insert(
-                track.id,
-                TrackState { size: track.size, present: register(track.present, &stamp)?, fields },
-            );
-        }
-        for playlist in wire.playlists {
-            let mut entries = BTreeMap::new();
-            for entry in playlist.entries {
-                entries.insert(
-                    entry.id,
-                    EntryState {
-                        track: entry.track,
-                        position: register(entry.position, &stamp)?,
-                        removed: entry.removed,
-                    },
-                );
-            }
-            state.playlists.insert(
-                playlist.id,
-                PlaylistState {
-                    exists: register(playlist.exists, &stamp)?,
-                    name: register(playlist.name, &stamp)?,
-                    entries,
-                },
-            );
-        }
-        Ok(state)
     }
 }
 
@@ -788,10 +649,50 @@ mod tests {
         }
     }
 
+    /// Two devices play the same track offline, love and rate it; merged, the plays add up and
+    /// the later heart and rating win, in either order, and the snapshot form keeps all of it.
+    #[test]
+    fn plays_add_up_and_the_later_heart_wins() {
+        let track = "cd".repeat(32);
+        let played =
+            |plays, last_played_ms| Change::TrackPlayed { track: track.clone(), plays, last_played_ms };
+        let ops = [
+            ("laptop", op(10, played(1, 10))),
+            ("laptop", op(20, played(3, 20))),
+            ("phone", op(15, played(2, 15))),
+            ("phone", op(30, Change::TrackLoved { track: track.clone(), loved: true })),
+            ("laptop", op(25, Change::TrackLoved { track: track.clone(), loved: false })),
+            ("laptop", op(26, Change::TrackRated { track: track.clone(), rating: Some(4) })),
+            ("phone", op(31, Change::TrackResume { track: track.clone(), position_ms: 90_000 })),
+        ];
+        let mut forward = CatalogState::default();
+        ops.iter().for_each(|(device, op)| drop(forward.apply(device, op)));
+        let mut backward = CatalogState::default();
+        ops.iter().rev().for_each(|(device, op)| drop(backward.apply(device, op)));
+        assert_eq!(forward, backward);
+        let listening = forward.listening(&track).unwrap();
+        assert_eq!(
+            listening,
+            Listening {
+                track: track.clone(),
+                play_count: 5,
+                last_played_ms: Some(20),
+                loved: true,
+                rating: Some(4),
+                resume_ms: Some(90_000)
+            }
+        );
+        assert_eq!(forward.plays_by(&track, "laptop"), 3);
+        assert!(forward.needs_second_format());
+        let wire = serde_json::to_string(&forward.to_wire()).unwrap();
+        assert_eq!(CatalogState::from_wire(serde_json::from_str(&wire).unwrap()).unwrap(), forward);
+    }
+
     #[test]
     fn snapshot_form_round_trips() {
+        let track = "ab".repeat(32);
         let mut state = CatalogState::default();
-        state.apply("a", &op(1, Change::TrackPut { track: "t".into(), size: 5, fields: BTreeMap::new() }));
+        state.apply("a", &op(1, Change::TrackPut { track: track.clone(), size: 5, fields: BTreeMap::new() }));
         state.apply("b", &op(2, Change::PlaylistCreate { playlist: "p".into(), name: "Road".into() }));
         state.apply(
             "b",
@@ -800,12 +701,17 @@ mod tests {
                 Change::PlaylistAdd {
                     playlist: "p".into(),
                     entry: "e".into(),
-                    track: "t".into(),
+                    track: track.clone(),
                     position: "i".into(),
                 },
             ),
         );
         state.apply("a", &op(4, Change::PlaylistRemove { playlist: "p".into(), entry: "e".into() }));
+        let unknown = Op::from_value(
+            serde_json::json!({"op": "future_kind", "x": 1, "hlc": {"wall_ms": 9, "counter": 2}}),
+        )
+        .unwrap();
+        state.apply("c", &unknown);
         let json = serde_json::to_string(&state.to_wire()).unwrap();
         let back = CatalogState::from_wire(serde_json::from_str(&json).unwrap()).unwrap();
         assert_eq!(state, back);
