@@ -201,6 +201,8 @@ export const commandPayloads = {
         "format": "flac",
         "genre": "Post-rock",
         "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
         "musicbrainz": {
           "artist_id": null,
           "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -211,12 +213,14 @@ export const commandPayloads = {
         "offline": "none",
         "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
         "play_count": 4,
+        "rating": 4,
         "replaygain": {
           "album_gain_db": null,
           "album_peak": null,
           "track_gain_db": -7.5,
           "track_peak": 0.98
         },
+        "resume_ms": null,
         "sample_rate": 44100,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "source": "both",
@@ -246,6 +250,8 @@ export const commandPayloads = {
         "format": "flac",
         "genre": "Post-rock",
         "id": 9,
+        "last_played_ms": 1700000900000,
+        "loved": true,
         "musicbrainz": {
           "artist_id": null,
           "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -256,12 +262,14 @@ export const commandPayloads = {
         "offline": "pinned",
         "path": null,
         "play_count": 4,
+        "rating": 4,
         "replaygain": {
           "album_gain_db": null,
           "album_peak": null,
           "track_gain_db": -7.5,
           "track_peak": 0.98
         },
+        "resume_ms": null,
         "sample_rate": 44100,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "source": "locker",
@@ -336,6 +344,8 @@ export const commandPayloads = {
           "format": "flac",
           "genre": "Post-rock",
           "id": 7,
+          "last_played_ms": 1700000900000,
+          "loved": true,
           "musicbrainz": {
             "artist_id": null,
             "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -346,12 +356,14 @@ export const commandPayloads = {
           "offline": "none",
           "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
           "play_count": 4,
+          "rating": 4,
           "replaygain": {
             "album_gain_db": null,
             "album_peak": null,
             "track_gain_db": -7.5,
             "track_peak": 0.98
           },
+          "resume_ms": null,
           "sample_rate": 44100,
           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
           "source": "both",
@@ -428,6 +440,8 @@ export const commandPayloads = {
         "format": "flac",
         "genre": "Post-rock",
         "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
         "musicbrainz": {
           "artist_id": null,
           "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -438,12 +452,14 @@ export const commandPayloads = {
         "offline": "none",
         "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
         "play_count": 4,
+        "rating": 4,
         "replaygain": {
           "album_gain_db": null,
           "album_peak": null,
           "track_gain_db": -7.5,
           "track_peak": 0.98
         },
+        "resume_ms": null,
         "sample_rate": 44100,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "source": "both",
@@ -506,6 +522,8 @@ export const commandPayloads = {
         "format": "flac",
         "genre": "Post-rock",
         "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
         "musicbrainz": {
           "artist_id": null,
           "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -516,12 +534,14 @@ export const commandPayloads = {
         "offline": "none",
         "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
         "play_count": 4,
+        "rating": 4,
         "replaygain": {
           "album_gain_db": null,
           "album_peak": null,
           "track_gain_db": -7.5,
           "track_peak": 0.98
         },
+        "resume_ms": null,
         "sample_rate": 44100,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "source": "both",
@@ -597,6 +617,8 @@ export const commandPayloads = {
         "format": "flac",
         "genre": "Post-rock",
         "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
         "musicbrainz": {
           "artist_id": null,
           "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -607,12 +629,14 @@ export const commandPayloads = {
         "offline": "none",
         "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
         "play_count": 4,
+        "rating": 4,
         "replaygain": {
           "album_gain_db": null,
           "album_peak": null,
           "track_gain_db": -7.5,
           "track_peak": 0.98
         },
+        "resume_ms": null,
         "sample_rate": 44100,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "source": "both",
@@ -642,6 +666,8 @@ export const commandPayloads = {
         "format": "flac",
         "genre": "Post-rock",
         "id": 9,
+        "last_played_ms": 1700000900000,
+        "loved": true,
         "musicbrainz": {
           "artist_id": null,
           "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -652,12 +678,14 @@ export const commandPayloads = {
         "offline": "pinned",
         "path": null,
         "play_count": 4,
+        "rating": 4,
         "replaygain": {
           "album_gain_db": null,
           "album_peak": null,
           "track_gain_db": -7.5,
           "track_peak": 0.98
         },
+        "resume_ms": null,
         "sample_rate": 44100,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "source": "locker",
@@ -845,6 +873,8 @@ export const commandPayloads = {
           "format": "flac",
           "genre": "Post-rock",
           "id": 7,
+          "last_played_ms": 1700000900000,
+          "loved": true,
           "musicbrainz": {
             "artist_id": null,
             "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
@@ -855,12 +885,14 @@ export const commandPayloads = {
           "offline": "none",
           "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
           "play_count": 4,
+          "rating": 4,
           "replaygain": {
             "album_gain_db": null,
             "album_peak": null,
             "track_gain_db": -7.5,
             "track_peak": 0.98
           },
+          "resume_ms": null,
           "sample_rate": 44100,
           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
           "source": "both",

@@ -526,7 +526,16 @@ export type Track = {
 	/**  The container as lofty names it: "mpeg", "flac", "mp4", "vorbis", "opus", "wav", "aiff". */
 	format: string,
 	cover_id: number | null,
+	/**  Plays on every device (with a locker; this device's alone without one). */
 	play_count: number,
+	/**  When it was last played, anywhere (milliseconds since the epoch). */
+	last_played_ms: number | null,
+	/**  A heart. */
+	loved: boolean,
+	/**  0 to 5 stars, or none. */
+	rating: number | null,
+	/**  Where a long track goes on from (milliseconds into it), when it was left midway. */
+	resume_ms: number | null,
 	/**  Seconds since the Unix epoch. */
 	added_at: number,
 	/**

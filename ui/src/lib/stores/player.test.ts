@@ -12,7 +12,7 @@ function track(id: number, title: string): Track {
     duration_ms: 180_000, sample_rate: 44100, channels: 2, bit_depth: 16, bitrate_kbps: null,
     replaygain: { track_gain_db: null, track_peak: null, album_gain_db: null, album_peak: null },
     musicbrainz: { recording_id: null, track_id: null, release_id: null, artist_id: null, release_artist_id: null },
-    compilation: false, format: 'flac', cover_id: null, play_count: 0, added_at: 0, path: `/m/${id}.flac`, sha256: null, source: 'local',
+    compilation: false, format: 'flac', cover_id: null, play_count: 0, last_played_ms: null, loved: false, rating: null, resume_ms: null, added_at: 0, path: `/m/${id}.flac`, sha256: null, source: 'local',
     offline: 'none',
   };
 }
