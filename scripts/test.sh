@@ -24,6 +24,9 @@ cargo nextest run --workspace --exclude loft-desktop --locked
 step "Rust doc tests (nextest does not run them)"
 cargo test --doc --workspace --exclude loft-desktop --locked
 
+step "IPC contract: bindings and payload fixtures up to date, one payload per command and event"
+cargo test -p loft-desktop --locked ipc::contract
+
 step "UI type check"
 npm run ui:check --silent
 

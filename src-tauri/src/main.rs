@@ -7,6 +7,7 @@
 mod commands;
 mod covers;
 mod events;
+mod ipc;
 
 use std::sync::Arc;
 
@@ -30,80 +31,20 @@ fn main() {
         }
     };
 
+    let ipc = ipc::builder();
+    let invoke_handler = ipc.invoke_handler();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
         .setup(move |app| {
+            ipc.mount_events(app);
             window_events.attach(app.handle().clone());
             start_background_work(app.handle().clone());
             Ok(())
         })
         .manage(Arc::new(loft))
         .manage(loft_core::SharedPlayer::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::app::app_info,
-            commands::app::get_settings,
-            commands::app::set_volume,
-            commands::app::set_replaygain,
-            commands::app::set_output_device,
-            commands::app::output_devices,
-            commands::library::library_folders,
-            commands::library::add_library_folder,
-            commands::library::remove_library_folder,
-            commands::library::pick_folder,
-            commands::library::scan_library,
-            commands::library::tracks,
-            commands::library::track_count,
-            commands::library::search,
-            commands::library::albums,
-            commands::library::album_tracks,
-            commands::library::artists,
-            commands::library::artist_tracks,
-            commands::library::show_in_folder,
-            commands::player::player_status,
-            commands::locker::locker_status,
-            commands::locker::connect_locker,
-            commands::locker::test_locker_connection,
-            commands::locker::disconnect_locker,
-            commands::locker::set_locker_quota,
-            commands::locker::upload_paths,
-            commands::locker::uploads,
-            commands::locker::cancel_upload,
-            commands::locker::retry_upload,
-            commands::locker::clear_finished_uploads,
-            commands::locker::pick_and_upload,
-            commands::locker::sync_locker,
-            commands::locker::remove_from_locker,
-            commands::locker::pin_tracks,
-            commands::locker::unpin_tracks,
-            commands::locker::cache_status,
-            commands::locker::set_cache_limit,
-            commands::locker::clear_cache,
-            commands::locker::track_availability,
-            commands::playlists::playlists,
-            commands::playlists::playlist_tracks,
-            commands::playlists::create_playlist,
-            commands::playlists::rename_playlist,
-            commands::playlists::delete_playlist,
-            commands::playlists::playlist_add,
-            commands::playlists::playlist_remove,
-            commands::playlists::playlist_move,
-            commands::playlists::import_m3u8,
-            commands::playlists::export_m3u8,
-            commands::player::tracks_by_id,
-            commands::player::play_tracks,
-            commands::player::queue_play_next,
-            commands::player::queue_append,
-            commands::player::queue_remove,
-            commands::player::queue_move,
-            commands::player::queue_clear,
-            commands::player::toggle_play,
-            commands::player::next_track,
-            commands::player::previous_track,
-            commands::player::seek,
-            commands::player::set_shuffle,
-            commands::player::set_repeat,
-        ])
+        .invoke_handler(invoke_handler)
         .run(tauri::generate_context!());
     if let Err(error) = result {
         tracing::error!(%error, "the desktop app stopped with an error");

@@ -12,6 +12,7 @@ use crate::chain::OUTPUT_CHANNELS;
 
 /// An output device as front ends list it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct DeviceInfo {
     /// The identifier to pass back when choosing the device.
     pub name: String,

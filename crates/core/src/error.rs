@@ -51,6 +51,7 @@ impl CoreError {
 
 /// The shape in which an error crosses the IPC boundary: `{kind, message}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct ErrorPayload {
     pub kind: String,
     pub message: String,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// One thing that happened. Serialized with a `type` tag so the UI can switch on it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Settings changed (from any front end of this process).

@@ -42,6 +42,7 @@ const GC_EVERY_SYNCS: u32 = 60;
 
 /// What one sync did, for front ends: counts, not the full lists.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct SyncSummary {
     /// Catalog ops newly applied, from every device.
     pub ops_applied: usize,

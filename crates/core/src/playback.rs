@@ -10,6 +10,7 @@ use crate::{CoreError, Loft, Player};
 
 /// What the window shows about playback; the same facts the engine's events carry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct PlaybackStatus {
     pub state: &'static str,
     pub index: Option<usize>,

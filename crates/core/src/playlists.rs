@@ -22,6 +22,7 @@ use crate::{CoreError, Event, LockerHandle, Loft};
 
 /// What importing a playlist file did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct M3u8ImportReport {
     /// The new playlist (created even when no line matched, so the user sees the result).
     pub playlist: Playlist,

@@ -10,6 +10,7 @@ use crate::{CoreError, Loft};
 
 /// Matches for one query, best first within each group.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct SearchResults {
     pub tracks: Vec<Track>,
     pub albums: Vec<Album>,

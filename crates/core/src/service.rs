@@ -7,6 +7,7 @@ use crate::{CoreError, Event, NoEvents, Profile, Settings, SharedSink};
 
 /// What a front end shows in an "about" line and what tests check.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct AppInfo {
     pub version: String,
     pub data_dir: PathBuf,

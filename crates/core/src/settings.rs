@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::CoreError;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ReplayGainMode {
     Off,
@@ -15,6 +16,7 @@ pub enum ReplayGainMode {
 
 /// What the user chose and expects to find again after a restart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(default)]
 pub struct Settings {
     /// Linear slider position, 0.0 to 1.0; the engine maps it onto a perceptual curve.

@@ -29,6 +29,7 @@ pub(crate) struct StreamingService {
 
 /// Whether a track can play now, and from where — what the window greys out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct TrackAvailability {
     pub track_id: i64,
     /// "local", "cached" (a complete offline copy), "stream" (from the locker) or "unavailable".
@@ -40,6 +41,7 @@ pub struct TrackAvailability {
 
 /// `loft cache status` and the settings page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct CacheStatus {
     #[serde(flatten)]
     pub summary: CacheSummary,
@@ -50,6 +52,7 @@ pub struct CacheStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct TrackCacheState {
     pub track_id: i64,
     pub title: String,

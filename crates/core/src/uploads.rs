@@ -24,6 +24,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(150);
 
 /// Where one file of the queue stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum UploadState {
     Queued,
@@ -44,6 +45,7 @@ impl UploadState {
 
 /// One file in the uploads panel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct UploadItem {
     pub id: u64,
     pub path: PathBuf,

@@ -37,6 +37,7 @@ pub struct LockerCopy {
 
 /// What applying the locker's changes did to the index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct LockerApplied {
     /// Tracks that were not in the library before (locker-only tracks).
     pub added: u64,
@@ -54,6 +55,7 @@ impl LockerApplied {
 
 /// Which copies a track list shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceFilter {
     /// Every track.
@@ -101,6 +103,7 @@ impl std::str::FromStr for SourceFilter {
 
 /// Where a track's copies are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum TrackSource {
     /// A file on this computer only.

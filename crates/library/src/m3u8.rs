@@ -29,6 +29,7 @@ pub struct M3u8Import {
 
 /// A line of a playlist file that names no library track.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Unmatched {
     /// 1-based line number in the file.
     pub line: usize,
@@ -39,6 +40,7 @@ pub struct Unmatched {
 
 /// What writing a playlist file did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct M3u8Export {
     pub path: PathBuf,
     /// Entries written as playable paths.
@@ -48,6 +50,7 @@ pub struct M3u8Export {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct NotExported {
     /// 0-based place in the playlist.
     pub position: u64,

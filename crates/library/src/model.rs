@@ -12,6 +12,7 @@ pub const VARIOUS_ARTISTS: &str = "Various Artists";
 
 /// A music folder the user added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Folder {
     pub id: i64,
     pub path: PathBuf,
@@ -22,6 +23,7 @@ pub struct Folder {
 /// One track as front ends show it. Missing tags are filled for display ("Unknown Artist",
 /// "Unknown Album", the file name as title); the index itself keeps them empty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Track {
     pub id: i64,
     pub title: String,
@@ -72,6 +74,7 @@ pub struct Track {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct ReplayGain {
     pub track_gain_db: Option<f64>,
     pub track_peak: Option<f64>,
@@ -80,6 +83,7 @@ pub struct ReplayGain {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct MusicBrainzIds {
     pub recording_id: Option<String>,
     pub track_id: Option<String>,
@@ -91,6 +95,7 @@ pub struct MusicBrainzIds {
 /// An album: tracks grouped by album artist and album title, compilations under
 /// "Various Artists".
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Album {
     /// For display; "Unknown Album" when the tag is missing.
     pub title: String,
@@ -106,12 +111,14 @@ pub struct Album {
 
 /// Names one album exactly as the index groups it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct AlbumKey {
     pub album_artist: String,
     pub album: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Artist {
     /// For display; "Unknown Artist" when the tag is missing.
     pub name: String,
@@ -121,6 +128,7 @@ pub struct Artist {
 
 /// The columns a track list can be sorted by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SortField {
     Title,
@@ -182,6 +190,7 @@ impl std::str::FromStr for SortField {
 /// Which tracks to list: a sorted view and one page of it, optionally only the tracks on this
 /// computer or only those in the locker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct TrackQuery {
     pub sort: SortField,
     pub descending: bool,
@@ -205,6 +214,7 @@ impl Default for TrackQuery {
 
 /// One page of a grouped list (albums, artists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Page {
     pub offset: u64,
     pub limit: u64,
@@ -222,6 +232,7 @@ impl Page {
 
 /// A file the scan could not index, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct ScanError {
     /// Lossily converted to text when the name is not valid UTF-8.
     pub path: String,
@@ -230,6 +241,7 @@ pub struct ScanError {
 
 /// What a scan did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct ScanReport {
     /// Audio files found on disk in the scanned folders.
     pub files_seen: u64,

@@ -20,6 +20,7 @@ pub struct OfflineCopy {
 
 /// What a track list says of a track's offline copy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum OfflineState {
     /// Nothing complete in the cache (a partly played stream counts as nothing).

@@ -22,6 +22,7 @@ const MAX_NAME_CHARS: usize = 500;
 
 /// A playlist as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Playlist {
     pub id: String,
     pub name: String,
@@ -38,6 +39,7 @@ pub struct Playlist {
 
 /// One entry of a playlist, in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct PlaylistEntry {
     /// Stable for the life of the entry; moves and removals name it.
     pub entry_id: String,

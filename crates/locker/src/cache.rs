@@ -26,6 +26,7 @@ use crate::upload::hex;
 
 /// Where one blob stands in the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CacheState {
     None,
@@ -48,6 +49,7 @@ pub enum CacheState {
 
 /// Totals for `loft cache status` and the settings page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct CacheSummary {
     pub limit_bytes: u64,
     pub used_bytes: u64,

@@ -83,6 +83,7 @@ pub(crate) struct Inner {
 
 /// What `status()` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct LockerStatus {
     pub url: String,
     pub locker_id: String,
@@ -99,6 +100,10 @@ pub struct LockerStatus {
 
 /// A device that has synced with the locker (`catalog/devices/<id>.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
+// The name the TypeScript bindings give it, apart from the audio output's `DeviceInfo`; a JSON
+// object carries no type name, so what is written and read stays the same.
+#[cfg_attr(feature = "ipc-types", serde(rename = "LockerDevice"))]
 pub struct DeviceInfo {
     pub device: String,
     pub last_sync_ms: u64,

@@ -18,6 +18,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a connection test found. `step` names the step that failed, or is "ok".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct ConnectionCheck {
     pub ok: bool,
     /// "ok", or the failed step: "url", "name_resolution", "connection", "tls", "credentials",

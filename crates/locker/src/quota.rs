@@ -54,6 +54,7 @@ pub fn format_size(bytes: u64) -> String {
 
 /// What the storage itself says about space, where it says anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct BackendQuota {
     pub used_bytes: Option<u64>,
     pub available_bytes: Option<u64>,

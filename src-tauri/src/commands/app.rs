@@ -7,11 +7,13 @@ use tauri::{AppHandle, Manager, State};
 use super::{CommandResult, blocking};
 
 #[tauri::command]
+#[specta::specta]
 pub fn app_info(loft: State<'_, Arc<Loft>>) -> AppInfo {
     loft.info()
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn get_settings(loft: State<'_, Arc<Loft>>) -> Settings {
     loft.settings()
 }
@@ -33,22 +35,26 @@ async fn change_settings(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_volume(app: AppHandle, volume: f32) -> CommandResult<Settings> {
     change_settings(app, move |loft| loft.set_volume(volume)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_replaygain(app: AppHandle, mode: ReplayGainMode) -> CommandResult<Settings> {
     change_settings(app, move |loft| loft.update_settings(|s| s.replaygain = mode)).await
 }
 
 /// `None` follows the system's default output.
 #[tauri::command]
+#[specta::specta]
 pub async fn set_output_device(app: AppHandle, name: Option<String>) -> CommandResult<Settings> {
     change_settings(app, move |loft| loft.update_settings(|s| s.output_device = name)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn output_devices(app: AppHandle) -> CommandResult<Vec<DeviceInfo>> {
     blocking(app, |_| loft_core::player::output_devices()).await
 }

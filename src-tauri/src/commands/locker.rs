@@ -10,7 +10,10 @@ use tauri_plugin_dialog::DialogExt;
 use super::{CommandResult, blocking};
 
 /// What the connect form sends: secrets are only ever passed on to the keychain.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, specta::Type)]
+// The contract tests write an example out and compare it after a round trip; the app itself
+// never serializes a secret.
+#[cfg_attr(test, derive(PartialEq, Eq, serde::Serialize))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GivenCredentials {
     None,
@@ -31,11 +34,13 @@ impl From<GivenCredentials> for Option<Credentials> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn locker_status(app: AppHandle) -> CommandResult<Option<LockerStatus>> {
     blocking(app, |loft| loft.locker_status()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_locker(
     app: AppHandle,
     url: String,
@@ -52,6 +57,7 @@ pub async fn connect_locker(
 /// "Test connection" in the connect form: which step works and which fails, without
 /// connecting or storing anything.
 #[tauri::command]
+#[specta::specta]
 pub async fn test_locker_connection(
     app: AppHandle,
     url: String,
@@ -61,11 +67,13 @@ pub async fn test_locker_connection(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn disconnect_locker(app: AppHandle) -> CommandResult<u64> {
     blocking(app, |loft| loft.disconnect_locker()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_locker_quota(app: AppHandle, bytes: u64) -> CommandResult<LockerStatus> {
     blocking(app, move |loft| loft.set_locker_quota(bytes)).await
 }
@@ -73,27 +81,32 @@ pub async fn set_locker_quota(app: AppHandle, bytes: u64) -> CommandResult<Locke
 /// Queues files and folders for upload and returns the new queue entries at once; what
 /// happens to them arrives as `uploads_changed` events. A drop over the quota is refused whole.
 #[tauri::command]
+#[specta::specta]
 pub async fn upload_paths(app: AppHandle, paths: Vec<PathBuf>) -> CommandResult<Vec<UploadItem>> {
     blocking(app, move |loft| loft.enqueue_uploads(&paths)).await
 }
 
 /// The upload queue, oldest first (the panel's first look; then events).
 #[tauri::command]
+#[specta::specta]
 pub async fn uploads(app: AppHandle) -> CommandResult<Vec<UploadItem>> {
     blocking(app, |loft| Ok(loft.uploads())).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn cancel_upload(app: AppHandle, id: u64) -> CommandResult<UploadItem> {
     blocking(app, move |loft| loft.cancel_upload(id)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn retry_upload(app: AppHandle, id: u64) -> CommandResult<UploadItem> {
     blocking(app, move |loft| loft.retry_upload(id)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn clear_finished_uploads(app: AppHandle) -> CommandResult<()> {
     blocking(app, |loft| {
         loft.clear_finished_uploads();
@@ -104,6 +117,7 @@ pub async fn clear_finished_uploads(app: AppHandle) -> CommandResult<()> {
 
 /// Asks for files with the system dialog and queues them; `None` when the user cancels.
 #[tauri::command]
+#[specta::specta]
 pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<Vec<UploadItem>>> {
     let dialog = app.dialog().file().set_title("Upload to your locker");
     let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_files()).await;
@@ -121,42 +135,50 @@ pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<Vec<UploadI
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn sync_locker(app: AppHandle) -> CommandResult<loft_core::SyncSummary> {
     blocking(app, |loft| loft.sync_locker()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn remove_from_locker(app: AppHandle, track_id: i64) -> CommandResult<()> {
     blocking(app, move |loft| loft.remove_from_locker(track_id).map(|_| ())).await
 }
 
 /// Starts downloading tracks for offline use; progress arrives as events.
 #[tauri::command]
+#[specta::specta]
 pub fn pin_tracks(app: AppHandle, track_ids: Vec<i64>) {
     app.state::<Arc<Loft>>().pin_in_background(track_ids);
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn unpin_tracks(app: AppHandle, track_ids: Vec<i64>) -> CommandResult<()> {
     blocking(app, move |loft| loft.unpin(&track_ids)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn cache_status(app: AppHandle) -> CommandResult<CacheStatus> {
     blocking(app, |loft| loft.cache_status()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_cache_limit(app: AppHandle, bytes: u64) -> CommandResult<()> {
     blocking(app, move |loft| loft.set_cache_limit(bytes)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn clear_cache(app: AppHandle) -> CommandResult<u64> {
     blocking(app, |loft| loft.clear_cache()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn track_availability(
     app: AppHandle,
     track_ids: Vec<i64>,

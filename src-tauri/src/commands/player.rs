@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use loft_core::library_types::Track;
-use loft_core::player::RepeatMode;
 use loft_core::{CoreError, Loft, PlaybackStatus, Player, SharedPlayer};
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
 
 use super::{CommandResult, blocking};
@@ -23,11 +23,13 @@ async fn with_player(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn player_status(app: AppHandle) -> PlaybackStatus {
     app.state::<SharedPlayer>().status()
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn tracks_by_id(app: AppHandle, ids: Vec<i64>) -> CommandResult<Vec<Track>> {
     blocking(app, move |loft| {
         let mut tracks = Vec::with_capacity(ids.len());
@@ -40,36 +42,43 @@ pub async fn tracks_by_id(app: AppHandle, ids: Vec<i64>) -> CommandResult<Vec<Tr
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn play_tracks(app: AppHandle, ids: Vec<i64>, start: usize) -> CommandResult<()> {
     with_player(app, move |loft, player| player.play_now(loft.queue_items(&ids)?, start)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn queue_play_next(app: AppHandle, ids: Vec<i64>) -> CommandResult<()> {
     with_player(app, move |loft, player| player.play_next(loft.queue_items(&ids)?)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn queue_append(app: AppHandle, ids: Vec<i64>) -> CommandResult<()> {
     with_player(app, move |loft, player| player.append(loft.queue_items(&ids)?)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn queue_remove(app: AppHandle, index: usize) -> CommandResult<()> {
     with_player(app, move |_, player| player.remove(index)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn queue_move(app: AppHandle, from: usize, to: usize) -> CommandResult<()> {
     with_player(app, move |_, player| player.move_item(from, to)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn queue_clear(app: AppHandle) -> CommandResult<()> {
     with_player(app, |_, player| player.clear()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn toggle_play(app: AppHandle) -> CommandResult<()> {
     with_player(app, |_, player| match player.status().state.as_str() {
         "playing" | "buffering" => player.pause(),
@@ -79,30 +88,50 @@ pub async fn toggle_play(app: AppHandle) -> CommandResult<()> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn next_track(app: AppHandle) -> CommandResult<()> {
     with_player(app, |_, player| player.next()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn previous_track(app: AppHandle) -> CommandResult<()> {
     with_player(app, |_, player| player.previous()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn seek(app: AppHandle, position_secs: f64) -> CommandResult<()> {
     with_player(app, move |_, player| player.seek(position_secs)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_shuffle(app: AppHandle, on: bool) -> CommandResult<()> {
     with_player(app, move |_, player| player.set_shuffle(on)).await
 }
 
+/// The repeat modes the window offers, named as the engine's status and events name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatMode {
+    Off,
+    One,
+    All,
+}
+
+impl From<RepeatMode> for loft_core::player::RepeatMode {
+    fn from(mode: RepeatMode) -> Self {
+        match mode {
+            RepeatMode::Off => Self::Off,
+            RepeatMode::One => Self::One,
+            RepeatMode::All => Self::All,
+        }
+    }
+}
+
 #[tauri::command]
-pub async fn set_repeat(app: AppHandle, mode: String) -> CommandResult<()> {
-    let mode: RepeatMode = mode.parse().map_err(|reason: String| loft_core::ErrorPayload {
-        kind: "invalid_input".into(),
-        message: reason,
-    })?;
-    with_player(app, move |_, player| player.set_repeat(mode)).await
+#[specta::specta]
+pub async fn set_repeat(app: AppHandle, mode: RepeatMode) -> CommandResult<()> {
+    with_player(app, move |_, player| player.set_repeat(mode.into())).await
 }

@@ -8,31 +8,37 @@ use tauri_plugin_dialog::DialogExt;
 use super::{CommandResult, blocking};
 
 #[tauri::command]
+#[specta::specta]
 pub async fn playlists(app: AppHandle) -> CommandResult<Vec<Playlist>> {
     blocking(app, |loft| loft.playlists()).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn playlist_tracks(app: AppHandle, id: String) -> CommandResult<Vec<PlaylistEntry>> {
     blocking(app, move |loft| loft.playlist_tracks(&id)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn create_playlist(app: AppHandle, name: String) -> CommandResult<Playlist> {
     blocking(app, move |loft| loft.create_playlist(&name)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn rename_playlist(app: AppHandle, id: String, name: String) -> CommandResult<Playlist> {
     blocking(app, move |loft| loft.rename_playlist(&id, &name)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn delete_playlist(app: AppHandle, id: String) -> CommandResult<()> {
     blocking(app, move |loft| loft.delete_playlist(&id)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn playlist_add(
     app: AppHandle,
     id: String,
@@ -43,17 +49,20 @@ pub async fn playlist_add(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn playlist_remove(app: AppHandle, id: String, entry_ids: Vec<String>) -> CommandResult<u64> {
     blocking(app, move |loft| loft.playlist_remove(&id, &entry_ids)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn playlist_move(app: AppHandle, id: String, entry_id: String, to: usize) -> CommandResult<()> {
     blocking(app, move |loft| loft.playlist_move(&id, &entry_id, to)).await
 }
 
 /// Asks for an .m3u8 file and imports it; `None` when the user cancels.
 #[tauri::command]
+#[specta::specta]
 pub async fn import_m3u8(app: AppHandle) -> CommandResult<Option<M3u8ImportReport>> {
     let dialog = app.dialog().file().set_title("Import a playlist").add_filter("Playlists", &["m3u8", "m3u"]);
     let Some(path) = pick(move || dialog.blocking_pick_file()).await? else {
@@ -64,6 +73,7 @@ pub async fn import_m3u8(app: AppHandle) -> CommandResult<Option<M3u8ImportRepor
 
 /// Asks where to save and writes the playlist as .m3u8; `None` when the user cancels.
 #[tauri::command]
+#[specta::specta]
 pub async fn export_m3u8(app: AppHandle, id: String, name: String) -> CommandResult<Option<M3u8Export>> {
     let dialog = app
         .dialog()

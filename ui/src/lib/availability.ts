@@ -1,6 +1,6 @@
 // Where a track can play from right now, and the badges a row shows for it. Kept apart from
 // the components so the rules are tested once and read the same in every list.
-import type { Track } from './types';
+import type { Track } from './bindings';
 
 /** Whether the offline cache holds all of the track (it plays with no network). */
 export function completeOffline(track: Pick<Track, 'offline'>): boolean {

@@ -1,6 +1,6 @@
 // The Songs table's columns: what each shows, what it sorts by, and how wide it starts.
 import { formatDuration } from './format';
-import type { SortField, Track } from './types';
+import type { SortField, Track } from './bindings';
 
 export interface Column {
   key: string;

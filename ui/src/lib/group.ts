@@ -1,5 +1,5 @@
 // Groups an artist's tracks into their albums, in the order the tracks came.
-import type { Album, Track } from './types';
+import type { Album, Track } from './bindings';
 
 export function albumsOf(tracks: Track[]): Album[] {
   const byKey = new Map<string, Album>();

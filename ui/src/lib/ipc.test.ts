@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, LoftError, setInvoke, toLoftError } from './ipc';
-import { invoke } from '@tauri-apps/api/core';
+import { api } from './api';
+import { LoftError, toLoftError } from './ipc';
+import { clearMocks, mockCommands } from './testing';
 
-afterEach(() => setInvoke(invoke));
+afterEach(() => clearMocks());
 
 describe('toLoftError', () => {
   it('keeps the kind and message of a core error payload', () => {
@@ -19,25 +20,34 @@ describe('toLoftError', () => {
   });
 });
 
-describe('call', () => {
+describe('api', () => {
   it('passes the command and arguments through and returns the result', async () => {
     const seen: unknown[] = [];
-    setInvoke(async <T>(command: string, args?: Record<string, unknown>) => {
+    mockCommands((command, args) => {
       seen.push(command, args);
-      return { volume: 0.5 } as T;
+      return { volume: 0.5 };
     });
-    await expect(call('set_volume', { volume: 0.5 })).resolves.toEqual({ volume: 0.5 });
+    await expect(api.setVolume(0.5)).resolves.toEqual({ volume: 0.5 });
     expect(seen).toEqual(['set_volume', { volume: 0.5 }]);
   });
 
   it('rejects with a LoftError when the core fails', async () => {
-    setInvoke(async () => {
+    mockCommands(() => {
       throw { kind: 'settings', message: 'the settings file is unreadable' };
     });
-    await expect(call('get_settings')).rejects.toMatchObject({
+    await expect(api.getSettings()).rejects.toMatchObject({
       name: 'LoftError',
       kind: 'settings',
       message: 'the settings file is unreadable',
     });
+  });
+
+  it('rejects with a readable LoftError when Tauri refuses the call itself', async () => {
+    mockCommands(() => {
+      throw 'Command set_volume not allowed by ACL';
+    });
+    const error = await api.setVolume(0.5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoftError);
+    expect(error).toMatchObject({ kind: 'internal', message: 'Command set_volume not allowed by ACL' });
   });
 });

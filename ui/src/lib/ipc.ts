@@ -1,11 +1,7 @@
-// The one door between the UI and the Loft core. Every call goes through `call`, so every
-// failure reaches the UI in one shape: a LoftError with a kind and a readable message.
-import { invoke } from '@tauri-apps/api/core';
-
-export interface ErrorPayload {
-  kind: string;
-  message: string;
-}
+// The one door between the UI and the Loft core. The commands themselves are generated from
+// the Rust side (./bindings.ts); `api` in ./api.ts wraps each so every failure reaches the UI
+// in one shape: a LoftError with a kind and a readable message.
+import type { ErrorPayload } from './bindings';
 
 export class LoftError extends Error {
   readonly kind: string;
@@ -35,19 +31,19 @@ export function toLoftError(error: unknown): LoftError {
   return new LoftError('internal', 'Something went wrong, and the app could not say what.');
 }
 
-export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
+type AnyCommand = (...args: never[]) => Promise<unknown>;
 
-let invoker: Invoke = invoke;
-
-/** Lets unit tests stand in for the Tauri runtime. */
-export function setInvoke(replacement: Invoke): void {
-  invoker = replacement;
-}
-
-export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoker<T>(command, args);
-  } catch (error) {
-    throw toLoftError(error);
+/** The same commands, each rejecting with a LoftError instead of whatever the call threw. */
+export function withLoftErrors<Commands extends Record<string, AnyCommand>>(commands: Commands): Commands {
+  const wrapped: Record<string, AnyCommand> = {};
+  for (const [name, command] of Object.entries(commands)) {
+    wrapped[name] = async (...args: never[]) => {
+      try {
+        return await command(...args);
+      } catch (error) {
+        throw toLoftError(error);
+      }
+    };
   }
+  return wrapped as Commands;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import QueuePanel from './QueuePanel.svelte';
-import type { Track } from '../types';
+import type { Track } from '../bindings';
 
 const t = (id: number, title: string) => ({ id, title, artist: 'A', duration_ms: 61_000 }) as Track;
 

@@ -1,6 +1,7 @@
 // Which view is showing and the settings the UI reflects.
-import { api, type AppInfo, type ReplayGainMode, type Settings } from '../api';
-import type { Album, SearchResults } from '../types';
+import { api } from '../api';
+import type { AppInfo, ReplayGainMode, Settings } from '../bindings';
+import type { Album, SearchResults } from '../bindings';
 import { notices } from './notices.svelte';
 
 export type View = 'songs' | 'albums' | 'artists' | 'playlists' | 'locker' | 'offline' | 'settings';
@@ -58,7 +59,7 @@ class AppState {
   }
 
   async setReplayGain(mode: ReplayGainMode): Promise<void> {
-    await this.#save(() => api.setReplayGain(mode));
+    await this.#save(() => api.setReplaygain(mode));
   }
 
   async setOutputDevice(name: string | null): Promise<void> {

@@ -1,20 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { invoke } from '@tauri-apps/api/core';
-import { setInvoke } from '../ipc';
+import { clearMocks, mockCommands } from '../testing';
 import { app } from './app.svelte';
 import { notices } from './notices.svelte';
-import type { Settings } from '../api';
+import type { Settings } from '../bindings';
 
 const settings: Settings = { volume: 0.8, output_device: null, replaygain: 'track', cache_limit_bytes: 2 ** 31, locker_url: null };
 
 afterEach(() => {
-  setInvoke(invoke);
+  clearMocks();
   notices.items = [];
 });
 
 describe('app store', () => {
   it('loads the info and settings from the core', async () => {
-    setInvoke(async <T>(command: string) => {
+    mockCommands(async <T>(command: string) => {
       if (command === 'app_info') return { version: '0.1.0', data_dir: '/d', database: '/d/db', logs_dir: '/d/logs' } as T;
       return settings as T;
     });
@@ -25,7 +24,7 @@ describe('app store', () => {
 
   it('keeps the previous volume and shows the reason when saving fails', async () => {
     app.settings = settings;
-    setInvoke(async () => {
+    mockCommands(async () => {
       throw { kind: 'io', message: 'input/output error: disk full' };
     });
     await app.setVolume(0.2);

@@ -2,7 +2,7 @@
 // and whether a scan runs. Lists watch `version` and reload when the library changes.
 import { api } from '../api';
 import type { LoftEvent } from '../events';
-import type { Folder, ScanReport, SortField, SourceFilter } from '../types';
+import type { Folder, ScanReport, SortField, SourceFilter } from '../bindings';
 import { notices } from './notices.svelte';
 
 export interface ScanState {

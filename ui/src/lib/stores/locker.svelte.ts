@@ -2,7 +2,7 @@
 // offline cache, and whether the locker can be reached at all.
 import { api } from '../api';
 import type { LoftEvent } from '../events';
-import type { CacheStatus, GivenCredentials, LockerStatus, Track, UploadItem } from '../types';
+import type { CacheStatus, GivenCredentials, LockerStatus, Track, UploadItem } from '../bindings';
 import { connectivity } from './connectivity.svelte';
 import { addTrackActions } from './menu.svelte';
 import { notices } from './notices.svelte';

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { invoke } from '@tauri-apps/api/core';
-import { setInvoke } from '../ipc';
+import { clearMocks, mockCommands } from '../testing';
 import { locker, summarizeUploads, uploadRate } from './locker.svelte';
 import { trackMenuItems } from './menu.svelte';
 import { notices } from './notices.svelte';
 import { connectivity } from './connectivity.svelte';
-import type { LockerStatus, Track, UploadItem } from '../types';
+import type { LockerStatus, Track, UploadItem } from '../bindings';
 
 const status: LockerStatus = {
   url: 'file:///tmp/locker', locker_id: 'l', device: 'd', usage_bytes: 3.2e9, quota_bytes: 5e9,
@@ -13,7 +12,7 @@ const status: LockerStatus = {
 };
 
 afterEach(() => {
-  setInvoke(invoke);
+  clearMocks();
   notices.items = [];
   locker.status = null;
 });
@@ -50,7 +49,7 @@ describe('locker store', () => {
     });
     expect(locker.upload?.bytesSent).toBe(4);
     expect(connectivity.uploadingPaths.has('/m/a.flac')).toBe(true);
-    setInvoke(async <T>() => status as T);
+    mockCommands(async <T>() => status as T);
     locker.handleEvent({
       type: 'uploads_changed',
       items: [{ id: 9, path: '/m/a.flac', size: 10, bytes_sent: 10, state: 'done', error_kind: null, message: null }],
@@ -64,7 +63,7 @@ describe('locker store', () => {
       id, path: `/m/${id}.flac`, size: 1e6, bytes_sent: state === 'done' ? 1e6 : 0, state, error_kind: null, message: null,
     });
     let asked = 0;
-    setInvoke(async <T>(command: string) => {
+    mockCommands(async <T>(command: string) => {
       if (command === 'locker_status') asked += 1;
       return { ...status, usage_bytes: 1e6 * asked } as T;
     });
@@ -79,7 +78,7 @@ describe('locker store', () => {
 
     // Files landing while an answer is on its way are asked about again once it comes.
     let answer: (() => void) | null = null;
-    setInvoke(<T>(command: string) => {
+    mockCommands(<T>(command: string) => {
       if (command === 'locker_status') asked += 1;
       const usage = 1e6 * asked;
       return new Promise<T>((resolve) => {
@@ -128,7 +127,7 @@ describe('locker store', () => {
 
   it('shows the refusal of an upload over the quota', async () => {
     locker.status = status;
-    setInvoke(async () => {
+    mockCommands(async () => {
       throw { kind: 'quota', message: 'the upload needs 2.1 GB but only 1.8 GB is left of 5 GB' };
     });
     await locker.uploadPaths(['/music/big.flac']);

@@ -1,7 +1,7 @@
 // The one open context menu, and the actions a track offers in it.
 import type { MenuItem } from '../components/ContextMenu.svelte';
 import { api } from '../api';
-import type { Track } from '../types';
+import type { Track } from '../bindings';
 import { notices } from './notices.svelte';
 import { player } from './player.svelte';
 

@@ -1,14 +1,26 @@
 // What is playing, where in it, and what comes next — as the engine reports it through
 // events. The UI never keeps its own clock: position comes from the engine.
-import { api, type PlayerStatus, type RepeatMode } from '../api';
-import type { LoftEvent, PlaybackStateName } from '../events';
-import type { Track } from '../types';
+import { api } from '../api';
+import type { LoftEvent, PlaybackStatus, RepeatMode, Track } from '../bindings';
 import { playableNow } from '../availability';
 import { connectivity } from './connectivity.svelte';
 import { notices } from './notices.svelte';
 
+const REPEAT_MODES: readonly string[] = ['off', 'one', 'all'] satisfies RepeatMode[];
+
+/** The engine names its repeat mode as a string; anything it does not offer reads as off. */
+function repeatMode(name: string): RepeatMode {
+  return REPEAT_MODES.includes(name) ? (name as RepeatMode) : 'off';
+}
+
+/** The engine sends a float as `null` when it is not finite. */
+function millis(secs: number | null): number {
+  return secs === null ? 0 : Math.round(secs * 1000);
+}
+
 class PlayerState {
-  state = $state<PlaybackStateName>('stopped');
+  /** "playing", "paused", "buffering" or "stopped", as the engine names them. */
+  state = $state('stopped');
   index = $state<number | null>(null);
   trackId = $state<number | null>(null);
   positionMs = $state(0);
@@ -63,8 +75,8 @@ class PlayerState {
   }
 
   togglePlay = () => this.run(() => api.togglePlay());
-  next = () => this.run(() => api.next());
-  previous = () => this.run(() => api.previous());
+  next = () => this.run(() => api.nextTrack());
+  previous = () => this.run(() => api.previousTrack());
   removeAt = (index: number) => this.run(() => api.queueRemove(index));
   move = (from: number, to: number) => this.run(() => api.queueMove(from, to));
   clear = () => this.run(() => api.queueClear());
@@ -84,14 +96,14 @@ class PlayerState {
       case 'playback_position':
         this.index = event.index;
         this.trackId = event.track_id;
-        this.positionMs = Math.round(event.position_secs * 1000);
-        if (event.duration_secs !== null) this.durationMs = Math.round(event.duration_secs * 1000);
+        this.positionMs = millis(event.position_secs);
+        if (event.duration_secs !== null) this.durationMs = millis(event.duration_secs);
         break;
       case 'track_changed':
         this.index = event.index;
         this.trackId = event.track_id;
         this.positionMs = 0;
-        this.durationMs = event.duration_secs === null ? 0 : Math.round(event.duration_secs * 1000);
+        this.durationMs = millis(event.duration_secs);
         void this.fetchUnknown([event.track_id]);
         break;
       case 'playback_state':
@@ -103,7 +115,7 @@ class PlayerState {
       case 'queue_changed':
         this.queue = event.track_ids;
         this.shuffle = event.shuffle;
-        this.repeat = event.repeat;
+        this.repeat = repeatMode(event.repeat);
         void this.fetchUnknown(event.track_ids);
         break;
       case 'queue_ended':
@@ -116,7 +128,7 @@ class PlayerState {
   }
 
   /** Sends a command; what it changes comes back as events (see handleEvent). */
-  private async run(action: () => Promise<void>): Promise<void> {
+  private async run(action: () => Promise<unknown>): Promise<void> {
     try {
       await action();
     } catch (error) {
@@ -124,14 +136,14 @@ class PlayerState {
     }
   }
 
-  private async apply(status: PlayerStatus): Promise<void> {
+  private async apply(status: PlaybackStatus): Promise<void> {
     this.state = status.state;
     this.index = status.index;
     this.trackId = status.track_id;
-    this.positionMs = Math.round(status.position_secs * 1000);
-    this.durationMs = status.duration_secs === null ? 0 : Math.round(status.duration_secs * 1000);
+    this.positionMs = millis(status.position_secs);
+    this.durationMs = millis(status.duration_secs);
     this.shuffle = status.shuffle;
-    this.repeat = status.repeat;
+    this.repeat = repeatMode(status.repeat);
     this.queue = status.queue;
     await this.fetchUnknown(status.queue);
   }

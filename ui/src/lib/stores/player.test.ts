@@ -1,23 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { invoke } from '@tauri-apps/api/core';
-import { setInvoke } from '../ipc';
+import { clearMocks, mockCommands } from '../testing';
 import { player } from './player.svelte';
 import { notices } from './notices.svelte';
 import { connectivity } from './connectivity.svelte';
-import type { Track } from '../types';
+import type { Track } from '../bindings';
 
 function track(id: number, title: string): Track {
   return {
     id, title, artist: 'Artist', artists: ['Artist'], album: 'Album', album_artist: 'Artist',
-    track_no: id, track_total: null, disc_no: null, disc_total: null, year: null, genre: '', composer: '',
+    track_no: id, track_total: null, disc_no: null, disc_total: null, year: null, date: null, genre: '', composer: '',
     duration_ms: 180_000, sample_rate: 44100, channels: 2, bit_depth: 16, bitrate_kbps: null,
-    compilation: false, format: 'flac', cover_id: null, play_count: 0, added_at: 0, path: `/m/${id}.flac`, sha256: null, source: 'local',
+    replaygain: { track_gain_db: null, track_peak: null, album_gain_db: null, album_peak: null },
+    musicbrainz: { recording_id: null, track_id: null, release_id: null, artist_id: null, release_artist_id: null },
+    compilation: false, format: 'flac', cover_id: null, play_count: 0, last_played_ms: null, loved: false, rating: null, resume_ms: null, added_at: 0, path: `/m/${id}.flac`, sha256: null, source: 'local',
     offline: 'none',
   };
 }
 
 afterEach(() => {
-  setInvoke(invoke);
+  clearMocks();
   connectivity.lockerReachable = true;
   notices.items = [];
 });
@@ -25,7 +26,7 @@ afterEach(() => {
 describe('player store', () => {
   it('refuses, with a plain notice, a locker-only track while the locker cannot be reached', async () => {
     const calls: string[] = [];
-    setInvoke(async <T>(command: string) => {
+    mockCommands(async <T>(command: string) => {
       calls.push(command);
       return undefined as T;
     });
@@ -41,7 +42,7 @@ describe('player store', () => {
 
   it('sends the ids to play and follows the engine events', async () => {
     const calls: [string, unknown][] = [];
-    setInvoke(async <T>(command: string, args?: Record<string, unknown>) => {
+    mockCommands(async <T>(command: string, args?: Record<string, unknown>) => {
       calls.push([command, args]);
       return undefined as T;
     });
@@ -63,7 +64,7 @@ describe('player store', () => {
 
   it('cycles repeat off → all → one → off', async () => {
     const modes: unknown[] = [];
-    setInvoke(async <T>(_command: string, args?: Record<string, unknown>) => {
+    mockCommands(async <T>(_command: string, args?: Record<string, unknown>) => {
       modes.push(args?.mode);
       return undefined as T;
     });
@@ -80,7 +81,7 @@ describe('player store', () => {
   });
 
   it('reports a refused command instead of failing silently', async () => {
-    setInvoke(async () => {
+    mockCommands(async () => {
       throw { kind: 'audio', message: 'no output device could be opened' };
     });
     await player.togglePlay();

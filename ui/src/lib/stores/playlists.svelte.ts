@@ -3,7 +3,7 @@
 import { api } from '../api';
 import { countOf } from '../format';
 import type { LoftEvent } from '../events';
-import type { Playlist, PlaylistEntry, Track } from '../types';
+import type { M3u8Export, M3u8ImportReport, Playlist, PlaylistEntry, Track } from '../bindings';
 import { addTrackActions } from './menu.svelte';
 import { notices } from './notices.svelte';
 
@@ -13,6 +13,9 @@ class PlaylistsState {
   openId = $state<string | null>(null);
   entries = $state<PlaylistEntry[]>([]);
   message = $state<string | null>(null);
+  /** What the message leaves out: the lines an import could not match, the songs an export
+   * wrote only as a comment. */
+  details = $state<string[]>([]);
 
   open = $derived(this.list.find((p) => p.id === this.openId) ?? null);
 
@@ -30,6 +33,7 @@ class PlaylistsState {
     this.openId = id;
     this.entries = [];
     this.message = null;
+    this.details = [];
     if (id === null) return;
     try {
       this.entries = await api.playlistTracks(id);
@@ -57,8 +61,10 @@ class PlaylistsState {
 
   async add(id: string, tracks: Track[]): Promise<void> {
     const name = this.list.find((p) => p.id === id)?.name ?? 'the playlist';
-    const added = await this.#edit(() => api.playlistAdd(id, tracks.map((t) => t.id)));
-    if (added) this.message = `Added ${added.length === 1 ? `“${tracks[0]?.title}”` : `${added.length} songs`} to ${name}.`;
+    const added = await this.#edit(() => api.playlistAdd(id, tracks.map((t) => t.id), null));
+    if (!added) return;
+    this.message = `Added ${added.length === 1 ? `“${tracks[0]?.title}”` : `${added.length} songs`} to ${name}.`;
+    this.details = [];
   }
 
   async addToNew(tracks: Track[]): Promise<void> {
@@ -73,7 +79,8 @@ class PlaylistsState {
     await this.show(report.playlist.id);
     this.message =
       `Imported ${countOf(report.added, 'song')} into “${report.playlist.name}”.` +
-      (report.unmatched.length ? ` ${countOf(report.unmatched.length, 'line')} matched nothing in the library.` : '');
+      (report.unmatched.length ? ` ${countOf(report.unmatched.length, 'line')} matched nothing in the library:` : '');
+    this.details = unmatchedLines(report);
   }
 
   async exportFile(playlist: Playlist): Promise<void> {
@@ -81,7 +88,8 @@ class PlaylistsState {
     if (!report) return;
     this.message =
       `Saved ${countOf(report.written, 'song')} to ${report.path}.` +
-      (report.not_written.length ? ` ${countOf(report.not_written.length, 'song')} with no file on this computer ${report.not_written.length === 1 ? 'was' : 'were'} written as a comment.` : '');
+      (report.not_written.length ? ` ${countOf(report.not_written.length, 'song')} ${report.not_written.length === 1 ? 'was' : 'were'} written only as a comment:` : '');
+    this.details = notWrittenLines(report);
   }
 
   handleEvent(event: LoftEvent): void {
@@ -96,6 +104,16 @@ class PlaylistsState {
       return null;
     }
   }
+}
+
+/** The lines of an imported file that named no library track, each with its number and why. */
+export function unmatchedLines(report: M3u8ImportReport): string[] {
+  return report.unmatched.map((u) => `Line ${u.line}: ${u.entry} (${u.reason})`);
+}
+
+/** The songs an export could not write as a path, by their place in the playlist, with why. */
+export function notWrittenLines(report: M3u8Export): string[] {
+  return report.not_written.map((n) => `${n.position + 1}. ${n.name} (${n.reason})`);
 }
 
 /** "New playlist", then "New playlist 2", … so a fresh one never collides with a name in use. */
