@@ -134,7 +134,7 @@ fn publish_puts_this_devices_playlists_into_the_connected_locker() {
     let track = json(&profile, &["tracks"])[0]["id"].as_i64().unwrap().to_string();
     let made_here = json(&profile, &["playlist", "create", "Made here"]);
     ok(&profile, &["playlist", "add", "Made here", &track]);
-    assert!(fails(&profile, &["playlist", "publish"]).contains("no locker is connected"));
+    assert!(fails(&profile, &["playlist", "publish"]).to_lowercase().contains("no locker is connected"));
 
     // Connect a folder locker the way the app's settings name it.
     let locker = root.join("locker");

@@ -39,6 +39,10 @@ pub enum Event {
         inbox_imported: usize,
         problems: Vec<String>,
     },
+    /// A check of the locker ended; `damaged` when it found damage (the cloud pane shows it).
+    LockerChecked { damaged: bool },
+    /// This device's edits waiting to be written to the locker (0 once all are in).
+    PendingChanges { count: usize },
     /// The locker stopped answering (network down, server gone); syncs retry every minute.
     LockerUnreachable { message: String },
     /// The locker answers again.

@@ -4,9 +4,13 @@
 //! to one [`Loft`] value. It owns the profile on disk — database, cache, settings, logs — and
 //! composes the library index, the audio engine and the locker as they land.
 
+mod background;
 mod error;
 mod events;
+mod hub;
+mod index;
 mod library;
+mod listening;
 mod locker;
 pub mod logging;
 mod playback;
@@ -15,13 +19,14 @@ mod playlists;
 mod profile;
 mod search;
 mod service;
+mod session;
 mod settings;
 mod streaming;
+mod sync;
 mod uploads;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
-pub use locker::{LockerHandle, SyncSummary};
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
 pub use playlists::{M3u8ImportReport, PublishReport};
@@ -30,12 +35,20 @@ pub use search::SearchResults;
 pub use service::{AppInfo, Loft};
 pub use settings::{ReplayGainMode, Settings};
 pub use streaming::{CacheStatus, PinReport, TrackAvailability, TrackCacheState};
+pub use sync::SyncSummary;
 pub use uploads::{UploadItem, UploadState};
 
 /// The library types front ends receive from [`Loft`]'s library methods.
 pub use loft_library as library_types;
 /// The locker types front ends receive from [`Loft`]'s locker methods.
 pub use loft_locker as locker_types;
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// The version every front end reports, taken from the workspace.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

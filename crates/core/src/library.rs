@@ -26,6 +26,10 @@ impl LibraryService {
             hasher: Mutex::new(None),
         })
     }
+
+    pub(crate) fn library(&self) -> &Library {
+        &self.library
+    }
 }
 
 fn finished_event(report: &ScanReport) -> Event {

@@ -2,6 +2,9 @@
 //! through the service's event sink.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::listening::{PlayTracker, carry_out};
 
 /// The engine crate, for front ends that render offline or build queue items themselves.
 pub use loft_audio as audio;
@@ -10,9 +13,10 @@ use loft_audio::{Engine, EngineConfig, EngineEvent, GainSettings, QueueItem};
 
 use crate::{CoreError, Event, Loft, ReplayGainMode, Settings, SharedSink};
 
-/// The player of one process. Front ends create it once, after opening [`Loft`].
+/// The player of one process. Front ends create it once, after opening [`Loft`]. It counts
+/// the plays it makes and keeps where long tracks were left ([`crate::listening`]).
 pub struct Player {
-    engine: Engine,
+    engine: Arc<Engine>,
 }
 
 /// The engine's gain settings for the user's ReplayGain choice.
@@ -60,7 +64,27 @@ impl Player {
             volume: settings.volume,
             gain: gain_settings(&settings),
         };
-        let engine = Engine::start(config, move |event| sink.emit(to_event(event)))?;
+        // The engine's events tell what was listened to; a long track left midway starts where
+        // it was left, which needs the engine the handler is given to.
+        let engine_slot: Arc<OnceLock<Weak<Engine>>> = Arc::default();
+        let seek: Arc<dyn Fn(f64) + Send + Sync> = {
+            let slot = engine_slot.clone();
+            Arc::new(move |position| {
+                if let Some(engine) = slot.get().and_then(Weak::upgrade) {
+                    let _ = engine.seek(position);
+                }
+            })
+        };
+        let hub = loft.hub.clone();
+        let tracker = Mutex::new(PlayTracker::default());
+        let engine = Arc::new(Engine::start(config, move |event| {
+            let heard = tracker.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).observe(&event);
+            if !heard.is_empty() {
+                carry_out(&hub, heard, seek.clone());
+            }
+            sink.emit(to_event(event));
+        })?);
+        let _ = engine_slot.set(Arc::downgrade(&engine));
         Ok(Player { engine })
     }
 

@@ -2,23 +2,21 @@
 //! announced with [`Event::PlaylistsChanged`]; M3U8 files are read into new playlists and
 //! written from existing ones.
 //!
-//! With a locker connected, the locker catalog is where a playlist lives: each edit is written
-//! to the catalog first, with the catalog's ids (playlist, entries) and tracks named by content
-//! hash, then applied to the local tables under the same ids. Playlists a sync brings in are
-//! copied exactly ([`Loft::apply_locker_playlists`]): the catalog's merge decides, the local
-//! tables mirror it. An edit the locker refuses (unreachable, say) changes nothing here either,
-//! so the two never drift apart. A playlist made before the locker was connected is not in the
-//! catalog and stays on this device until [`Loft::publish_playlists_to_locker`] puts it there.
+//! With a locker connected, the locker's catalog is where a playlist lives: each edit is
+//! recorded in the catalog (applied to this device's copy of it and kept in the outbox, with
+//! the catalog's ids, tracks named by content hash), then applied to the local tables under the
+//! same ids — at once, whether or not the locker can be reached; the outbox goes out at the next
+//! sync. Playlists a sync brings in are copied exactly: the catalog's merge decides, the local
+//! tables mirror it. A playlist made before the locker was connected is not in the catalog and
+//! stays on this device until [`Loft::publish_playlists_to_locker`] puts it there.
 
 use std::path::Path;
 
-use loft_library::{
-    LockerCopy, M3u8Export, MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, Unmatched,
-};
+use loft_library::{LockerCopy, M3u8Export, Playlist, PlaylistEntry, Unmatched};
 use serde::Serialize;
 
-use crate::locker::locker_copy;
-use crate::{CoreError, Event, LockerHandle, Loft};
+use crate::index::{locker_copy, mirror_playlists};
+use crate::{CoreError, Event, Loft};
 
 /// What importing a playlist file did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,9 +60,10 @@ impl Loft {
 
     pub fn create_playlist(&self, name: &str) -> Result<Playlist, CoreError> {
         let name = loft_library::clean_playlist_name(name)?;
-        let playlist = match self.locker()? {
-            Some(handle) => {
-                let id = handle.run(handle.locker().create_playlist(&name))?;
+        let playlist = match self.connected()? {
+            Some(opened) => {
+                let id = self.hub.block_on(opened.locker.create_playlist(&name))?;
+                self.hub.block_on(self.hub.emit_pending(&opened.locker));
                 self.library().create_playlist_with_id(&id, &name)?
             }
             None => self.library().create_playlist(&name)?,
@@ -76,8 +75,8 @@ impl Loft {
     pub fn rename_playlist(&self, id: &str, name: &str) -> Result<Playlist, CoreError> {
         let name = loft_library::clean_playlist_name(name)?;
         self.require_playlist(id)?;
-        if let Some(handle) = self.locker_holding(id)? {
-            handle.run(handle.locker().rename_playlist(id, &name))?;
+        if let Some(locker) = self.locker_holding(id)? {
+            self.record_in(&locker, locker.rename_playlist(id, &name))?;
         }
         let playlist = self.library().rename_playlist(id, &name)?;
         self.playlists_changed(id);
@@ -87,8 +86,8 @@ impl Loft {
     /// Deletes the playlist (its tracks stay in the library).
     pub fn delete_playlist(&self, id: &str) -> Result<(), CoreError> {
         self.require_playlist(id)?;
-        if let Some(handle) = self.locker_holding(id)? {
-            handle.run(handle.locker().delete_playlist(id))?;
+        if let Some(locker) = self.locker_holding(id)? {
+            self.record_in(&locker, locker.delete_playlist(id))?;
         }
         self.library().delete_playlist(id)?;
         self.playlists_changed(id);
@@ -107,7 +106,7 @@ impl Loft {
             return Err(CoreError::InvalidInput("no tracks to add".to_owned()));
         }
         self.require_playlist(id)?;
-        let Some(handle) = self.locker_holding(id)? else {
+        let Some(locker) = self.locker_holding(id)? else {
             let entries = self.library().playlist_add(id, track_ids, at)?;
             self.playlists_changed(id);
             return Ok(entries);
@@ -119,34 +118,20 @@ impl Loft {
         for (track, hash) in track_ids.iter().zip(hashes) {
             let hash = hash.ok_or_else(|| {
                 CoreError::InvalidInput(format!(
-                    "track {track} has no file on this computer to read its content from, so it \
+                    "Track {track} has no file on this computer to read its content from, so it \
                      cannot be added to a playlist in the locker"
                 ))
             })?;
             let local = self.library().track_id_for_sha256(&hash)?.unwrap_or(*track);
             tracks.push((local, hash));
         }
-        let mut added = Vec::with_capacity(tracks.len());
-        let mut failure = None;
-        for (offset, (track, hash)) in tracks.iter().enumerate() {
-            match handle.run(handle.locker().playlist_add(id, hash, at.map(|at| at + offset))) {
-                Ok(entry) => added.push((entry, *track)),
-                Err(error) => {
-                    failure = Some(error);
-                    break;
-                }
-            }
-        }
-        // What reached the catalog is applied here even when a later add failed, so the local
-        // copy shows what every other device will see.
-        if !added.is_empty() {
-            self.library().playlist_add_entries(id, &added, at)?;
-            self.playlists_changed(id);
-        }
-        match failure {
-            Some(error) => Err(error.into()),
-            None => Ok(added.into_iter().map(|(entry, _)| entry).collect()),
-        }
+        let hashes: Vec<String> = tracks.iter().map(|(_, hash)| hash.clone()).collect();
+        let entries = self.record_in(&locker, locker.playlist_add_many(id, &hashes, at))?;
+        let added: Vec<(String, i64)> =
+            entries.into_iter().zip(tracks.iter().map(|(local, _)| *local)).collect();
+        self.library().playlist_add_entries(id, &added, at)?;
+        self.playlists_changed(id);
+        Ok(added.into_iter().map(|(entry, _)| entry).collect())
     }
 
     /// Removes entries by entry id (an id given twice counts once); returns how many. All or
@@ -170,16 +155,8 @@ impl Loft {
             }
             .into());
         }
-        if let Some(handle) = self.locker_holding(id)? {
-            for (done, entry) in entry_ids.iter().enumerate() {
-                if let Err(error) = handle.run(handle.locker().playlist_remove(id, entry)) {
-                    if done > 0 {
-                        self.library().playlist_remove(id, &entry_ids[..done])?;
-                        self.playlists_changed(id);
-                    }
-                    return Err(error.into());
-                }
-            }
+        if let Some(locker) = self.locker_holding(id)? {
+            self.record_in(&locker, locker.playlist_remove_many(id, entry_ids))?;
         }
         let removed = self.library().playlist_remove(id, entry_ids)?;
         self.playlists_changed(id);
@@ -195,8 +172,8 @@ impl Loft {
             }
             .into());
         }
-        if let Some(handle) = self.locker_holding(id)? {
-            handle.run(handle.locker().playlist_move(id, entry_id, to))?;
+        if let Some(locker) = self.locker_holding(id)? {
+            self.record_in(&locker, locker.playlist_move(id, entry_id, to))?;
         }
         self.library().playlist_move(id, entry_id, to)?;
         self.playlists_changed(id);
@@ -212,7 +189,7 @@ impl Loft {
         changed: &[loft_locker::Playlist],
         deleted: &[String],
     ) -> Result<(), CoreError> {
-        mirror_locker_playlists(self.library(), self.events(), changed, deleted)
+        mirror_playlists(self.library(), self.events(), changed, deleted)
     }
 
     /// Reads an M3U/M3U8 file into a new playlist named `name` (else the file's own name).
@@ -245,13 +222,11 @@ impl Loft {
     /// Call it once a sync has been applied: a playlist another device deleted must be gone
     /// here first, or it would come back.
     pub fn publish_playlists_to_locker(&self) -> Result<PublishReport, CoreError> {
-        let Some(handle) = self.locker()? else {
-            return Err(CoreError::InvalidInput("no locker is connected".to_owned()));
-        };
-        self.pull_locker(&handle)?;
+        let locker = self.connected_locker()?;
+        self.pull_locker(&locker)?;
         let mut report = PublishReport::default();
         for playlist in self.playlists()? {
-            if handle.run(handle.locker().playlist(&playlist.id)).is_some() {
+            if self.hub.block_on(locker.playlist(&playlist.id)).is_some() {
                 continue;
             }
             let entries = self.playlist_tracks(&playlist.id)?;
@@ -268,11 +243,9 @@ impl Loft {
                 report.kept_local.push(playlist.name.clone());
                 continue;
             };
-            let id = handle.run(handle.locker().create_playlist(&playlist.name))?;
-            for hash in &hashes {
-                handle.run(handle.locker().playlist_add(&id, hash, None))?;
-            }
-            let published = handle.run(handle.locker().playlist(&id)).ok_or_else(|| {
+            let id = self.hub.block_on(locker.create_playlist(&playlist.name))?;
+            self.hub.block_on(locker.playlist_add_many(&id, &hashes, None))?;
+            let published = self.hub.block_on(locker.playlist(&id)).ok_or_else(|| {
                 CoreError::InvalidInput(format!("the locker lost the playlist {id} while it was written"))
             })?;
             self.apply_locker_playlists(&[published], &[])?;
@@ -291,83 +264,50 @@ impl Loft {
     }
 
     /// The connected locker if its catalog holds this playlist; `None` for a playlist that
-    /// lives on this device only (no locker, or made before one was connected).
-    fn locker_holding(&self, id: &str) -> Result<Option<LockerHandle>, CoreError> {
-        let Some(handle) = self.locker()? else { return Ok(None) };
-        if handle.run(handle.locker().playlist(id)).is_none() {
-            // The catalog this process opened may predate edits made since (by an earlier run
-            // of Loft on this device, say): only after a pull does "not there" mean local.
-            self.pull_locker(&handle)?;
-            if handle.run(handle.locker().playlist(id)).is_none() {
-                return Ok(None);
-            }
-        }
-        Ok(Some(handle))
+    /// lives on this device only (no locker, or made before one was connected). This device's
+    /// copy of the catalog holds everything it recorded itself, so no network is needed.
+    fn locker_holding(&self, id: &str) -> Result<Option<loft_locker::Locker>, CoreError> {
+        let Some(opened) = self.connected()? else { return Ok(None) };
+        let holds = self.hub.block_on(opened.locker.playlist(id)).is_some();
+        Ok(holds.then_some(opened.locker))
+    }
+
+    /// Records an edit in the locker's catalog (applied to this device's copy at once, written
+    /// to the locker now or at the next sync), and tells the window how many edits wait.
+    fn record_in<T>(
+        &self,
+        locker: &loft_locker::Locker,
+        edit: impl Future<Output = Result<T, loft_locker::LockerError>>,
+    ) -> Result<T, CoreError> {
+        let recorded = self.hub.block_on(edit)?;
+        self.hub.block_on(self.hub.emit_pending(locker));
+        Ok(recorded)
     }
 
     /// Brings this process's copy of the locker catalog up to date and applies everything the
     /// pull reports to the index, tracks as well as playlists, so nothing it hands over is lost.
-    fn pull_locker(&self, handle: &LockerHandle) -> Result<(), CoreError> {
-        let report = handle.run(handle.locker().pull())?;
+    fn pull_locker(&self, locker: &loft_locker::Locker) -> Result<(), CoreError> {
+        let report = self.hub.session.note(self.hub.block_on(locker.pull()))?;
         let copies: Vec<LockerCopy> = report.tracks_changed.iter().map(locker_copy).collect();
         if !copies.is_empty() || !report.tracks_removed.is_empty() {
             let applied = self.library().apply_locker_changes(&copies, &report.tracks_removed)?;
-            if applied.changed_anything() {
-                self.events().emit(Event::LibraryChanged {
-                    added: applied.added,
-                    updated: applied.updated,
-                    moved: 0,
-                    removed: applied.removed,
-                });
-            }
+            crate::index::emit_library_changed(self.events(), &applied, 0);
         }
         self.apply_locker_playlists(&report.playlists_changed, &report.playlists_deleted)?;
-        handle.run(handle.locker().report_applied())?;
+        crate::index::apply_listening_and_rules(
+            self.library(),
+            self.events(),
+            &report.listening_changed,
+            &report.smart_changed,
+            &report.smart_deleted,
+        )?;
+        self.hub.block_on(locker.report_applied())?;
         Ok(())
     }
 
     fn playlists_changed(&self, id: &str) {
         self.events().emit(Event::PlaylistsChanged { ids: vec![id.to_owned()] });
     }
-}
-
-/// [`Loft::apply_locker_playlists`] for the locker's background sync, which has the library and
-/// the event sink but not the service.
-pub(crate) fn mirror_locker_playlists(
-    library: &loft_library::Library,
-    events: &crate::SharedSink,
-    changed: &[loft_locker::Playlist],
-    deleted: &[String],
-) -> Result<(), CoreError> {
-    let mut ids = Vec::new();
-    for playlist in changed {
-        let entries = playlist
-            .entries
-            .iter()
-            .map(|entry| MirroredEntry {
-                entry_id: entry.entry_id.clone(),
-                sha256: entry.track_id.clone(),
-                title: String::new(),
-                artist: String::new(),
-                duration_ms: 0,
-            })
-            .collect();
-        library.mirror_playlist(&MirroredPlaylist {
-            id: playlist.id.clone(),
-            name: playlist.name.clone(),
-            entries,
-        })?;
-        ids.push(playlist.id.clone());
-    }
-    for id in deleted {
-        if library.forget_playlist(id)? {
-            ids.push(id.clone());
-        }
-    }
-    if !ids.is_empty() {
-        events.emit(Event::PlaylistsChanged { ids });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -21,8 +21,13 @@ pub struct Loft {
     settings: Mutex<Settings>,
     events: SharedSink,
     pub(crate) library: crate::library::LibraryService,
-    pub(crate) locker: crate::locker::LockerService,
     pub(crate) streaming: crate::streaming::StreamingService,
+    /// What the locker's parts share, the owner of the open locker among them.
+    pub(crate) hub: Arc<crate::hub::Hub>,
+    pub(crate) uploads: Arc<crate::uploads::Uploads>,
+    pub(crate) background: crate::background::SyncLoop,
+    /// Kept for as long as the service lives (dropped last).
+    runtime: Option<crate::session::Runtime>,
 }
 
 impl Loft {
@@ -32,15 +37,51 @@ impl Loft {
     }
 
     /// Opens (or creates) the profile at `data_dir`; `events` receives everything the service
-    /// reports while it runs.
+    /// reports while it runs. The service makes a small runtime of its own for its async work.
     pub fn open_with_events(data_dir: impl Into<PathBuf>, events: SharedSink) -> Result<Self, CoreError> {
+        Self::open_on(data_dir, events, crate::session::Runtime::own()?)
+    }
+
+    /// Like [`Loft::open_with_events`], with the async work on the front end's own
+    /// multi-threaded runtime (the desktop shell's), so a process runs one runtime, not two.
+    pub fn open_with_runtime(
+        data_dir: impl Into<PathBuf>,
+        events: SharedSink,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Self, CoreError> {
+        Self::open_on(data_dir, events, crate::session::Runtime::Borrowed(runtime))
+    }
+
+    fn open_on(
+        data_dir: impl Into<PathBuf>,
+        events: SharedSink,
+        runtime: crate::session::Runtime,
+    ) -> Result<Self, CoreError> {
         let profile = Profile::open(data_dir)?;
         let settings = Settings::load(&profile.settings_path())?;
         tracing::info!(data_dir = %profile.root().display(), "profile opened");
         let library = crate::library::LibraryService::open(&profile.database_path())?;
-        let locker = crate::locker::LockerService::new();
-        let streaming = crate::streaming::StreamingService::default();
-        Ok(Loft { profile, settings: Mutex::new(settings), events, library, locker, streaming })
+        let handle = runtime.handle().clone();
+        let hub = Arc::new(crate::hub::Hub {
+            session: crate::session::Session::start(&handle, profile.clone(), events.clone()),
+            library: library.library().clone(),
+            events: events.clone(),
+            profile: profile.clone(),
+            runtime: handle,
+            locker_url: Mutex::new(settings.locker_url.clone()),
+        });
+        let uploads = Arc::new(crate::uploads::Uploads::new(hub.clone()));
+        Ok(Loft {
+            profile,
+            settings: Mutex::new(settings),
+            events,
+            library,
+            streaming: crate::streaming::StreamingService::default(),
+            hub,
+            uploads,
+            background: crate::background::SyncLoop::default(),
+            runtime: Some(runtime),
+        })
     }
 
     /// Where the service's components send what front ends should hear about.
@@ -76,6 +117,8 @@ impl Loft {
         change(&mut next);
         next.save(&self.profile.settings_path())?;
         *settings = next.clone();
+        *self.hub.locker_url.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            next.locker_url.clone();
         drop(settings);
         self.events.emit(Event::SettingsChanged { settings: next.clone() });
         Ok(next)
@@ -92,6 +135,18 @@ impl Loft {
         // A panic while holding this lock cannot leave the settings half-changed (they are
         // replaced whole), so a poisoned lock is still safe to use.
         self.settings.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Loft {
+    fn drop(&mut self) {
+        self.background.stop(true);
+        self.uploads.queue.close();
+        // An upload or sync still running must not hold up closing the app; an interrupted
+        // upload resumes at the next start. A borrowed runtime belongs to the front end.
+        if let Some(crate::session::Runtime::Owned(runtime)) = self.runtime.take() {
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        }
     }
 }
 

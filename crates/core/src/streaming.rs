@@ -95,7 +95,7 @@ impl Loft {
             OfflineCache::open(&self.profile().cache_dir().join("audio"), self.settings().cache_limit_bytes)?;
         *slot = Some(cache.clone());
         drop(slot);
-        self.share_cache_with_locker(&cache);
+        self.hub.session.share_cache(&cache);
         Ok(cache)
     }
 
@@ -178,12 +178,11 @@ impl Loft {
         if track.source == TrackSource::Local {
             return Ok(None);
         }
-        let Some(handle) = self.locker()? else { return Ok(None) };
-        let runtime = handle.run(async { tokio::runtime::Handle::current() });
+        let Some(opened) = self.connected()? else { return Ok(None) };
         Ok(Some(LockerOpener::new(
-            handle.locker().clone(),
+            opened.locker,
             cache.clone(),
-            runtime,
+            self.hub.runtime.clone(),
             sha256,
             &track.title,
             extension_for(&track.format),
@@ -243,7 +242,7 @@ impl Loft {
         let cache = self.offline_cache()?;
         // Opening the locker is the first reachability probe; a failure means offline, not an
         // error. After that the background loop's syncs and the streams keep the flag current.
-        let reachable = self.locker().ok().flatten().is_some() && self.locker_reachable();
+        let reachable = self.connected().ok().flatten().is_some() && self.locker_reachable();
         track_ids
             .iter()
             .map(|&id| {

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::locker::Shared;
+use crate::hub::Hub;
+use crate::index::{emit_library_changed, locker_copy};
+use crate::session::blocking;
 use crate::{CoreError, Event, Loft};
 
 /// Files sent at once: enough to overlap each file's round trips on a slow link, few enough
@@ -65,6 +67,12 @@ struct SavedQueue {
     cancelled: Vec<PathBuf>,
 }
 
+/// The queue and the senders that work through it.
+pub(crate) struct Uploads {
+    hub: Arc<Hub>,
+    pub(crate) queue: UploadQueue,
+}
+
 #[derive(Default)]
 pub(crate) struct UploadQueue {
     state: Mutex<QueueState>,
@@ -112,22 +120,22 @@ impl Loft {
     /// of the quota is refused whole, before anything is queued, with the numbers.
     pub fn enqueue_uploads(&self, paths: &[PathBuf]) -> Result<Vec<UploadItem>, CoreError> {
         let url = self.settings().locker_url.ok_or_else(crate::locker::not_connected)?;
-        let shared = self.locker_shared().clone();
-        self.locker_runtime().block_on(shared.enqueue(&url, paths))
+        let uploads = self.uploads.clone();
+        self.hub.block_on(uploads.enqueue(&url, paths))
     }
 
     /// The upload queue as the panel shows it, oldest first.
     pub fn uploads(&self) -> Vec<UploadItem> {
-        self.locker_shared().uploads.lock().items.clone()
+        self.uploads.queue.lock().items.clone()
     }
 
     /// Cancels a file: one still waiting at once, one being sent before its next part (what
     /// it sent is not published; the catalog never hears of it). A file already published
     /// stays; it can be removed from the locker.
     pub fn cancel_upload(&self, id: u64) -> Result<UploadItem, CoreError> {
-        let shared = self.locker_shared();
+        let uploads = &self.uploads;
         let item = {
-            let mut queue = shared.uploads.lock();
+            let mut queue = uploads.queue.lock();
             let Some(index) = queue.items.iter().position(|item| item.id == id) else {
                 return Err(CoreError::InvalidInput(format!("there is no upload {id}")));
             };
@@ -145,16 +153,16 @@ impl Loft {
             queue.cancelled.insert(item.path.clone());
             item
         };
-        shared.queue_changed(true);
+        uploads.queue_changed(true);
         Ok(item)
     }
 
     /// Queues a failed or cancelled file again.
     pub fn retry_upload(&self, id: u64) -> Result<UploadItem, CoreError> {
         let url = self.settings().locker_url.ok_or_else(crate::locker::not_connected)?;
-        let shared = self.locker_shared().clone();
+        let uploads = self.uploads.clone();
         let item = {
-            let mut queue = shared.uploads.lock();
+            let mut queue = uploads.queue.lock();
             let Some(index) = queue.items.iter().position(|item| item.id == id) else {
                 return Err(CoreError::InvalidInput(format!("there is no upload {id}")));
             };
@@ -170,25 +178,28 @@ impl Loft {
             queue.cancelled.remove(&path);
             item
         };
-        shared.queue_changed(true);
-        shared.start_upload_workers(&url);
+        uploads.queue_changed(true);
+        uploads.start_workers(&url);
         Ok(item)
     }
 
     /// Forgets the finished entries (done, duplicate, failed, cancelled).
     pub fn clear_finished_uploads(&self) {
-        let shared = self.locker_shared();
-        shared.uploads.lock().items.retain(|item| !item.state.finished());
-        shared.queue_changed(true);
+        self.uploads.queue.lock().items.retain(|item| !item.state.finished());
+        self.uploads.queue_changed(true);
     }
 }
 
-impl Shared {
+impl Uploads {
+    pub(crate) fn new(hub: Arc<Hub>) -> Uploads {
+        Uploads { hub, queue: UploadQueue::default() }
+    }
+
     async fn enqueue(self: &Arc<Self>, url: &str, paths: &[PathBuf]) -> Result<Vec<UploadItem>, CoreError> {
-        let (locker, _) = self.open_or_reuse(url).await?;
+        let locker = self.hub.session.locker(url).await?.locker;
         let (files, unusable) = loft_locker::Locker::upload_candidates(paths).await;
-        let library = self.library.clone();
-        let files: Vec<(PathBuf, u64, bool)> = crate::locker::blocking(move || {
+        let library = self.hub.library.clone();
+        let files: Vec<(PathBuf, u64, bool)> = blocking(move || {
             Ok::<_, CoreError>(
                 files
                     .into_iter()
@@ -204,7 +215,7 @@ impl Shared {
         .await?;
         // With the locker unreachable the files wait in the queue; each is checked against
         // the quota again when it is sent.
-        match self.note(locker.status().await) {
+        match self.hub.session.note(locker.status().await) {
             Ok(status) => {
                 let new_bytes: u64 =
                     files.iter().filter(|(_, _, known)| !known).map(|(_, size, _)| size).sum();
@@ -223,7 +234,7 @@ impl Shared {
             Err(error) => return Err(error),
         }
         let added = {
-            let mut queue = self.uploads.lock();
+            let mut queue = self.queue.lock();
             let mut added = Vec::new();
             for (path, size, _) in files {
                 let waiting = queue.items.iter().any(|item| {
@@ -249,16 +260,16 @@ impl Shared {
             added
         };
         self.queue_changed(true);
-        self.start_upload_workers(url);
+        self.start_workers(url);
         Ok(added)
     }
 
     /// Picks up what the last run left in the queue and the files whose upload the locker's
     /// journal says was interrupted, unless the user cancelled them. Called by the background
     /// loop whenever the locker answers; cheap when there is nothing to do.
-    pub(crate) async fn resume_uploads(self: &Arc<Self>, url: &str, locker: &loft_locker::Locker) {
+    pub(crate) async fn resume(self: &Arc<Self>, url: &str, locker: &loft_locker::Locker) {
         let first = {
-            let mut queue = self.uploads.lock();
+            let mut queue = self.queue.lock();
             !std::mem::replace(&mut queue.loaded, true)
         };
         let mut again: Vec<PathBuf> = Vec::new();
@@ -269,12 +280,12 @@ impl Shared {
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok())
                 .unwrap_or_default();
-            self.uploads.lock().cancelled.extend(saved.cancelled);
+            self.queue.lock().cancelled.extend(saved.cancelled);
             again.extend(saved.pending);
         }
         again.extend(locker.interrupted_uploads().await);
         let again: Vec<PathBuf> = {
-            let queue = self.uploads.lock();
+            let queue = self.queue.lock();
             let mut seen = HashSet::new();
             again
                 .into_iter()
@@ -289,23 +300,23 @@ impl Shared {
             }
         }
         // Files left queued when the locker went away start again now.
-        self.start_upload_workers(url);
+        self.start_workers(url);
     }
 
     fn upload_queue_path(&self) -> PathBuf {
-        self.profile.locker_state_dir().join("upload-queue.json")
+        self.hub.profile.locker_state_dir().join("upload-queue.json")
     }
 
     /// Saves the queue and tells the window. `force` for state changes; progress alone is
     /// throttled.
     fn queue_changed(&self, force: bool) {
-        if self.uploads.closing() {
+        if self.queue.closing() {
             return;
         }
         let _saving =
-            force.then(|| self.uploads.saving.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            force.then(|| self.queue.saving.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let (items, saved) = {
-            let mut queue = self.uploads.lock();
+            let mut queue = self.queue.lock();
             let now = Instant::now();
             if !force && queue.last_progress_event.is_some_and(|last| now - last < PROGRESS_EVERY) {
                 return;
@@ -328,14 +339,14 @@ impl Shared {
         {
             tracing::warn!(%error, "cannot save the upload queue");
         }
-        self.events.emit(Event::UploadsChanged { items });
+        self.hub.events.emit(Event::UploadsChanged { items });
     }
 
     /// Starts the background senders unless they run already; they stop when nothing is
     /// queued or the locker stops answering.
-    fn start_upload_workers(self: &Arc<Self>, url: &str) {
+    fn start_workers(self: &Arc<Self>, url: &str) {
         {
-            let mut queue = self.uploads.lock();
+            let mut queue = self.queue.lock();
             if queue.workers > 0 || !queue.items.iter().any(|item| item.state == UploadState::Queued) {
                 return;
             }
@@ -344,16 +355,16 @@ impl Shared {
         for _ in 0..FILES_IN_FLIGHT {
             let shared = self.clone();
             let url = url.to_owned();
-            self.runtime.spawn(async move {
+            self.hub.runtime.spawn(async move {
                 shared.send_queued(&url).await;
                 let last = {
-                    let mut queue = shared.uploads.lock();
+                    let mut queue = shared.queue.lock();
                     queue.workers -= 1;
                     queue.workers == 0
                 };
                 // A file queued while the last sender was stopping would otherwise wait.
-                if last && shared.seems_reachable() {
-                    shared.start_upload_workers(&url);
+                if last && shared.hub.session.seems_reachable() {
+                    shared.start_workers(&url);
                 }
             });
         }
@@ -364,7 +375,7 @@ impl Shared {
     async fn send_queued(self: &Arc<Self>, url: &str) {
         loop {
             let next = {
-                let mut queue = self.uploads.lock();
+                let mut queue = self.queue.lock();
                 queue.items.iter_mut().find(|item| item.state == UploadState::Queued).map(|item| {
                     item.state = UploadState::Sending;
                     (item.id, item.path.clone())
@@ -372,7 +383,7 @@ impl Shared {
             };
             let Some((id, path)) = next else { return };
             let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            self.uploads.lock().stops.insert(id, stop.clone());
+            self.queue.lock().stops.insert(id, stop.clone());
             self.queue_changed(true);
             let progress: loft_locker::ProgressCallback = {
                 let shared = Arc::downgrade(self);
@@ -383,18 +394,18 @@ impl Shared {
                     }
                 })
             };
-            let outcome = match self.open_or_reuse(url).await {
-                Ok((locker, _)) => {
-                    self.upload_and_apply(&locker, vec![path], Some(progress), Some(stop)).await
+            let outcome = match self.hub.session.locker(url).await {
+                Ok(opened) => {
+                    self.upload_and_apply(&opened.locker, vec![path], Some(progress), Some(stop)).await
                 }
                 Err(error) => Err(error),
             };
-            if self.uploads.closing() {
+            if self.queue.closing() {
                 // The shutdown cut this upload short; it is still pending in the saved queue.
                 return;
             }
             let stopped = self
-                .uploads
+                .queue
                 .lock()
                 .stops
                 .remove(&id)
@@ -433,14 +444,90 @@ impl Shared {
                 }
             });
             self.queue_changed(true);
-            if network_failure || !self.seems_reachable() {
+            if network_failure || !self.hub.session.seems_reachable() {
                 return;
             }
         }
     }
 
+    /// Uploads and brings what landed into the index. `each_progress` also hears the
+    /// locker's progress reports (the upload queue follows one file with it).
+    pub(crate) async fn upload_and_apply(
+        &self,
+        locker: &loft_locker::Locker,
+        paths: Vec<PathBuf>,
+        each_progress: Option<loft_locker::ProgressCallback>,
+        cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<loft_locker::UploadReport, CoreError> {
+        let (files, unusable) = loft_locker::Locker::upload_candidates(&paths).await;
+        let bytes_total = {
+            let files = files.clone();
+            blocking(move || {
+                Ok::<_, CoreError>(
+                    files.iter().filter_map(|file| std::fs::metadata(file).ok()).map(|meta| meta.len()).sum(),
+                )
+            })
+            .await?
+        };
+        let events = self.hub.events.clone();
+        let progress: loft_locker::ProgressCallback = Arc::new(move |progress| {
+            if let Some(each) = &each_progress {
+                each(progress);
+            }
+            events.emit(Event::UploadProgress {
+                files_done: progress.files_done,
+                files_total: progress.files_total,
+                bytes_sent: progress.bytes_sent,
+                bytes_total,
+                current: progress.current_file.clone(),
+            });
+        });
+        let mut report = locker.upload_cancellable(&files, Some(progress), cancel).await;
+        report.failed.splice(0..0, unusable);
+        // The locker answered if anything landed; if every file failed on the network, say so.
+        if report.uploaded.is_empty()
+            && report.duplicates.is_empty()
+            && let Some(failed) = report.failed.iter().find(|failed| failed.kind == "network")
+        {
+            let _ =
+                self.hub.session.note::<()>(Err(loft_locker::LockerError::Network(failed.message.clone())));
+        }
+
+        // Each landed file's hash is known now: its local track (if it is in the library)
+        // takes it, then the catalog's copy joins that track.
+        let landed: Vec<(PathBuf, String)> = report
+            .uploaded
+            .iter()
+            .chain(&report.duplicates)
+            .chain(&report.repaired)
+            .map(|file| (file.path.clone(), file.track_id.clone()))
+            .collect();
+        let mut copies = Vec::with_capacity(landed.len());
+        for (_, track_id) in &landed {
+            if let Some(track) = locker.track(track_id).await {
+                copies.push(locker_copy(&track));
+            }
+        }
+        let library = self.hub.library.clone();
+        let applied = blocking(move || {
+            for (path, sha256) in &landed {
+                library.record_file_hash(path, sha256)?;
+            }
+            library.apply_locker_changes(&copies, &[])
+        })
+        .await?;
+        emit_library_changed(&self.hub.events, &applied, 0);
+        self.hub.events.emit(Event::UploadFinished {
+            uploaded: report.uploaded.len(),
+            duplicates: report.duplicates.len(),
+            failed: report.failed.len(),
+            bytes_sent: report.bytes_sent,
+        });
+        Ok(report)
+    }
+
     fn set_upload(&self, id: u64, change: impl FnOnce(&mut UploadItem)) {
-        if let Some(item) = self.uploads.lock().items.iter_mut().find(|item| item.id == id) {
+        if let Some(item) = self.queue.lock().items.iter_mut().find(|item| item.id == id) {
             change(item);
         }
     }

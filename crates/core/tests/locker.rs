@@ -160,7 +160,7 @@ fn an_unreachable_locker_is_reported_and_nothing_is_half_connected() {
     assert_eq!(loft.settings().locker_url, None);
     let error = loft.connect_locker("ftp://example.com/x", None).unwrap_err();
     assert_eq!(error.kind(), "invalid_input");
-    assert!(loft.locker().unwrap().is_none());
+    assert!(loft.locker_catalog().unwrap().is_none());
 }
 
 #[test]

@@ -22,9 +22,11 @@ fn device(profile: &Path, music: &Path, url: &str) -> (Loft, mpsc::Receiver<Even
 }
 
 fn sync(loft: &Loft) {
-    let handle = loft.locker().unwrap().expect("a locker is connected");
-    let report = handle.run(handle.locker().sync()).unwrap();
-    loft.apply_locker_playlists(&report.playlists_changed, &report.playlists_deleted).unwrap();
+    loft.sync_locker().unwrap();
+}
+
+fn catalog(loft: &Loft) -> loft_core::locker_types::CatalogState {
+    loft.locker_catalog().unwrap().expect("a locker is connected")
 }
 
 fn track_id(loft: &Loft, path: &Path) -> i64 {
@@ -55,12 +57,11 @@ fn two_devices_on_one_folder_locker_share_their_playlists() {
     // The desk makes a playlist; its id is the catalog's.
     let (desk_a, desk_b) = (track_id(&desk, &music.join("a.flac")), track_id(&desk, &music.join("b.opus")));
     let road = desk.create_playlist("Road trip").unwrap();
-    let desk_handle = desk.locker().unwrap().unwrap();
-    let in_catalog = desk_handle.run(desk_handle.locker().playlist(&road.id)).unwrap();
+    let in_catalog = catalog(&desk).playlist(&road.id).unwrap();
     assert_eq!(in_catalog.name, "Road trip");
     let entries = desk.playlist_add(&road.id, &[desk_a, desk_b, desk_a], None).unwrap();
     desk.playlist_move(&road.id, &entries[1], 0).unwrap();
-    let in_catalog = desk_handle.run(desk_handle.locker().playlist(&road.id)).unwrap();
+    let in_catalog = catalog(&desk).playlist(&road.id).unwrap();
     let catalog_entries: Vec<&str> = in_catalog.entries.iter().map(|e| e.entry_id.as_str()).collect();
     let local_entries: Vec<String> =
         desk.playlist_tracks(&road.id).unwrap().into_iter().map(|e| e.entry_id).collect();
@@ -126,8 +127,7 @@ fn a_playlist_made_before_the_locker_was_connected_stays_on_this_device_until_pu
     let track = track_id(&loft, &music.join("a.flac"));
     loft.playlist_add(&local.id, &[track], None).unwrap();
     assert_eq!(entry_tracks(&loft, &local.id), [Some(track)]);
-    let handle = loft.locker().unwrap().unwrap();
-    assert!(handle.run(handle.locker().playlists()).is_empty());
+    assert!(catalog(&loft).playlists().is_empty());
 
     // Published, it takes the catalog's ids and keeps its entries in order.
     loft.playlist_add(&local.id, &[track], Some(0)).unwrap();
@@ -136,7 +136,7 @@ fn a_playlist_made_before_the_locker_was_connected_stays_on_this_device_until_pu
     assert!(report.kept_local.is_empty());
     let published = &report.published[0];
     assert_ne!(published, &local.id);
-    let in_catalog = handle.run(handle.locker().playlist(published)).unwrap();
+    let in_catalog = catalog(&loft).playlist(published).unwrap();
     assert_eq!(in_catalog.name, "Local");
     assert_eq!(in_catalog.entries.len(), 2);
     let listed = loft.playlists().unwrap();

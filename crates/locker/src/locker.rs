@@ -96,6 +96,11 @@ pub struct LockerStatus {
     pub last_sync_ms: Option<u64>,
     /// What the storage itself reports (WebDAV RFC 4331), where it does.
     pub backend_quota: Option<BackendQuota>,
+    /// This device's edits not yet written to the locker.
+    pub pending_changes: usize,
+    /// Whether these figures come from the locker now (else: what this device knew when it last
+    /// reached it).
+    pub reached: bool,
 }
 
 /// A device that has synced with the locker (`catalog/devices/<id>.json`).
@@ -351,8 +356,17 @@ impl Locker {
     pub async fn status(&self) -> Result<LockerStatus> {
         let devices = self.devices().await?;
         let backend_quota = self.backend_quota().await.unwrap_or(None);
+        let mut status = self.known_status().await;
+        status.devices = devices;
+        status.backend_quota = backend_quota;
+        status.reached = true;
+        Ok(status)
+    }
+
+    /// The status as this device knows it, asking the locker nothing (it is out of reach).
+    pub async fn known_status(&self) -> LockerStatus {
         let local = self.inner.local.lock().await;
-        Ok(LockerStatus {
+        LockerStatus {
             url: self.inner.url.clone(),
             locker_id: self.locker_id(),
             device: self.inner.device.clone(),
@@ -360,10 +374,12 @@ impl Locker {
             quota_bytes: self.quota(),
             tracks: local.catalog.track_count(),
             playlists: local.catalog.playlists().len(),
-            devices,
+            devices: Vec::new(),
             last_sync_ms: local.last_sync_ms,
-            backend_quota,
-        })
+            backend_quota: None,
+            pending_changes: local.outbox.ops.len(),
+            reached: false,
+        }
     }
 
     // --- Catalog edits. Each one is appended to this device's log before it counts. ---
@@ -426,6 +442,54 @@ impl Locker {
         Ok(entry)
     }
 
+    /// Adds tracks (SHA-256s), in order, from `index` (the end when `None`) as one edit; returns
+    /// the new entries' ids.
+    pub async fn playlist_add_many(
+        &self,
+        playlist_id: &str,
+        tracks: &[String],
+        index: Option<usize>,
+    ) -> Result<Vec<String>> {
+        let playlist = self.existing_playlist(playlist_id).await?;
+        if let Some(bad) = tracks.iter().find(|track| !format::is_sha256_hex(track)) {
+            return Err(LockerError::InvalidInput(format!("'{bad}' is not a track id (a SHA-256 in hex)")));
+        }
+        let at = index.unwrap_or(playlist.entries.len()).min(playlist.entries.len());
+        let mut before = at.checked_sub(1).map(|i| playlist.entries[i].position.clone());
+        let after = playlist.entries.get(at).map(|entry| entry.position.as_str());
+        let mut changes = Vec::with_capacity(tracks.len());
+        let mut entries = Vec::with_capacity(tracks.len());
+        for track in tracks {
+            let position = position_between(before.as_deref(), after);
+            let entry = uuid::Uuid::new_v4().to_string();
+            changes.push(Change::PlaylistAdd {
+                playlist: playlist_id.to_owned(),
+                entry: entry.clone(),
+                track: track.clone(),
+                position: position.clone(),
+            });
+            entries.push(entry);
+            before = Some(position);
+        }
+        self.commit(changes).await?;
+        Ok(entries)
+    }
+
+    /// Removes entries as one edit.
+    pub async fn playlist_remove_many(&self, playlist_id: &str, entry_ids: &[String]) -> Result<()> {
+        let playlist = self.existing_playlist(playlist_id).await?;
+        if let Some(missing) =
+            entry_ids.iter().find(|wanted| !playlist.entries.iter().any(|entry| &entry.entry_id == *wanted))
+        {
+            return Err(LockerError::NotFound(format!("playlist {playlist_id} has no entry {missing}")));
+        }
+        let changes = entry_ids
+            .iter()
+            .map(|entry| Change::PlaylistRemove { playlist: playlist_id.to_owned(), entry: entry.clone() })
+            .collect();
+        self.commit(changes).await
+    }
+
     /// Moves an entry so that it ends up at `index` in the playlist.
     pub async fn playlist_move(&self, playlist_id: &str, entry_id: &str, index: usize) -> Result<()> {
         let playlist = self.existing_playlist(playlist_id).await?;
@@ -482,6 +546,28 @@ impl Locker {
         self.record_replacing(
             |_| vec![Change::TrackResume { track: track.to_owned(), position_ms }],
             |change| matches!(change, Change::TrackResume { track: waiting, .. } if waiting == track),
+        )
+        .await
+    }
+
+    /// How many plays of `track` the catalog counts for this device.
+    pub async fn own_plays(&self, track: &str) -> u64 {
+        self.inner.local.lock().await.catalog.plays_by(track, &self.inner.device)
+    }
+
+    /// Sets this device's running total of plays of `track` (a total counted before the locker
+    /// was connected, say), if it is more than the catalog counts for this device.
+    pub async fn set_own_plays(&self, track: &str, plays: u64, last_played_ms: u64) -> Result<()> {
+        check_track_id(track)?;
+        let device = self.inner.device.clone();
+        self.record_replacing(
+            |catalog| {
+                if catalog.plays_by(track, &device) >= plays || plays == 0 {
+                    return Vec::new();
+                }
+                vec![Change::TrackPlayed { track: track.to_owned(), plays, last_played_ms }]
+            },
+            |change| matches!(change, Change::TrackPlayed { track: waiting, .. } if waiting == track),
         )
         .await
     }
