@@ -70,6 +70,14 @@ enum Command {
     /// The offline cache of locker audio: status, clear, limit.
     #[command(subcommand)]
     Cache(commands::cache::CacheCommand),
+    /// Love a track (a heart), on every device.
+    Love(commands::listening::TrackArg),
+    /// Take a track's heart back.
+    Unlove(commands::listening::TrackArg),
+    /// Rate a track 0 to 5 stars (or `none`), on every device.
+    Rate(commands::listening::RateArgs),
+    /// The tracks played most recently, on any device.
+    History(commands::listening::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -111,5 +119,9 @@ fn run(cli: Cli, out: &Output) -> Result<(), commands::CliError> {
         Command::Pin(args) => commands::cache::pin(&loft, out, args),
         Command::Unpin(args) => commands::cache::unpin(&loft, out, args),
         Command::Cache(command) => commands::cache::run(&loft, out, command),
+        Command::Love(track) => commands::listening::love(&loft, out, track, true),
+        Command::Unlove(track) => commands::listening::love(&loft, out, track, false),
+        Command::Rate(args) => commands::listening::rate(&loft, out, args),
+        Command::History(args) => commands::listening::history(&loft, out, args),
     }
 }

@@ -119,7 +119,12 @@ fn build_edit_show_export_and_import_a_playlist() {
     ok(&profile, &["playlist", "rename", &id, "Long drive"]);
     ok(&profile, &["playlist", "delete", "Long drive"]);
     assert!(fails(&profile, &["playlist", "show", &id]).contains("no playlist"));
-    assert_eq!(json(&profile, &["playlist", "show"]).as_array().unwrap().len(), 2);
+    assert_eq!(plain_playlists(&json(&profile, &["playlist", "show"])).len(), 2);
+}
+
+/// The playlists of a `playlist show --json` list, without the rule playlists after them.
+fn plain_playlists(listed: &serde_json::Value) -> Vec<serde_json::Value> {
+    listed.as_array().unwrap().iter().filter(|playlist| playlist["smart"] != true).cloned().collect()
 }
 
 #[test]
@@ -148,8 +153,8 @@ fn publish_puts_this_devices_playlists_into_the_connected_locker() {
     let report = json(&profile, &["playlist", "publish"]);
     let published = report["published"].as_array().unwrap();
     assert_eq!(published.len(), 1);
-    let listed = json(&profile, &["playlist", "show"]);
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let listed = plain_playlists(&json(&profile, &["playlist", "show"]));
+    assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], published[0]);
     assert_ne!(listed[0]["id"], made_here["id"]);
     assert_eq!(listed[0]["track_count"], 1);
@@ -172,12 +177,61 @@ fn publish_puts_this_devices_playlists_into_the_connected_locker() {
     ok(&other, &["scan"]);
     std::fs::write(other.join("settings.json"), serde_json::to_vec(&settings).unwrap()).unwrap();
     assert!(ok(&other, &["playlist", "publish"]).contains("published 0 playlists"));
-    let seen = json(&other, &["playlist", "show"]);
-    let names: Vec<&str> = seen.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let seen = plain_playlists(&json(&other, &["playlist", "show"]));
+    let names: Vec<&str> = seen.iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Made here", "Straight there"]);
     let shown = json(&other, &["playlist", "show", straight]);
     let entries = shown["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(shown["playlist"]["id"], straight);
     assert!(entries[0]["sha256"].is_string());
+}
+
+/// Hearts, ratings, plays and rule playlists from the command line, and what the track JSON
+/// says of them.
+#[test]
+fn love_rate_history_and_rule_playlists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let profile = root.join("profile");
+    let music = root.join("music");
+    support::copy_fixture("tone.flac", &music.join("a.flac"));
+    support::copy_fixture("tone.mp3", &music.join("b.mp3"));
+    ok(&profile, &["library", "add", music.to_str().unwrap()]);
+    ok(&profile, &["scan"]);
+    let tracks = json(&profile, &["tracks"]);
+    let first = tracks[0]["id"].as_i64().unwrap().to_string();
+    let second = tracks[1]["id"].as_i64().unwrap().to_string();
+    for field in ["loved", "rating", "play_count", "last_played_ms", "resume_ms"] {
+        assert!(tracks[0].get(field).is_some(), "track JSON has {field}: {}", tracks[0]);
+    }
+    assert_eq!((tracks[0]["loved"].as_bool(), tracks[0]["rating"].is_null()), (Some(false), true));
+
+    let loved = json(&profile, &["love", &first]);
+    assert_eq!(loved["loved"], true);
+    assert_eq!(json(&profile, &["rate", &first, "4"])["rating"], 4);
+    assert_eq!(json(&profile, &["rate", &second, "2"])["rating"], 2);
+    assert!(fails(&profile, &["rate", &first, "7"]).contains("0 to 5"));
+    assert_eq!(json(&profile, &["unlove", &second])["loved"], false);
+    assert!(json(&profile, &["history"]).as_array().unwrap().is_empty());
+
+    let created = json(&profile, &["playlist", "smart", "create", "Good ones", "--rule", "rating >= 3 and loved"]);
+    assert_eq!(created["tracks"].as_array().unwrap().len(), 1);
+    assert_eq!(created["tracks"][0]["id"].as_i64().unwrap().to_string(), first);
+    let listed = json(&profile, &["playlist", "show"]);
+    let rules: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|playlist| playlist["smart"] == true)
+        .map(|playlist| playlist["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["Most played", "Recently played", "Recently added", "Loved", "Never played", "Good ones"]);
+    let loved_list = json(&profile, &["playlist", "show", "Loved"]);
+    assert_eq!(loved_list["tracks"].as_array().unwrap().len(), 1);
+    assert!(fails(&profile, &["playlist", "smart", "create", "Bad", "--rule", "mood is happy"]).contains("field"));
+    ok(&profile, &["playlist", "smart", "edit", "Good ones", "--rule", "rating >= 2"]);
+    assert_eq!(json(&profile, &["playlist", "show", "Good ones"])["tracks"].as_array().unwrap().len(), 2);
+    ok(&profile, &["playlist", "smart", "delete", "Good ones"]);
+    assert!(fails(&profile, &["playlist", "show", "Good ones"]).contains("no playlist"));
 }

@@ -272,6 +272,14 @@ fn render_status(status: &LockerStatus) -> String {
         "last sync here: {}\n",
         status.last_sync_ms.map_or_else(|| "never".to_owned(), ago)
     ));
+    match status.pending_changes {
+        0 => {}
+        1 => text.push_str("1 change waiting to sync\n"),
+        n => text.push_str(&format!("{n} changes waiting to sync\n")),
+    }
+    if !status.reached {
+        text.push_str("(the locker cannot be reached: this is what this device knows)\n");
+    }
     text
 }
 
@@ -372,7 +380,7 @@ fn parse_duration(text: &str) -> Result<Duration, CliError> {
 }
 
 /// "12 s ago", "5 min ago", "3 h ago", "2 days ago".
-fn ago(when_ms: u64) -> String {
+pub(crate) fn ago(when_ms: u64) -> String {
     let now_ms = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as u64);

@@ -3,6 +3,7 @@ pub mod browse;
 pub mod cache;
 pub mod info;
 pub mod library;
+pub mod listening;
 pub mod locker;
 pub mod playlist;
 pub mod settings;

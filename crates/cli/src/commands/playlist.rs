@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use loft_core::Loft;
-use loft_core::library_types::{Playlist, PlaylistEntry};
+use loft_core::library_types::{Playlist, PlaylistEntry, SmartPlaylistInfo, SmartRule, Track};
 use serde::Serialize;
 
 use super::CliError;
@@ -73,6 +73,56 @@ pub enum PlaylistCommand {
     /// Put the playlists made on this device before the locker was connected into the locker,
     /// so every device sees them (sync first).
     Publish,
+    /// Rule playlists ("smart"): create, edit, delete. `loft playlist show` lists them and shows
+    /// their tracks.
+    #[command(subcommand)]
+    Smart(SmartCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmartCommand {
+    /// Create a rule playlist, e.g. --rule "genre is Jazz and rating >= 4 and last played not in
+    /// last 90 days sort by plays desc limit 50". Fields: title, artist, album, album artist,
+    /// genre, composer, format, year, duration (seconds), plays, rating, loved, last played,
+    /// added. Operators: is, is not, contains, does not contain, starts with, >, >=, <, <=,
+    /// in last N days, not in last N days. Join conditions with `and` or with `or`.
+    Create {
+        name: String,
+        #[arg(long, value_name = "RULE")]
+        rule: String,
+    },
+    /// Change a rule playlist's rule (and, with --name, its name).
+    Edit {
+        #[arg(value_name = "ID|NAME")]
+        playlist: String,
+        #[arg(long, value_name = "RULE")]
+        rule: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    Delete {
+        #[arg(value_name = "ID|NAME")]
+        playlist: String,
+    },
+}
+
+/// A rule playlist by id, else by name.
+fn find_smart(loft: &Loft, named: &str) -> Result<SmartPlaylistInfo, CliError> {
+    let all = loft.smart_playlists()?;
+    if let Some(found) = all.iter().find(|playlist| playlist.id == named) {
+        return Ok(found.clone());
+    }
+    let mut by_name = all.into_iter().filter(|playlist| playlist.name.eq_ignore_ascii_case(named));
+    match (by_name.next(), by_name.next()) {
+        (Some(found), None) => Ok(found),
+        (Some(_), Some(_)) => Err(CliError::Usage(format!("several rule playlists are named {named}; give its id"))),
+        (None, _) => Err(CliError::Usage(format!("there is no playlist {named}"))),
+    }
+}
+
+fn describe_smart(playlist: &SmartPlaylistInfo, tracks: usize) -> String {
+    let kind = if playlist.builtin { "built in" } else { "rule" };
+    format!("{}  {}  ({kind}, {tracks} tracks)", playlist.id, playlist.name)
 }
 
 #[derive(Serialize)]
@@ -183,18 +233,47 @@ pub fn run(loft: &Loft, out: &Output, command: PlaylistCommand) -> Result<(), Cl
             show(loft, out, &playlist.id)?;
         }
         PlaylistCommand::Show { playlist: None } => {
+            // Plain playlists, then the rule playlists (marked `"smart": true`), in one list.
             let playlists = loft.playlists()?;
-            out.emit(&playlists, |playlists| {
-                if playlists.is_empty() {
-                    "no playlists yet; make one with `loft playlist create NAME`".to_owned()
-                } else {
-                    playlists.iter().map(|p| describe(p) + "\n").collect()
-                }
-            });
+            let mut listed: Vec<serde_json::Value> =
+                playlists.iter().map(|playlist| serde_json::to_value(playlist).unwrap_or_default()).collect();
+            let mut text: String = if playlists.is_empty() {
+                "no playlists yet; make one with `loft playlist create NAME`\n".to_owned()
+            } else {
+                playlists.iter().map(|p| describe(p) + "\n").collect()
+            };
+            for playlist in loft.smart_playlists()? {
+                let track_count = loft.smart_playlist_tracks(&playlist.id)?.len();
+                text.push_str(&(describe_smart(&playlist, track_count) + "\n"));
+                listed.push(serde_json::json!({
+                    "id": playlist.id, "name": playlist.name, "smart": true, "builtin": playlist.builtin,
+                    "rule": playlist.rule, "track_count": track_count,
+                }));
+            }
+            out.emit(&listed, |_| text);
         }
-        PlaylistCommand::Show { playlist: Some(playlist) } => {
-            let id = loft.find_playlist(&playlist)?.id;
-            show(loft, out, &id)?;
+        PlaylistCommand::Show { playlist: Some(playlist) } => match loft.find_playlist(&playlist) {
+            Ok(found) => show(loft, out, &found.id)?,
+            Err(error) => match find_smart(loft, &playlist) {
+                Ok(smart) => show_smart(loft, out, &smart)?,
+                Err(_) => return Err(error.into()),
+            },
+        },
+        PlaylistCommand::Smart(SmartCommand::Create { name, rule }) => {
+            let rule = SmartRule::parse(&rule).map_err(loft_core::CoreError::from)?;
+            let saved = loft.save_smart_playlist(None, &name, &rule)?;
+            show_smart(loft, out, &saved)?;
+        }
+        PlaylistCommand::Smart(SmartCommand::Edit { playlist, rule, name }) => {
+            let found = find_smart(loft, &playlist)?;
+            let rule = SmartRule::parse(&rule).map_err(loft_core::CoreError::from)?;
+            let saved = loft.save_smart_playlist(Some(&found.id), name.as_deref().unwrap_or(&found.name), &rule)?;
+            show_smart(loft, out, &saved)?;
+        }
+        PlaylistCommand::Smart(SmartCommand::Delete { playlist }) => {
+            let found = find_smart(loft, &playlist)?;
+            loft.delete_smart_playlist(&found.id)?;
+            out.emit(&found, |found| format!("deleted {}", found.name));
         }
         PlaylistCommand::Import { file, name } => {
             let report = loft.import_m3u8(&file, name.as_deref())?;
@@ -238,6 +317,30 @@ pub fn run(loft: &Loft, out: &Output, command: PlaylistCommand) -> Result<(), Cl
             });
         }
     }
+    Ok(())
+}
+
+fn show_smart(loft: &Loft, out: &Output, playlist: &SmartPlaylistInfo) -> Result<(), CliError> {
+    #[derive(Serialize)]
+    struct ShownSmart<'a> {
+        playlist: &'a SmartPlaylistInfo,
+        tracks: Vec<Track>,
+    }
+    let tracks = loft.smart_playlist_tracks(&playlist.id)?;
+    out.emit(&ShownSmart { playlist, tracks }, |shown| {
+        let mut text = describe_smart(shown.playlist, shown.tracks.len()) + "\n";
+        for (index, track) in shown.tracks.iter().enumerate() {
+            text.push_str(&format!(
+                "{:>4}. {} - {} ({}, {} plays)\n",
+                index + 1,
+                track.artist,
+                track.title,
+                clock(track.duration_ms),
+                track.play_count
+            ));
+        }
+        text
+    });
     Ok(())
 }
 
