@@ -215,7 +215,8 @@ fn love_rate_history_and_rule_playlists() {
     assert_eq!(json(&profile, &["unlove", &second])["loved"], false);
     assert!(json(&profile, &["history"]).as_array().unwrap().is_empty());
 
-    let created = json(&profile, &["playlist", "smart", "create", "Good ones", "--rule", "rating >= 3 and loved"]);
+    let created =
+        json(&profile, &["playlist", "smart", "create", "Good ones", "--rule", "rating >= 3 and loved"]);
     assert_eq!(created["tracks"].as_array().unwrap().len(), 1);
     assert_eq!(created["tracks"][0]["id"].as_i64().unwrap().to_string(), first);
     let listed = json(&profile, &["playlist", "show"]);
@@ -226,10 +227,15 @@ fn love_rate_history_and_rule_playlists() {
         .filter(|playlist| playlist["smart"] == true)
         .map(|playlist| playlist["name"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, ["Most played", "Recently played", "Recently added", "Loved", "Never played", "Good ones"]);
+    assert_eq!(
+        rules,
+        ["Most played", "Recently played", "Recently added", "Loved", "Never played", "Good ones"]
+    );
     let loved_list = json(&profile, &["playlist", "show", "Loved"]);
     assert_eq!(loved_list["tracks"].as_array().unwrap().len(), 1);
-    assert!(fails(&profile, &["playlist", "smart", "create", "Bad", "--rule", "mood is happy"]).contains("field"));
+    assert!(
+        fails(&profile, &["playlist", "smart", "create", "Bad", "--rule", "mood is happy"]).contains("field")
+    );
     ok(&profile, &["playlist", "smart", "edit", "Good ones", "--rule", "rating >= 2"]);
     assert_eq!(json(&profile, &["playlist", "show", "Good ones"])["tracks"].as_array().unwrap().len(), 2);
     ok(&profile, &["playlist", "smart", "delete", "Good ones"]);

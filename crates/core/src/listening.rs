@@ -37,6 +37,7 @@ impl Loft {
                 self.hub.emit_pending(&opened.locker).await;
                 Ok::<_, CoreError>(())
             })?;
+            self.request_locker_sync();
         }
         self.listening_changed(track_id)
     }
@@ -50,6 +51,7 @@ impl Loft {
                 self.hub.emit_pending(&opened.locker).await;
                 Ok::<_, CoreError>(())
             })?;
+            self.request_locker_sync();
         }
         self.listening_changed(track_id)
     }

@@ -236,6 +236,8 @@ impl Loft {
     /// runs already; a locker connected later starts it then. `LockerUnreachable` and
     /// `LockerReachable` events tell when the locker stops or starts answering.
     pub fn start_locker_sync(&self) {
+        // From now on edits return at once and the loop writes them (woken by each edit).
+        self.hub.session.push_in_background(true);
         match self.settings().locker_url {
             Some(url) => self.background.start(&self.hub, &self.uploads, &url),
             None => self.background.want(),
@@ -250,6 +252,7 @@ impl Loft {
 
     pub fn stop_locker_sync(&self) {
         self.background.stop(true);
+        self.hub.session.push_in_background(false);
     }
 
     /// Whether the connected locker answered the last time this process asked (true when

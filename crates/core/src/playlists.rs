@@ -62,8 +62,7 @@ impl Loft {
         let name = loft_library::clean_playlist_name(name)?;
         let playlist = match self.connected()? {
             Some(opened) => {
-                let id = self.hub.block_on(opened.locker.create_playlist(&name))?;
-                self.hub.block_on(self.hub.emit_pending(&opened.locker));
+                let id = self.record_in(&opened.locker, opened.locker.create_playlist(&name))?;
                 self.library().create_playlist_with_id(&id, &name)?
             }
             None => self.library().create_playlist(&name)?,
@@ -281,6 +280,7 @@ impl Loft {
     ) -> Result<T, CoreError> {
         let recorded = self.hub.block_on(edit)?;
         self.hub.block_on(self.hub.emit_pending(locker));
+        self.request_locker_sync();
         Ok(recorded)
     }
 

@@ -75,6 +75,9 @@ pub(crate) struct Session {
     reachable: Mutex<Option<bool>>,
     /// The offline cache, once streaming opened it.
     cache: Mutex<Option<OfflineCache>>,
+    /// Whether edits push the outbox themselves (the CLI) or leave it to the background loop
+    /// (the app), which then returns from an edit at once, reachable or not.
+    pushes_in_background: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The owner task's state: only it touches the open locker and the device lock.
@@ -85,15 +88,33 @@ struct Owner {
     /// profile is one device, and two processes writing one device's log would each number its
     /// files on their own.
     device_lock: Option<std::fs::File>,
+    pushes_in_background: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
     /// Starts the owner task on `runtime`.
     pub(crate) fn start(runtime: &tokio::runtime::Handle, profile: Profile, events: SharedSink) -> Session {
         let (commands, inbox) = mpsc::unbounded_channel();
-        let owner = Owner { profile, open: None, device_lock: None };
+        let pushes_in_background = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let owner = Owner {
+            profile,
+            open: None,
+            device_lock: None,
+            pushes_in_background: pushes_in_background.clone(),
+        };
         runtime.spawn(owner.run(inbox));
-        Session { commands, events, reachable: Mutex::new(None), cache: Mutex::new(None) }
+        Session {
+            commands,
+            events,
+            reachable: Mutex::new(None),
+            cache: Mutex::new(None),
+            pushes_in_background,
+        }
+    }
+
+    /// Leaves pushing edits to the background loop (or back to each edit).
+    pub(crate) fn push_in_background(&self, background: bool) {
+        self.pushes_in_background.store(background, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The open locker at `url`, opened now if it is not open yet.
@@ -204,9 +225,11 @@ impl Owner {
     }
 
     async fn open(&mut self, url: &str, given: Option<Credentials>) -> Result<Opened, CoreError> {
+        let in_background = self.pushes_in_background.load(std::sync::atomic::Ordering::SeqCst);
         if given.is_none()
             && let Some(locker) = self.open.as_ref().filter(|locker| locker.url() == url)
         {
+            locker.set_push_on_commit(!in_background);
             return Ok(Opened { locker: locker.clone(), fresh: false });
         }
         let credentials = match given {
@@ -217,6 +240,7 @@ impl Owner {
         let state_dir = self.profile.locker_state_dir();
         self.lock_device(&state_dir)?;
         let locker = Locker::open(url, credentials, &device, &state_dir).await?;
+        locker.set_push_on_commit(!in_background);
         self.open = Some(locker.clone());
         Ok(Opened { locker, fresh: true })
     }

@@ -79,6 +79,10 @@ pub(crate) struct Inner {
     /// Whether this process has checked its next seq against the listing of its log folder (at
     /// open, or at the first push of a locker opened out of reach).
     pub seq_checked: std::sync::atomic::AtomicBool,
+    /// Whether an edit pushes the outbox before it returns ([`Locker::set_push_on_commit`]).
+    pub push_on_commit: std::sync::atomic::AtomicBool,
+    /// When the last push failed on the network.
+    pub push_failed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// What `status()` reports.
@@ -198,6 +202,8 @@ impl Locker {
                 local: tokio::sync::Mutex::new(local),
                 pushing: tokio::sync::Mutex::new(()),
                 seq_checked: std::sync::atomic::AtomicBool::new(false),
+                push_on_commit: std::sync::atomic::AtomicBool::new(true),
+                push_failed_at: std::sync::Mutex::new(None),
             }),
         };
         if !offline {

@@ -8,6 +8,8 @@
 //! may already have read. A seq found taken by other content is left alone and the ops move on
 //! to the next free seq.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,9 @@ use crate::storage::Created;
 
 /// The most ops one log file holds (it stays far below the size readers accept).
 const MAX_OPS_PER_FILE: usize = 2_000;
+/// After a push failed on the network, edits do not try again for this long (the next sync
+/// does).
+const PUSH_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One file of a device's log: `catalog/log/<device>/<seq>.json`. Written once, never changed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,11 +76,29 @@ impl Locker {
     /// what could not be written yet is written by a later push.
     pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<()> {
         self.record(changes).await?;
+        if !self.inner.push_on_commit.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        // Just failed on the network: the edit waits for the next sync rather than for the
+        // retries of another push that will fail the same way.
+        let recently_failed = {
+            let failed = self.inner.push_failed_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            failed.is_some_and(|at| at.elapsed() < PUSH_BACKOFF)
+        };
+        if recently_failed {
+            return Ok(());
+        }
         if let Err(error) = self.push().await {
             // The edit is made and kept; the next push writes it.
             tracing::info!(%error, "an edit waits in the outbox for the locker");
         }
         Ok(())
+    }
+
+    /// Whether an edit also writes the outbox to the locker before it returns (the default),
+    /// or only records it, for an owner that pushes on its own (the app's background sync).
+    pub fn set_push_on_commit(&self, push: bool) {
+        self.inner.push_on_commit.store(push, Ordering::SeqCst);
     }
 
     /// The local half of [`Locker::commit`]: stamp, check, apply, keep in the outbox.
@@ -136,8 +159,15 @@ impl Locker {
     pub async fn push(&self) -> Result<()> {
         // One pusher at a time; the catalog's own lock is never held over the network.
         let _pushing = self.inner.pushing.lock().await;
+        let pushed = self.push_locked().await;
+        *self.inner.push_failed_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            matches!(&pushed, Err(error) if error.is_transient()).then(std::time::Instant::now);
+        pushed
+    }
+
+    async fn push_locked(&self) -> Result<()> {
         // A locker opened out of reach has not yet learned which seq its log goes on from.
-        if !self.inner.seq_checked.load(std::sync::atomic::Ordering::SeqCst) {
+        if !self.inner.seq_checked.load(Ordering::SeqCst) {
             self.recover_next_seq().await?;
         }
         loop {

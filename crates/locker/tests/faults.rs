@@ -58,6 +58,9 @@ async fn a_lost_answer_never_makes_a_seq_reused(backend: Backend) {
 
     proxy.clear_rules();
     a.create_playlist("Three").await.unwrap();
+    // An edit right after a push failed on the network waits for the next push (or sync).
+    assert_eq!(a.pending_ops().await, 2);
+    a.push().await.unwrap();
     assert_eq!(log_file(&storage, "device-a", 1), landed, "seq 1 was not written again with other ops");
     assert!(String::from_utf8_lossy(&log_file(&storage, "device-a", 2)).contains("Three"));
     assert_eq!(a.pending_ops().await, 0);

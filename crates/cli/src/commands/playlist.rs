@@ -115,7 +115,9 @@ fn find_smart(loft: &Loft, named: &str) -> Result<SmartPlaylistInfo, CliError> {
     let mut by_name = all.into_iter().filter(|playlist| playlist.name.eq_ignore_ascii_case(named));
     match (by_name.next(), by_name.next()) {
         (Some(found), None) => Ok(found),
-        (Some(_), Some(_)) => Err(CliError::Usage(format!("several rule playlists are named {named}; give its id"))),
+        (Some(_), Some(_)) => {
+            Err(CliError::Usage(format!("several rule playlists are named {named}; give its id")))
+        }
         (None, _) => Err(CliError::Usage(format!("there is no playlist {named}"))),
     }
 }
@@ -267,7 +269,8 @@ pub fn run(loft: &Loft, out: &Output, command: PlaylistCommand) -> Result<(), Cl
         PlaylistCommand::Smart(SmartCommand::Edit { playlist, rule, name }) => {
             let found = find_smart(loft, &playlist)?;
             let rule = SmartRule::parse(&rule).map_err(loft_core::CoreError::from)?;
-            let saved = loft.save_smart_playlist(Some(&found.id), name.as_deref().unwrap_or(&found.name), &rule)?;
+            let saved =
+                loft.save_smart_playlist(Some(&found.id), name.as_deref().unwrap_or(&found.name), &rule)?;
             show_smart(loft, out, &saved)?;
         }
         PlaylistCommand::Smart(SmartCommand::Delete { playlist }) => {
