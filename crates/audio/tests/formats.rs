@@ -19,7 +19,7 @@ fn recipes(format: &Format) -> &'static [&'static [&'static str]] {
         "ogg" => &[&["-c:a", "libvorbis", "-q:a", "4", "-f", "ogg"]],
         "opus" => &[&["-c:a", "libopus", "-b:a", "96k", "-f", "opus"]],
         "wav" => &[&["-c:a", "pcm_s16le", "-f", "wav"]],
-        "aif" => &[&["-c:a", "pcm_s16be", "-f", "aiff"]],
+        "aiff" => &[&["-c:a", "pcm_s16be", "-f", "aiff"]],
         "wv" => &[&["-c:a", "wavpack", "-f", "wv"]],
         "wma" => &[&["-c:a", "wmav2", "-f", "asf"]],
         "spx" => &[&["-c:a", "libspeex", "-ar", "16000", "-ac", "1", "-f", "ogg"]],

@@ -105,7 +105,7 @@ pub static FORMATS: &[Format] = &[
     },
     Format {
         name: "AIFF",
-        extensions: &["aif", "aiff", "aifc"],
+        extensions: &["aiff", "aif", "aifc"],
         container: "aiff",
         codec: "PCM",
         file_type: Some(FileType::Aiff),
