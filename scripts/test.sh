@@ -18,6 +18,16 @@ npm run ui:build --silent
 step "clippy, warnings denied"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "the storage crate builds without the audio stack"
+# loft-locker must not pull in audio output or decoding (it reaches the engine only through
+# loft-media's traits), so it builds on a machine without ALSA.
+locker_tree=$(cargo tree -p loft-locker -e normal --prefix none --locked)
+audio_stack=$(grep -E '^(alsa|cpal|symphonia)' <<<"$locker_tree" || true)
+if [ -n "$audio_stack" ]; then
+  printf 'loft-locker depends on the audio stack:\n%s\n' "$audio_stack" >&2
+  exit 1
+fi
+
 step "Rust tests (cargo-nextest: each in a process of its own, with a time limit)"
 cargo nextest run --workspace --exclude loft-desktop --locked
 

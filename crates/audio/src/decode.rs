@@ -127,7 +127,7 @@ impl TrackDecoder {
 
     fn open_unguarded(item: &QueueItem) -> Result<Self, AudioError> {
         let name = item.name();
-        let stream = item.opener.open()?;
+        let stream = item.opener.open().map_err(|source| AudioError::Open { name: name.clone(), source })?;
         let mss = MediaSourceStream::new(
             Box::new(SymphoniaSource::new(stream)),
             MediaSourceStreamOptions::default(),

@@ -1,5 +1,6 @@
-//! Where the engine reads encoded audio from. A queue item carries an opener rather than an
-//! open reader so the engine can reopen it (after a device change, on "previous", on repeat).
+//! Where the engine reads encoded audio from: the queue's items, each carrying a
+//! [`MediaOpener`] (the trait lives in loft-media, so the storage crate can offer streams
+//! without depending on the engine).
 
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
@@ -7,36 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
 
-use crate::AudioError;
-
-/// A readable, seekable stream of encoded audio. Local files implement it; the locker's
-/// range-read stream will too. Reads may block (a slow network); the engine shows that as
-/// buffering.
-pub trait MediaStream: Read + Seek + Send {
-    /// The total length in bytes, when known.
-    fn byte_len(&self) -> Option<u64>;
-}
-
-impl MediaStream for std::fs::File {
-    fn byte_len(&self) -> Option<u64> {
-        self.metadata().ok().map(|m| m.len())
-    }
-}
-
-impl<T: AsRef<[u8]> + Send> MediaStream for std::io::Cursor<T> {
-    fn byte_len(&self) -> Option<u64> {
-        Some(self.get_ref().as_ref().len() as u64)
-    }
-}
-
-/// Opens a fresh stream of one piece of media each time it is called.
-pub trait MediaOpener: Send + Sync {
-    /// A name for messages and events: the file path or the locker key.
-    fn name(&self) -> String;
-    /// A file extension that helps the format probe ("flac", "mp3"), when known.
-    fn extension(&self) -> Option<String>;
-    fn open(&self) -> Result<Box<dyn MediaStream>, AudioError>;
-}
+pub use loft_media::{MediaOpener, MediaStream};
 
 /// A file on a local disk.
 #[derive(Debug, Clone)]
@@ -63,10 +35,8 @@ impl MediaOpener for FileOpener {
         self.path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
     }
 
-    fn open(&self) -> Result<Box<dyn MediaStream>, AudioError> {
-        let file = std::fs::File::open(&self.path)
-            .map_err(|source| AudioError::Open { name: self.name(), source })?;
-        Ok(Box::new(file))
+    fn open(&self) -> std::io::Result<Box<dyn MediaStream>> {
+        Ok(Box::new(std::fs::File::open(&self.path)?))
     }
 }
 

@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use common::card::{PacedCard, in_card_child};
 use common::*;
-use loft_audio::{
-    AudioError, Engine, EngineConfig, EngineEvent, GainSettings, MediaOpener, MediaStream, QueueItem,
-};
+use loft_audio::{Engine, EngineConfig, EngineEvent, GainSettings, MediaOpener, MediaStream, QueueItem};
 
 /// The good tracks' tones: each is told apart in the capture by its zero crossings.
 const FIRST_HZ: f64 = 440.0;
@@ -171,8 +169,8 @@ impl MediaOpener for PanicsMidRead {
         Some("wav".into())
     }
 
-    fn open(&self) -> Result<Box<dyn MediaStream>, AudioError> {
-        let file = std::fs::File::open(&self.path).unwrap();
+    fn open(&self) -> std::io::Result<Box<dyn MediaStream>> {
+        let file = std::fs::File::open(&self.path)?;
         Ok(Box::new(PanickingStream { file, after: self.after }))
     }
 }

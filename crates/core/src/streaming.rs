@@ -70,18 +70,12 @@ pub struct PinReport {
     pub failed: Vec<(i64, String)>,
 }
 
-/// The extension the format probe should expect, from the container the library recorded.
+/// The extension the format probe should expect, from the container the library recorded (an
+/// extension given instead is understood too).
 fn extension_for(format: &str) -> Option<&'static str> {
-    Some(match format {
-        "mpeg" | "mp3" => "mp3",
-        "flac" => "flac",
-        "mp4" | "m4a" => "m4a",
-        "vorbis" | "ogg" => "ogg",
-        "opus" => "opus",
-        "wav" => "wav",
-        "aiff" => "aiff",
-        _ => return None,
-    })
+    loft_media::Format::by_container(format)
+        .or_else(|| loft_media::Format::by_extension(format))
+        .map(|f| f.extension())
 }
 
 impl Loft {
@@ -385,6 +379,7 @@ mod tests {
         assert_eq!(extension_for("mpeg"), Some("mp3"));
         assert_eq!(extension_for("mp4"), Some("m4a"));
         assert_eq!(extension_for("vorbis"), Some("ogg"));
+        assert_eq!(extension_for("aac"), Some("aac"));
         assert_eq!(extension_for("tracker-module"), None);
     }
 

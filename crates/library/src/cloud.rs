@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
+use loft_media::{Format, MediaTags};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::folders::{prune_covers, prune_orphans_among};
 use crate::scan::{Derived, insert_track, update_track};
-use crate::tags::FileTags;
 use crate::{Library, now_seconds};
 
 /// One track of the locker's catalog, as the index stores it. The catalog's track id is the
@@ -124,30 +124,23 @@ impl TrackSource {
     }
 }
 
-/// The format name the index uses (lofty's), guessed from an uploaded file's extension.
+/// The container name the index uses (the format table's), from an uploaded file's name. A name
+/// the table does not know keeps its extension, so it is not lost.
 pub(crate) fn format_from_name(file_name: &str) -> String {
-    let extension = Path::new(file_name)
-        .extension()
-        .map(|ext| ext.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    match extension.as_str() {
-        "mp3" | "mp2" | "mpga" => "mpeg",
-        "m4a" | "m4b" | "mp4" | "alac" => "mp4",
-        "ogg" | "oga" => "vorbis",
-        "aif" | "aiff" | "aifc" => "aiff",
-        "wv" => "wavpack",
-        "" => "unknown",
-        other => other,
+    let path = Path::new(file_name);
+    match (Format::of_path(path), loft_media::extension_of(path)) {
+        (Some(format), _) => format.container.to_owned(),
+        (None, Some(extension)) if !extension.is_empty() => extension.to_ascii_lowercase(),
+        (None, _) => "unknown".to_owned(),
     }
-    .to_owned()
 }
 
 impl LockerCopy {
     /// The tags a track that is only in the locker shows.
-    fn file_tags(&self) -> FileTags {
+    fn file_tags(&self) -> MediaTags {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let artist = text(&self.artist);
-        FileTags {
+        MediaTags {
             title: text(&self.title),
             artists: if artist.is_empty() { Vec::new() } else { vec![artist.clone()] },
             artist,
@@ -160,7 +153,7 @@ impl LockerCopy {
             disc_no: self.disc_no,
             duration_ms: self.duration_ms.unwrap_or(0),
             format: self.format(),
-            ..FileTags::default()
+            ..MediaTags::default()
         }
     }
 
@@ -615,13 +608,15 @@ mod tests {
     }
 
     #[test]
-    fn formats_follow_lofty_names() {
+    fn formats_follow_the_format_table() {
         assert_eq!(format_from_name("a.MP3"), "mpeg");
         assert_eq!(format_from_name("b.flac"), "flac");
         assert_eq!(format_from_name("c.m4a"), "mp4");
         assert_eq!(format_from_name("d.ogg"), "vorbis");
         assert_eq!(format_from_name("e.opus"), "opus");
         assert_eq!(format_from_name("f"), "unknown");
+        assert_eq!(format_from_name("g.wv"), "wavpack");
+        assert_eq!(format_from_name("h.XM"), "xm");
     }
 
     #[test]

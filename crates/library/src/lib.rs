@@ -40,7 +40,6 @@ pub use model::{
     VARIOUS_ARTISTS,
 };
 pub use offline::{OfflineCopy, OfflineState};
-pub use paths::AUDIO_EXTENSIONS;
 pub use playlists::{
     MirroredEntry, MirroredPlaylist, Playlist, PlaylistEntry, clean_playlist_name, new_playlist_id,
 };

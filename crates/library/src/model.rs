@@ -47,7 +47,7 @@ pub struct Track {
     pub replaygain: ReplayGain,
     pub musicbrainz: MusicBrainzIds,
     pub compilation: bool,
-    /// The container as lofty names it: "mpeg", "flac", "mp4", "vorbis", "opus", "wav", "aiff".
+    /// The container, as the format table (loft-media) names it: "mpeg", "flac", "mp4", "vorbis".
     pub format: String,
     pub cover_id: Option<i64>,
     /// Plays on every device (with a locker; this device's alone without one).

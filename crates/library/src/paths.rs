@@ -50,16 +50,6 @@ pub fn is_hidden(name: &OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
 }
 
-/// Extensions of the containers lofty reads tags from and the audio engine can decode.
-pub const AUDIO_EXTENSIONS: &[&str] =
-    &["mp3", "flac", "m4a", "m4b", "mp4", "aac", "ogg", "oga", "opus", "wav", "wave", "aif", "aiff", "aifc"];
-
-pub fn is_audio(path: &Path) -> bool {
-    path.extension()
-        .and_then(OsStr::to_str)
-        .is_some_and(|ext| AUDIO_EXTENSIONS.iter().any(|known| known.eq_ignore_ascii_case(ext)))
-}
-
 /// Names of the image files that stand for a whole folder's cover, in order of preference.
 pub const FOLDER_COVER_NAMES: &[&str] = &[
     "cover.jpg",
@@ -95,6 +85,6 @@ mod tests {
     fn non_utf8_names_round_trip() {
         let path = from_bytes(b"/music/caf\xe9.mp3");
         assert_eq!(to_bytes(&path), b"/music/caf\xe9.mp3");
-        assert!(is_audio(&path));
+        assert!(loft_media::is_playable(&path));
     }
 }

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
+use loft_media::{MediaTags, Walk, WalkItem, WalkedFolder};
 use rusqlite::{ToSql, Transaction, params, params_from_iter};
 
 use crate::covers::{CoverDedup, CoverFound, CoverHash};
 use crate::error::Result;
 use crate::folders::{prune_covers, prune_orphans_among};
-use crate::tags::{FileTags, ReadFile};
+use crate::tags::ReadFile;
 use crate::{
     Library, ScanError, ScanProgress, ScanReport, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS,
     now_seconds, paths, tags,
@@ -138,7 +139,7 @@ impl Library {
         let started = Instant::now();
 
         // 1. Walk.
-        let mut walk = Walk::default();
+        let mut walk = ScanWalk::new();
         for root in &roots {
             walk.root(root, progress);
         }
@@ -547,7 +548,7 @@ pub(crate) struct Derived {
 }
 
 impl Derived {
-    pub(crate) fn new(tags: &FileTags, path: &Path) -> Self {
+    pub(crate) fn new(tags: &MediaTags, path: &Path) -> Self {
         let group_artist = group_artist(tags);
         let title_source = if tags.title.is_empty() { file_title(path) } else { tags.title.clone() };
         Derived {
@@ -562,7 +563,7 @@ impl Derived {
 }
 
 /// Whom an album is filed under.
-pub(crate) fn group_artist(tags: &FileTags) -> String {
+pub(crate) fn group_artist(tags: &MediaTags) -> String {
     if tags.compilation {
         VARIOUS_ARTISTS.to_owned()
     } else if !tags.album_artist.is_empty() {
@@ -601,7 +602,7 @@ pub(crate) fn album_sort_key(album: &str) -> String {
 /// Inserts a track; `sha256` is known for a locker copy, and left for the hasher for a file.
 pub(crate) fn insert_track(
     transaction: &Transaction<'_>,
-    tags: &FileTags,
+    tags: &MediaTags,
     derived: &Derived,
     cover_id: Option<i64>,
     added_at: i64,
@@ -627,7 +628,7 @@ pub(crate) fn insert_track(
 pub(crate) fn update_track(
     transaction: &Transaction<'_>,
     track_id: i64,
-    tags: &FileTags,
+    tags: &MediaTags,
     derived: &Derived,
     cover_id: Option<i64>,
     content_changed: bool,
@@ -652,7 +653,7 @@ pub(crate) fn update_track(
     Ok(())
 }
 
-fn artists_json(tags: &FileTags) -> String {
+fn artists_json(tags: &MediaTags) -> String {
     serde_json::to_string(&tags.artists).unwrap_or_else(|_| "[]".to_owned())
 }
 
@@ -660,7 +661,7 @@ fn artists_json(tags: &FileTags) -> String {
 // `&String`, not `&str`: an unsized `str` cannot be handed on as a `&dyn ToSql`.
 #[allow(clippy::ptr_arg)]
 fn tag_values<'a>(
-    tags: &'a FileTags,
+    tags: &'a MediaTags,
     derived: &'a Derived,
     cover_id: &'a Option<i64>,
     artists: &'a String,
@@ -711,18 +712,26 @@ fn starts_with_dir(key: &[u8], dir: &Path) -> bool {
         || (key.starts_with(&dir) && key.get(dir.len()) == Some(&(std::path::MAIN_SEPARATOR as u8)))
 }
 
-/// The walk over the scanned roots.
-#[derive(Default)]
-struct Walk {
+/// The walk over the scanned roots: the audio files found, and what could not be read.
+struct ScanWalk {
+    walk: Walk,
     files: Vec<SeenFile>,
     errors: Vec<ScanError>,
-    /// Folders that could not be read: what the index has below them is kept, not removed.
+    /// Folders (and entries) that could not be read: what the index has below them is kept,
+    /// not removed.
     unreadable: Vec<PathBuf>,
-    visited: HashSet<DirIdentity>,
     reported: usize,
 }
 
-impl Walk {
+impl ScanWalk {
+    fn new() -> ScanWalk {
+        // Only audio the engine plays and folder covers are looked at (and stat'ed).
+        let walk = Walk::new().files_named(|name| {
+            loft_media::is_playable(Path::new(name)) || paths::folder_cover_rank(name).is_some()
+        });
+        ScanWalk { walk, files: Vec::new(), errors: Vec::new(), unreadable: Vec::new(), reported: 0 }
+    }
+
     fn root(&mut self, root: &ScanRoot, progress: &(dyn Fn(ScanProgress) + Sync)) {
         let metadata = match std::fs::metadata(&root.path) {
             Ok(metadata) => metadata,
@@ -740,19 +749,26 @@ impl Walk {
             }
         };
         if metadata.is_file() {
-            if paths::is_audio(&root.path) {
+            if loft_media::is_playable(&root.path) {
                 let folder_cover = root.path.parent().and_then(find_folder_cover).map(Arc::new);
                 self.push_file(root.path.clone(), root.folder_id, &metadata, folder_cover);
             }
             return;
         }
-        if !metadata.is_dir() {
-            return;
-        }
-        self.visited.insert(dir_identity(&root.path, &metadata));
-        let mut stack = vec![root.path.clone()];
-        while let Some(dir) = stack.pop() {
-            self.directory(&dir, root.folder_id, &mut stack);
+        // A folder walked already (for another root, through a link) is not walked again.
+        self.walk.add_root(&root.path);
+        while let Some(item) = self.walk.next() {
+            match item {
+                WalkItem::Folder(folder) => self.folder(folder, root.folder_id),
+                WalkItem::Unreadable { path, error, folder } => {
+                    let what = if folder { "this folder" } else { "this entry" };
+                    self.errors.push(ScanError {
+                        path: paths::display(&path),
+                        reason: format!("cannot read {what}: {error}"),
+                    });
+                    self.unreadable.push(path);
+                }
+            }
             if self.files.len() >= self.reported + 2048 {
                 self.reported = self.files.len();
                 progress(ScanProgress {
@@ -764,69 +780,17 @@ impl Walk {
         }
     }
 
-    fn directory(&mut self, dir: &Path, folder_id: i64, stack: &mut Vec<PathBuf>) {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(error) => {
-                self.errors.push(ScanError {
-                    path: paths::display(dir),
-                    reason: format!("cannot read this folder: {error}"),
-                });
-                self.unreadable.push(dir.to_owned());
-                return;
+    fn folder(&mut self, folder: WalkedFolder, folder_id: i64) {
+        let cover = folder
+            .files
+            .iter()
+            .filter_map(|file| Some((paths::folder_cover_rank(file.path.file_name()?)?, &file.path)))
+            .min_by_key(|(rank, _)| *rank)
+            .map(|(_, path)| Arc::new(path.clone()));
+        for file in folder.files {
+            if loft_media::is_playable(&file.path) {
+                self.push_file(file.path, folder_id, &file.metadata, cover.clone());
             }
-        };
-        let mut audio: Vec<(PathBuf, Metadata)> = Vec::new();
-        let mut best_cover: Option<(usize, PathBuf)> = None;
-        for entry in entries {
-            let Ok(entry) = entry else { continue };
-            let name = entry.file_name();
-            if paths::is_hidden(&name) {
-                continue;
-            }
-            let Ok(file_type) = entry.file_type() else { continue };
-            let path = entry.path();
-            let metadata = if file_type.is_symlink() {
-                // Follow links; a dangling one is simply not music.
-                match std::fs::metadata(&path) {
-                    Ok(metadata) => metadata,
-                    Err(_) => continue,
-                }
-            } else if file_type.is_dir() {
-                match entry.metadata() {
-                    Ok(metadata) => metadata,
-                    Err(_) => continue,
-                }
-            } else if file_type.is_file() {
-                if let Some(rank) = paths::folder_cover_rank(&name) {
-                    if best_cover.as_ref().is_none_or(|(best, _)| rank < *best) {
-                        best_cover = Some((rank, path));
-                    }
-                    continue;
-                }
-                if !paths::is_audio(&path) {
-                    continue;
-                }
-                match entry.metadata() {
-                    Ok(metadata) => metadata,
-                    // Vanished between listing and stat: not there any more.
-                    Err(_) => continue,
-                }
-            } else {
-                continue;
-            };
-            if metadata.is_dir() {
-                // A directory seen before (through a symlink loop, or twice) is walked once.
-                if self.visited.insert(dir_identity(&path, &metadata)) {
-                    stack.push(path);
-                }
-            } else if metadata.is_file() && paths::is_audio(&path) {
-                audio.push((path, metadata));
-            }
-        }
-        let folder_cover = best_cover.map(|(_, path)| Arc::new(path));
-        for (path, metadata) in audio {
-            self.push_file(path, folder_id, &metadata, folder_cover.clone());
         }
     }
 
@@ -857,23 +821,6 @@ fn find_folder_cover(dir: &Path) -> Option<PathBuf> {
     paths::FOLDER_COVER_NAMES.iter().map(|name| dir.join(name)).find(|path| path.is_file())
 }
 
-#[cfg(unix)]
-type DirIdentity = (u64, u64);
-
-#[cfg(unix)]
-fn dir_identity(_path: &Path, metadata: &Metadata) -> DirIdentity {
-    use std::os::unix::fs::MetadataExt;
-    (metadata.dev(), metadata.ino())
-}
-
-#[cfg(not(unix))]
-type DirIdentity = PathBuf;
-
-#[cfg(not(unix))]
-fn dir_identity(path: &Path, _metadata: &Metadata) -> DirIdentity {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -888,7 +835,7 @@ mod tests {
 
     #[test]
     fn compilations_group_under_various_artists() {
-        let mut tags = FileTags { artist: "A".into(), ..FileTags::default() };
+        let mut tags = MediaTags { artist: "A".into(), ..MediaTags::default() };
         assert_eq!(group_artist(&tags), "A");
         tags.album_artist = "B".into();
         assert_eq!(group_artist(&tags), "B");

@@ -225,6 +225,26 @@ fn symlink_loops_and_hidden_folders_are_walked_safely() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
 
+/// The library never lists a track the engine cannot play: files named as such formats are
+/// not looked at, and one whose content turns out to be such a format is reported.
+#[test]
+fn formats_the_engine_cannot_play_are_not_indexed() {
+    let s = setup();
+    support::copy_fixture("tone.flac", &s.music.join("tone.flac"));
+    let wavpack = ["-c:a", "wavpack", "-f", "wv"];
+    support::encode(&s.music.join("lossless.wv"), &wavpack, &[("title", "Packed")], 0.5);
+    support::encode(&s.music.join("disguised.flac"), &wavpack, &[("title", "Disguised")], 0.5);
+    std::fs::write(s.music.join("old.wma"), b"0&\xb2u\x8ef\xcf\x11").unwrap();
+    let report = scan(&s.library);
+    assert_eq!(report.files_seen, 2, "{report:?}");
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(report.errors[0].path.ends_with("disguised.flac"));
+    assert_eq!(report.errors[0].reason, "WavPack audio, which Loft cannot play");
+    let tracks = all_tracks(&s.library);
+    assert_eq!(tracks.len(), 1);
+    assert!(tracks[0].path.as_deref().unwrap().ends_with("tone.flac"));
+}
+
 #[test]
 fn a_missing_library_folder_keeps_its_tracks() {
     let tmp = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use loft_audio::{AudioError, MediaOpener, MediaStream};
+use loft_media::{Format, MediaOpener, MediaStream};
 use tokio::runtime::Handle;
 
 use crate::blob::BlobReader;
@@ -55,10 +55,10 @@ impl Default for StreamOptions {
     }
 }
 
-/// Formats whose demuxer reads the end of the file before playing (MP4's moov atom, Ogg's
-/// length probe).
+/// Whether the format's demuxer reads the end of the file before it plays (the format table
+/// says which do).
 fn needs_tail(extension: Option<&str>) -> bool {
-    matches!(extension, Some("m4a" | "mp4" | "m4b" | "aac" | "alac" | "ogg" | "oga" | "opus"))
+    extension.and_then(Format::by_extension).is_some_and(|format| format.needs_tail)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -562,10 +562,7 @@ impl MediaOpener for LockerOpener {
         self.extension.clone()
     }
 
-    fn open(&self) -> std::result::Result<Box<dyn MediaStream>, AudioError> {
-        self.open_stream().map_err(|error| AudioError::Open {
-            name: self.name.clone(),
-            source: std::io::Error::other(error.to_string()),
-        })
+    fn open(&self) -> std::io::Result<Box<dyn MediaStream>> {
+        self.open_stream().map_err(std::io::Error::other)
     }
 }

@@ -1,4 +1,6 @@
-//! Reading tags, from a local file or from an object in the locker through range reads.
+//! Reading tags, from a local file or from an object in the locker through range reads, with
+//! loft-media's tag reader. A format the engine cannot play is refused here, by its name or its
+//! content, so neither an upload nor an inbox import sends or keeps a track that will not play.
 //! Everything here blocks; callers run it on tokio's blocking pool.
 
 use std::collections::HashMap;
@@ -6,22 +8,28 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use bytes::Bytes;
-use lofty::prelude::{Accessor, AudioFile, ItemKey, TaggedFileExt};
-use lofty::probe::Probe;
+use loft_media::{MediaError, MediaTags, ReadOptions};
 
 use crate::catalog::TrackTags;
 use crate::error::{LockerError, Result};
 use crate::storage::Storage;
 
-/// Reads the tags of a local audio file; anything lofty cannot parse as audio is `NotAudio`.
+/// Reads the tags of a local audio file; anything that is not audio the engine plays is
+/// `NotAudio`.
 pub(crate) fn read_local(path: &Path) -> Result<TrackTags> {
     let file = std::fs::File::open(path)
         .map_err(|error| LockerError::io(format!("cannot open {}", path.display()), error))?;
-    read_tags(std::io::BufReader::new(file), path)
+    read_tags(file, path).map_err(|error| match error {
+        MediaError::Io { .. } => LockerError::io(
+            format!("cannot read the tags of {}", path.display()),
+            std::io::Error::other(error.detail()),
+        ),
+        error => not_audio(path, &error),
+    })
 }
 
-/// Reads the tags of an object in the locker without downloading it: lofty seeks through the
-/// object and only the blocks it touches are fetched. Must run on a blocking thread.
+/// Reads the tags of an object in the locker without downloading it: the reader seeks through
+/// the object and only the blocks it touches are fetched. Must run on a blocking thread.
 pub(crate) fn read_remote(
     runtime: tokio::runtime::Handle,
     storage: Storage,
@@ -36,58 +44,41 @@ pub(crate) fn read_remote(
         position: 0,
         blocks: HashMap::new(),
     };
-    read_tags(reader, Path::new(object))
-}
-
-/// Reads tags, with a parser panic on hostile bytes turned into "not audio" rather than
-/// taking the thread (and the sync or upload it serves) down with it.
-fn read_tags<R: Read + Seek>(reader: R, name: &Path) -> Result<TrackTags> {
-    let guarded =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_tags_unguarded(reader, name)));
-    guarded.unwrap_or_else(|_| {
-        tracing::warn!(file = %name.display(), "the tag reader failed on this file");
-        Err(LockerError::NotAudio { path: name.to_owned(), reason: "its tags cannot be read".into() })
+    read_tags(reader, Path::new(object)).map_err(|error| match error {
+        // A failure of the storage underneath is not the object's fault.
+        MediaError::Io { .. } => LockerError::Storage(format!("reading {object} failed: {}", error.detail())),
+        error => not_audio(Path::new(object), &error),
     })
 }
 
-fn read_tags_unguarded<R: Read + Seek>(reader: R, name: &Path) -> Result<TrackTags> {
-    let not_audio = |reason: String| LockerError::NotAudio { path: name.to_owned(), reason };
-    let probe = Probe::new(reader)
-        .guess_file_type()
-        .map_err(|error| LockerError::io(format!("cannot read {}", name.display()), error))?;
-    if probe.file_type().is_none() {
-        return Err(not_audio("its content is not a known audio format".into()));
-    }
-    let tagged = probe.read().map_err(|error| {
-        // An I/O failure underneath (the storage, for a remote object) is not the file's fault.
-        let mut source = std::error::Error::source(&error);
-        while let Some(inner) = source {
-            if inner.is::<std::io::Error>() {
-                return LockerError::Storage(format!("reading {} failed: {error}", name.display()));
-            }
-            source = inner.source();
-        }
-        not_audio(error.to_string())
-    })?;
-    let duration = tagged.properties().duration();
-    let mut tags = TrackTags {
-        duration_ms: (!duration.is_zero()).then_some(duration.as_millis() as u64),
-        ..TrackTags::default()
+fn read_tags<R: Read + Seek>(reader: R, name: &Path) -> std::result::Result<TrackTags, MediaError> {
+    let read = loft_media::read_tags(reader, loft_media::extension_of(name), ReadOptions::default())?;
+    Ok(track_tags(read.tags))
+}
+
+fn not_audio(name: &Path, error: &MediaError) -> LockerError {
+    tracing::info!(file = %name.display(), %error, detail = %error.detail(), "not audio Loft plays");
+    let reason = match error {
+        MediaError::Unplayable(format) => format!("it is {} audio, which Loft cannot play", format.name),
+        error => error.to_string(),
     };
-    if let Some(tag) = tagged.primary_tag().or_else(|| tagged.first_tag()) {
-        let text = |value: Option<std::borrow::Cow<'_, str>>| {
-            value.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
-        };
-        tags.title = text(tag.title());
-        tags.artist = text(tag.artist());
-        tags.album = text(tag.album());
-        tags.genre = text(tag.genre());
-        tags.album_artist = tag.get_string(ItemKey::AlbumArtist).map(str::to_owned);
-        tags.track_number = tag.track();
-        tags.disc_number = tag.disk();
-        tags.year = tag.date().map(|date| u32::from(date.year));
+    LockerError::NotAudio { path: name.to_owned(), reason }
+}
+
+/// The tags the catalog records, of those the reader found.
+fn track_tags(tags: MediaTags) -> TrackTags {
+    let text = |value: String| Some(value).filter(|value| !value.is_empty());
+    TrackTags {
+        title: text(tags.title),
+        artist: text(tags.artist),
+        album: text(tags.album),
+        album_artist: text(tags.album_artist),
+        genre: text(tags.genre),
+        year: tags.year.and_then(|year| u32::try_from(year).ok()),
+        track_number: tags.track_no,
+        disc_number: tags.disc_no,
+        duration_ms: Some(tags.duration_ms).filter(|duration| *duration > 0),
     }
-    Ok(tags)
 }
 
 const BLOCK: u64 = 64 * 1024;

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use loft_media::{Format, Walk, WalkItem};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -19,13 +20,6 @@ use crate::format::{self, BlobManifest};
 use crate::http;
 use crate::local::{to_json, write_state_file};
 use crate::locker::Locker;
-
-/// Extensions picked up when a folder is uploaded. Files named explicitly are tried whatever
-/// their name, and refused if they are not audio.
-const AUDIO_EXTENSIONS: &[&str] = &[
-    "mp3", "flac", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "wav", "aif", "aiff", "wv", "ape",
-    "mpc", "wma",
-];
 
 /// Where an upload has got to; passed to the progress callback after every part and file, and
 /// over HTTP also while a part is on the wire (about every 100 ms).
@@ -782,13 +776,31 @@ async fn remove_journal(path: &Path) {
 }
 
 /// Files to upload: named files as they are, folders walked for audio files, in a stable order.
+/// A folder's files in formats Loft knows but cannot play are kept, so their upload is refused
+/// with that reason rather than skipped without a word.
 async fn expand_paths(paths: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<FailedUpload>) {
     tokio::task::spawn_blocking(move || {
         let mut files = Vec::new();
         let mut failed = Vec::new();
+        // One walk for every dropped folder: a folder reached twice (through a link, or dropped
+        // along with its parent) is listed once.
+        let mut walk = Walk::new().files_named(|name| Format::of_path(Path::new(name)).is_some());
         for path in paths {
             match std::fs::metadata(&path) {
-                Ok(meta) if meta.is_dir() => walk(&path, &mut files, &mut failed),
+                Ok(meta) if meta.is_dir() => {
+                    walk.add_root(&path);
+                    for item in walk.by_ref() {
+                        match item {
+                            WalkItem::Folder(folder) => {
+                                files.extend(folder.files.into_iter().map(|file| file.path))
+                            }
+                            WalkItem::Unreadable { path, error, .. } => {
+                                let error = LockerError::io(format!("cannot read {}", path.display()), error);
+                                failed.push(FailedUpload::new(path, &error));
+                            }
+                        }
+                    }
+                }
                 Ok(_) => files.push(path),
                 Err(error) => {
                     let error = LockerError::io(format!("cannot read {}", path.display()), error);
@@ -800,31 +812,6 @@ async fn expand_paths(paths: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<FailedUpload>) 
     })
     .await
     .unwrap_or_default()
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut Vec<FailedUpload>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect(),
-        Err(error) => {
-            let error = LockerError::io(format!("cannot list {}", dir.display()), error);
-            failed.push(FailedUpload::new(dir.to_owned(), &error));
-            return;
-        }
-    };
-    entries.sort();
-    for path in entries {
-        let hidden = path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, files, failed);
-        } else if path.extension().is_some_and(|ext| {
-            AUDIO_EXTENSIONS.contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
-        }) {
-            files.push(path);
-        }
-    }
 }
 
 /// Whether a manifest found in the locker describes exactly this file's parts.

@@ -195,7 +195,9 @@ async fn offline_cached_and_pinned_tracks_play_others_fail_plainly_and_downloads
         .await
         .unwrap()
         .expect("a track neither cached nor reachable cannot open");
-    assert_eq!(failed.kind(), "open", "{failed}");
+    // The engine gets the locker's own error, kind and all, under the I/O error it expects.
+    let cause = failed.get_ref().and_then(|inner| inner.downcast_ref::<loft_locker::LockerError>());
+    assert_eq!(cause.map(loft_locker::LockerError::kind), Some(loft_locker::ErrorKind::Network), "{failed}");
     assert!(!cache.locker_reachable());
     assert_eq!(cache.state(other), CacheState::None);
 

@@ -387,9 +387,8 @@ mod tests {
             Some("wav".into())
         }
 
-        fn open(&self) -> Result<Box<dyn crate::MediaStream>, AudioError> {
-            let file = std::fs::File::open(&self.path)
-                .map_err(|source| AudioError::Open { name: self.name(), source })?;
+        fn open(&self) -> std::io::Result<Box<dyn crate::MediaStream>> {
+            let file = std::fs::File::open(&self.path)?;
             Ok(Box::new(SlowStream { file, fast: self.fast, delay: self.delay, stalled: false }))
         }
     }

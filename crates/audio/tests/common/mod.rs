@@ -155,7 +155,7 @@ impl loft_audio::MediaOpener for PanicsOnOpen {
         Some("flac".into())
     }
 
-    fn open(&self) -> Result<Box<dyn loft_audio::MediaStream>, loft_audio::AudioError> {
+    fn open(&self) -> std::io::Result<Box<dyn loft_audio::MediaStream>> {
         panic!("the source's open panicked");
     }
 }

@@ -39,7 +39,7 @@ fn describe(track: &Track) -> String {
 
 pub fn love(loft: &Loft, out: &Output, track: TrackArg, loved: bool) -> Result<(), CliError> {
     let track = loft.set_loved(track.track, loved)?;
-    out.emit(&track, |track| describe(track));
+    out.emit(&track, describe);
     Ok(())
 }
 
@@ -54,7 +54,7 @@ pub fn rate(loft: &Loft, out: &Output, args: RateArgs) -> Result<(), CliError> {
         ),
     };
     let track = loft.set_rating(args.track, rating)?;
-    out.emit(&track, |track| describe(track));
+    out.emit(&track, describe);
     Ok(())
 }
 
