@@ -40,11 +40,15 @@ impl BlobReader {
             .map(|index| {
                 let storage = self.storage.clone();
                 let sha256 = self.manifest.sha256.clone();
+                let part_hash = self.manifest.parts.get(index as usize).cloned().unwrap_or_default();
+                let part_len = self.manifest.part_len(index);
                 async move {
                     let part_start = index * part_size;
                     let from = start.max(part_start) - part_start;
                     let to = end.min(part_start + part_size) - part_start;
-                    storage.read_range(&format::part_path(&sha256, index), from, to).await
+                    storage
+                        .read_part_range(&format::part_path(&sha256, index), &part_hash, part_len, from, to)
+                        .await
                 }
             })
             .buffered(4)
@@ -66,7 +70,7 @@ impl BlobReader {
             .get(index as usize)
             .ok_or_else(|| LockerError::InvalidInput(format!("the blob has no part {index}")))?;
         let length = self.manifest.part_len(index);
-        let data = self.storage.read_capped(&path, None, length, "the part").await?.ok_or_else(|| {
+        let data = self.storage.read_part(&path, expected, length).await?.ok_or_else(|| {
             LockerError::NotFound(format!(
                 "part {index} of blob {} is missing from the locker",
                 self.manifest.sha256

@@ -155,10 +155,10 @@ impl Locker {
                 manifests.insert(id.to_owned());
             }
         }
-        let mut parts: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
+        let mut parts: BTreeMap<String, BTreeMap<u64, (u64, bool)>> = BTreeMap::new();
         for object in storage.list_files(format::PARTS_DIR).await? {
             if let Some((id, index)) = format::part_of_path(&object.path) {
-                parts.entry(id.to_owned()).or_default().insert(index, object.size);
+                parts.entry(id.to_owned()).or_default().insert(index, (object.size, object.sealed));
             }
         }
 
@@ -232,7 +232,7 @@ impl Locker {
     async fn check_blob(
         &self,
         manifest: &BlobManifest,
-        listed: &BTreeMap<u64, u64>,
+        listed: &BTreeMap<u64, (u64, bool)>,
         name: String,
         repair: &str,
         report: &mut CheckReport,
@@ -245,13 +245,16 @@ impl Locker {
             .map(|index| {
                 let storage = storage.clone();
                 let length = manifest.part_len(index);
-                let present = listed.get(&index).copied();
+                let expected_hash = manifest.parts[index as usize].clone();
+                let present = listed
+                    .get(&index)
+                    .map(|(size, sealed)| (*size, storage.stored_part_len(*sealed, length)));
                 let path = format::part_path(&manifest.sha256, index);
                 async move {
-                    if present != Some(length) {
+                    if !present.is_some_and(|(size, complete)| size == complete) {
                         return (index, Ok(None), present);
                     }
-                    (index, storage.read_capped(&path, Some(length), length, "the part").await, present)
+                    (index, storage.read_part(&path, &expected_hash, length).await, present)
                 }
             })
             .buffered(PARTS_IN_FLIGHT);
@@ -272,10 +275,9 @@ impl Locker {
                 Ok(None) => Some((
                     FindingKind::MissingPart,
                     match present {
-                        Some(size) => format!(
-                            "part {index} of {name} holds {size} bytes instead of {}",
-                            manifest.part_len(index)
-                        ),
+                        Some((size, complete)) => {
+                            format!("part {index} of {name} takes {size} bytes instead of {complete}")
+                        }
                         None => format!("part {index} of {name} is missing"),
                     },
                 )),

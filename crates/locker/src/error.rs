@@ -27,8 +27,14 @@ pub enum ErrorKind {
     StorageFull,
     /// The locker's layout is newer than this client understands, or a file in it is malformed.
     Format,
-    /// Bytes in the locker do not match the hash that names them.
+    /// Bytes in the locker do not match the hash that names them, or encrypted bytes fail
+    /// their authentication (changed, reordered or cut short by someone without the key).
     Integrity,
+    /// The locker is encrypted and this device has not unlocked it (no passphrase given, none in
+    /// the environment, no key in the OS keychain).
+    Locked,
+    /// The passphrase or recovery key given does not unlock the locker.
+    WrongPassphrase,
     /// An object that must be written only once exists already with other content.
     Conflict,
     /// The file is not audio that Loft can read.
@@ -57,6 +63,8 @@ impl ErrorKind {
             ErrorKind::StorageFull => "storage_full",
             ErrorKind::Format => "format",
             ErrorKind::Integrity => "integrity",
+            ErrorKind::Locked => "locked",
+            ErrorKind::WrongPassphrase => "wrong_passphrase",
             ErrorKind::Conflict => "conflict",
             ErrorKind::NotAudio => "not_audio",
             ErrorKind::FileChanged => "file_changed",
@@ -103,6 +111,10 @@ pub enum LockerError {
     #[error("{0}")]
     Integrity(String),
     #[error("{0}")]
+    Locked(String),
+    #[error("{0}")]
+    WrongPassphrase(String),
+    #[error("{0}")]
     Conflict(String),
     #[error("{path} is not an audio file Loft can read: {reason}")]
     NotAudio { path: PathBuf, reason: String },
@@ -143,6 +155,8 @@ impl LockerError {
             LockerError::Quota { .. } => ErrorKind::Quota,
             LockerError::Format(_) => ErrorKind::Format,
             LockerError::Integrity(_) => ErrorKind::Integrity,
+            LockerError::Locked(_) => ErrorKind::Locked,
+            LockerError::WrongPassphrase(_) => ErrorKind::WrongPassphrase,
             LockerError::Conflict(_) => ErrorKind::Conflict,
             LockerError::NotAudio { .. } => ErrorKind::NotAudio,
             LockerError::FileChanged(_) => ErrorKind::FileChanged,

@@ -7,9 +7,13 @@ use crate::error::{LockerError, Result};
 /// The newest format this client reads and writes. Format 2 adds op kinds to the catalog (plays,
 /// hearts, ratings, resume positions, rule playlists); the layout is the same, so `locker.json`,
 /// manifests and catalog files without the new kinds keep saying 1, for clients that read only 1.
-pub const FORMAT_VERSION: u32 = 2;
+/// Format 3 is the encrypted locker: only its `locker.json` says 3 (a client that does not know
+/// encryption must not touch it); what is sealed inside keeps the numbers above.
+pub const FORMAT_VERSION: u32 = 3;
 /// What objects say that a first-format client can read whole.
 pub const FIRST_FORMAT: u32 = 1;
+/// What `locker.json` says of an encrypted locker.
+pub const ENCRYPTED_FORMAT: u32 = 3;
 
 /// Audio is cut into parts of this size unless locker.json says otherwise. Big enough that a
 /// typical track is one or a few parts, small enough that a resumed upload repeats little.
@@ -49,6 +53,9 @@ pub struct LockerFile {
     pub quota_bytes: u64,
     pub part_size: u64,
     pub created_ms: u64,
+    /// How to unlock an encrypted locker (docs/locker-format.md, "Encryption").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::crypt::EncryptionInfo>,
 }
 
 impl LockerFile {
@@ -76,7 +83,30 @@ impl LockerFile {
                 "locker.json has a locker_id that is not 1 to 64 letters, digits, '-' or '_'".into(),
             ));
         }
+        match (&file.encryption, file.format >= ENCRYPTED_FORMAT) {
+            (Some(encryption), true) => encryption.check_scheme()?,
+            (None, false) => {}
+            (Some(_), false) => {
+                return Err(LockerError::Format(format!(
+                    "locker.json describes encryption but says format {}; an encrypted locker is format {ENCRYPTED_FORMAT}",
+                    file.format
+                )));
+            }
+            (None, true) => {
+                return Err(LockerError::Format(
+                    "locker.json says the locker is encrypted but does not say how to unlock it".into(),
+                ));
+            }
+        }
         Ok(file)
+    }
+
+    pub(crate) fn facts(&self) -> crate::crypt::LockerFacts<'_> {
+        crate::crypt::LockerFacts {
+            locker_id: &self.locker_id,
+            part_size: self.part_size,
+            created_ms: self.created_ms,
+        }
     }
 }
 

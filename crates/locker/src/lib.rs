@@ -24,6 +24,8 @@ mod blob;
 mod cache;
 mod catalog;
 mod check;
+mod crypt;
+mod encryption;
 mod error;
 mod format;
 mod gc;
@@ -50,6 +52,8 @@ pub use catalog::{
     position_between,
 };
 pub use check::{CheckProgress, CheckReport, Finding, FindingKind};
+pub use crypt::{LockerSecret, RecoveryKey, check_new_passphrase};
+pub use encryption::{EncryptOptions, EncryptProgress, EncryptReport, EncryptionState};
 pub use error::{ErrorKind, LockerError, Result};
 pub use format::{DEFAULT_PART_SIZE, FORMAT_VERSION, MAX_BLOB_SIZE};
 pub use gc::{DEFAULT_GC_GRACE, GcOptions, GcReport};

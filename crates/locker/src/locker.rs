@@ -39,6 +39,15 @@ pub struct OpenOptions {
     pub snapshot_after_log_files: usize,
     /// Uploads commit their catalog ops in batches of this many files.
     pub ops_per_log_file: usize,
+    /// Unlocks an encrypted locker (else: the key kept in the OS keychain, then
+    /// `LOFT_LOCKER_PASSPHRASE` or `LOFT_LOCKER_RECOVERY_KEY`; with none of them the locker
+    /// opens locked, see [`Locker::unlock`]).
+    pub secret: Option<crate::crypt::LockerSecret>,
+    /// Creates an empty location as an encrypted locker with this passphrase.
+    pub new_locker_passphrase: Option<zeroize::Zeroizing<String>>,
+    /// Keep an encrypted locker's key in the OS keychain (and look for it there). Off, the key
+    /// lives in memory only and every start needs the passphrase.
+    pub use_keychain: bool,
 }
 
 impl Default for OpenOptions {
@@ -53,6 +62,9 @@ impl Default for OpenOptions {
             inbox_settle: Duration::from_secs(60),
             snapshot_after_log_files: 64,
             ops_per_log_file: 32,
+            secret: None,
+            new_locker_passphrase: None,
+            use_keychain: true,
         }
     }
 }
@@ -160,10 +172,13 @@ impl Locker {
             .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
             .await
             .map_err(|error| explain_open(&location, error));
+        let mut new_key = None;
         let (locker_file, offline) = match read {
             Ok(Some(bytes)) => (LockerFile::parse(&bytes)?, false),
             Ok(None) if options.create_if_missing => {
-                (create_locker_file(&storage, &location, &options).await?, false)
+                let (file, key) = create_locker_file(&storage, &location, &options).await?;
+                new_key = key;
+                (file, false)
             }
             Ok(None) => {
                 return Err(LockerError::NotFound(format!("there is no locker at {url} (no locker.json)")));
@@ -180,6 +195,17 @@ impl Locker {
             },
             Err(error) => return Err(error),
         };
+        if options.new_locker_passphrase.is_some() && locker_file.encryption.is_none() {
+            // Asked to make an encrypted locker where a plaintext one exists: converting it is
+            // a step of its own, never a side effect of connecting.
+            return Err(LockerError::InvalidInput(
+                "There is already an unencrypted locker there; encrypt it with `loft locker encrypt` \
+                 (or the Encrypt button) instead"
+                    .into(),
+            ));
+        }
+        crate::encryption::install_crypt(&storage, &locker_file, &options, options.secret.as_ref(), new_key)
+            .await?;
         tokio::fs::create_dir_all(state_dir.join("uploads")).await.map_err(|error| {
             LockerError::io(format!("cannot create the state folder {}", state_dir.display()), error)
         })?;
@@ -206,7 +232,7 @@ impl Locker {
                 push_failed_at: std::sync::Mutex::new(None),
             }),
         };
-        if !offline {
+        if !offline && !locker.is_locked() {
             locker.recover_next_seq().await?;
         }
         Ok(locker)
@@ -251,19 +277,9 @@ impl Locker {
     /// Changes the quota in locker.json, for every device.
     pub async fn set_quota(&self, quota_bytes: u64) -> Result<()> {
         // Re-read first so a concurrent change to another field is not undone.
-        let mut file = match self
-            .inner
-            .storage
-            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
-            .await?
-        {
-            Some(bytes) => LockerFile::parse(&bytes)?,
-            None => self.locker_file(),
-        };
+        let mut file = self.read_locker_file().await?;
         file.quota_bytes = quota_bytes;
-        self.inner.storage.put(format::LOCKER_FILE, to_json(&file)).await?;
-        *self.inner.locker_file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = file;
-        Ok(())
+        self.write_locker_file(file).await
     }
 
     /// Re-reads locker.json (another device may have changed the quota), and keeps it for
@@ -276,10 +292,33 @@ impl Locker {
             .await?
         {
             let file = LockerFile::parse(&bytes)?;
+            self.follow_encryption(&file).await?;
             keep_locker_file(&self.inner.state_dir, &self.inner.url, &file).await;
             *self.inner.locker_file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = file;
         }
         Ok(())
+    }
+
+    /// Writes locker.json (another field may have changed since it was read: callers re-read
+    /// it first) and keeps it as this device's copy.
+    pub(crate) async fn write_locker_file(&self, file: LockerFile) -> Result<()> {
+        self.inner.storage.put(format::LOCKER_FILE, to_json(&file)).await?;
+        keep_locker_file(&self.inner.state_dir, &self.inner.url, &file).await;
+        *self.inner.locker_file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = file;
+        Ok(())
+    }
+
+    /// locker.json as it is in the locker now (this device's copy when there is none).
+    pub(crate) async fn read_locker_file(&self) -> Result<LockerFile> {
+        match self
+            .inner
+            .storage
+            .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
+            .await?
+        {
+            Some(bytes) => LockerFile::parse(&bytes),
+            None => Ok(self.locker_file()),
+        }
     }
 
     /// Bytes of the blobs the (locally merged) catalog references.
@@ -643,21 +682,39 @@ impl Locker {
 
 /// Creates locker.json in an empty location (create-only: if two devices create a locker at
 /// once, the first file stays, and both use it).
+/// With a passphrase in the options, the locker is encrypted; the key is returned when the
+/// file that landed is the one this device wrote.
 async fn create_locker_file(
     storage: &Storage,
     location: &LockerLocation,
     options: &OpenOptions,
-) -> Result<LockerFile> {
+) -> Result<(LockerFile, Option<crate::crypt::MasterKey>)> {
     // Some servers create a missing bucket's folder on the first write; connecting to a misspelt
     // bucket must fail instead.
     storage.check_container().await.map_err(|error| explain_open(location, error))?;
-    let file = LockerFile {
+    let mut file = LockerFile {
         format: format::FIRST_FORMAT,
         locker_id: uuid::Uuid::new_v4().to_string(),
         quota_bytes: options.new_locker_quota,
         part_size: options.new_locker_part_size.max(64 * 1024),
         created_ms: wall_clock_ms(),
+        encryption: None,
     };
+    let mut key = None;
+    if let Some(passphrase) = options.new_locker_passphrase.clone() {
+        crate::crypt::check_new_passphrase(&passphrase)?;
+        let master = crate::crypt::MasterKey::generate()?;
+        let (for_wrap, facts) = (master.clone(), (file.locker_id.clone(), file.part_size, file.created_ms));
+        let info = crate::upload::blocking(move || {
+            let facts =
+                crate::crypt::LockerFacts { locker_id: &facts.0, part_size: facts.1, created_ms: facts.2 };
+            crate::crypt::EncryptionInfo::create(&for_wrap, &facts, &passphrase)
+        })
+        .await?;
+        file.format = format::ENCRYPTED_FORMAT;
+        file.encryption = Some(info);
+        key = Some(master);
+    }
     storage
         .put_new(format::LOCKER_FILE, to_json(&file))
         .await
@@ -666,8 +723,12 @@ async fn create_locker_file(
         .read_capped(format::LOCKER_FILE, None, format::MAX_LOCKER_FILE_BYTES, "the locker file")
         .await?
     {
-        Some(bytes) => LockerFile::parse(&bytes),
-        None => Ok(file),
+        Some(bytes) => {
+            let landed = LockerFile::parse(&bytes)?;
+            let ours = landed.locker_id == file.locker_id;
+            Ok((landed, key.filter(|_| ours)))
+        }
+        None => Ok((file, key)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The locker's storage through OpenDAL: one [`Storage`] per open locker, whatever the backend.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -7,6 +8,7 @@ use opendal::layers::{HttpClientLayer, RetryLayer, TimeoutLayer};
 use opendal::raw::HttpClient;
 use opendal::{ErrorKind, Operator};
 
+use crate::crypt::{self, Vault};
 use crate::error::{LockerError, Result};
 use crate::http::ProgressClient;
 use crate::location::{Credentials, LockerLocation};
@@ -44,9 +46,35 @@ pub(crate) struct Storage {
     /// S3 PUTs are atomic already; the fs service writes through `tmp/` and renames by itself.
     stage_then_move: bool,
     /// How [`Storage::put_new`] keeps from replacing an object, as the connect-time probe found.
-    create_only: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    create_only: Arc<std::sync::atomic::AtomicU8>,
     /// For the WebDAV requests OpenDAL has no call for (a MOVE that must not overwrite).
     http: reqwest::Client,
+    /// Whether objects are sealed, shared by every clone: when another device encrypts the
+    /// locker, every reader and writer of this one switches at once.
+    crypt: Arc<RwLock<Crypt>>,
+}
+
+/// How the storage treats the objects of the layout (docs/locker-format.md, "Encryption").
+#[derive(Clone)]
+pub(crate) enum Crypt {
+    /// A plaintext locker.
+    Plain,
+    /// An encrypted locker, unlocked: every object of the layout is sealed on its way out and
+    /// opened (authenticated) on its way in, under its sealed name. While a conversion from
+    /// plaintext is under way, a read that finds no sealed object reads the plaintext one.
+    Sealed { vault: Arc<Vault>, plaintext_readable: bool },
+    /// An encrypted locker this device has not unlocked: nothing is written, and only what is
+    /// left in plaintext from before a conversion can be read.
+    Locked { plaintext_readable: bool },
+}
+
+/// Where a logical path is, as the storage holds it now.
+enum Target {
+    /// Stored as it is, under its own name.
+    Plain(String),
+    /// Sealed under `physical`; `legacy` is the plaintext name still readable during a
+    /// conversion.
+    Sealed { physical: String, vault: Arc<Vault>, legacy: Option<String> },
 }
 
 /// What [`Storage::put_new`] found.
@@ -74,9 +102,14 @@ const CREATE_ONLY_LOOK_FIRST: u8 = 2;
 /// An object found by listing.
 #[derive(Debug, Clone)]
 pub(crate) struct ListedObject {
+    /// Its logical path (the plaintext layout's name, whatever it is stored under).
     pub path: String,
+    /// The bytes it takes in the storage (sealed objects are larger than their plaintext).
     pub size: u64,
     pub modified_ms: Option<i64>,
+    /// Whether it is stored sealed (else: in the clear, in a plaintext locker or left from
+    /// before a conversion).
+    pub sealed: bool,
 }
 
 impl Storage {
@@ -163,15 +196,53 @@ impl Storage {
             credentials: credentials.clone(),
             stage_then_move: matches!(location, LockerLocation::WebDav { .. }),
             create_only: Default::default(),
+            crypt: Arc::new(RwLock::new(Crypt::Plain)),
             http: reqwest::Client::builder().timeout(retry.request_timeout).build().map_err(|error| {
                 LockerError::InvalidInput(format!("cannot set up the HTTP client: {error}"))
             })?,
         })
     }
 
+    /// The crypt state every clone of this storage shares.
+    pub fn crypt(&self) -> Crypt {
+        self.crypt.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn set_crypt(&self, crypt: Crypt) {
+        *self.crypt.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = crypt;
+    }
+
+    /// The vault, when the locker is encrypted and unlocked.
+    pub fn vault(&self) -> Option<Arc<Vault>> {
+        match self.crypt() {
+            Crypt::Sealed { vault, .. } => Some(vault),
+            _ => None,
+        }
+    }
+
+    /// Where `logical` is stored now; `writing` refuses a locked locker's objects outright.
+    fn target(&self, logical: &str, writing: bool) -> Result<Target> {
+        if crypt::stays_plain(logical) {
+            return Ok(Target::Plain(logical.to_owned()));
+        }
+        match self.crypt() {
+            Crypt::Plain => Ok(Target::Plain(logical.to_owned())),
+            Crypt::Sealed { vault, plaintext_readable } => {
+                let physical = vault.physical(logical)?.unwrap_or_else(|| logical.to_owned());
+                Ok(Target::Sealed { physical, vault, legacy: plaintext_readable.then(|| logical.to_owned()) })
+            }
+            Crypt::Locked { plaintext_readable } if plaintext_readable && !writing => {
+                Ok(Target::Plain(logical.to_owned()))
+            }
+            Crypt::Locked { .. } => Err(locked()),
+        }
+    }
+
     /// Reads an object that must be at most `cap` bytes (`what` names it in the message);
     /// `None` when it does not exist. `known_size` is the size a listing gave, saving a stat.
     /// A larger object is refused unread, so a hostile one cannot make a reader hold gigabytes.
+    /// In an encrypted locker the object is opened (and so authenticated) before it is
+    /// returned.
     pub async fn read_capped(
         &self,
         path: &str,
@@ -179,16 +250,50 @@ impl Storage {
         cap: u64,
         what: &str,
     ) -> Result<Option<Bytes>> {
+        match self.target(path, false)? {
+            Target::Plain(path) => self.read_capped_raw(&path, known_size, cap, what, &path).await,
+            Target::Sealed { physical, vault, legacy } => {
+                let stored =
+                    self.read_capped_raw(&physical, None, vault.object_stored_cap(cap), what, path).await?;
+                match (stored, legacy) {
+                    (Some(stored), _) => {
+                        let logical = path.to_owned();
+                        let plain =
+                            open_off_worker(stored.len(), move || vault.open_object(&logical, &stored))
+                                .await?;
+                        if plain.len() as u64 > cap {
+                            return Err(LockerError::Format(format!(
+                                "{what} {path} is larger than the {cap} bytes it may be"
+                            )));
+                        }
+                        Ok(Some(Bytes::from(plain)))
+                    }
+                    (None, Some(legacy)) => self.read_capped_raw(&legacy, None, cap, what, path).await,
+                    (None, None) => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// [`Storage::read_capped`] of an object under its stored name; `shown` names it in messages.
+    async fn read_capped_raw(
+        &self,
+        path: &str,
+        known_size: Option<u64>,
+        cap: u64,
+        what: &str,
+        shown: &str,
+    ) -> Result<Option<Bytes>> {
         let too_large = |size: u64| {
             LockerError::Format(format!(
-                "{what} {path} is {} long, more than the {} such a file may be; it was not read",
+                "{what} {shown} is {} long, more than the {} such a file may be; it was not read",
                 crate::quota::format_size(size),
                 crate::quota::format_size(cap)
             ))
         };
         let size = match (known_size, &self.location) {
             (Some(size), _) => size,
-            (None, LockerLocation::Folder { .. }) => match self.size_of(path).await? {
+            (None, LockerLocation::Folder { .. }) => match self.size_of_raw(path).await? {
                 Some(size) => size,
                 None => return Ok(None),
             },
@@ -201,7 +306,7 @@ impl Storage {
                     Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
                     Err(error) => match crate::http::too_large(&error) {
                         Some(size) => Err(too_large(size)),
-                        None => Err(LockerError::storage(format!("reading {path}"), error)),
+                        None => Err(LockerError::storage(format!("reading {shown}"), error)),
                     },
                 };
             }
@@ -210,34 +315,46 @@ impl Storage {
             return Err(too_large(size));
         }
         let data = if size == 0 {
-            match self.read(path).await? {
-                Some(data) => data,
-                None => return Ok(None),
+            match self.op.read(path).await {
+                Ok(buffer) => buffer.to_bytes(),
+                Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(LockerError::storage(format!("reading {shown}"), error)),
             }
         } else {
             // The range keeps the read to the size checked, even if the object grew since.
             match self.op.read_with(path).range(0..size).await {
                 Ok(buffer) => buffer.to_bytes(),
                 Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
-                Err(error) => return Err(LockerError::storage(format!("reading {path}"), error)),
+                Err(error) => return Err(LockerError::storage(format!("reading {shown}"), error)),
             }
         };
         if data.len() as u64 > cap {
             return Err(LockerError::Format(format!(
-                "{what} {path} is larger than the {cap} bytes it may be"
+                "{what} {shown} is larger than the {cap} bytes it may be"
             )));
         }
         Ok(Some(data))
     }
 
     /// Writes `data` to `path` only if no object is there, atomically: a log file, once
-    /// written, is never replaced (docs/locker-format.md, "Writing once").
+    /// written, is never replaced (docs/locker-format.md, "Writing once"). In an encrypted
+    /// locker the object is sealed first (what is compared on a read-back is the plaintext).
     pub async fn put_new(&self, path: &str, data: Bytes) -> Result<Created> {
+        match self.target(path, true)? {
+            Target::Plain(path) => self.put_new_raw(&path, data).await,
+            Target::Sealed { physical, vault, .. } => {
+                let sealed = seal_object_off_worker(&vault, path, data).await?;
+                self.put_new_raw(&physical, sealed).await
+            }
+        }
+    }
+
+    async fn put_new_raw(&self, path: &str, data: Bytes) -> Result<Created> {
         if self.create_only().await == CreateOnly::LookFirst {
-            if self.stat(path).await?.is_some() {
+            if self.stat_raw(path).await?.is_some() {
                 return Ok(Created::Exists);
             }
-            self.put(path, data).await?;
+            self.put_raw(path, data).await?;
             return Ok(Created::New);
         }
         match &self.location {
@@ -398,25 +515,158 @@ impl Storage {
         })
     }
 
-    pub async fn read(&self, path: &str) -> Result<Option<Bytes>> {
-        match self.op.read(path).await {
-            Ok(buffer) => Ok(Some(buffer.to_bytes())),
-            Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(LockerError::storage(format!("reading {path}"), error)),
+    /// Bytes `start..end` of an object kept in the clear (the inbox, a plaintext locker's
+    /// objects). Parts of blobs are read with [`Storage::read_part_range`].
+    pub async fn read_range(&self, path: &str, start: u64, end: u64) -> Result<Bytes> {
+        match self.target(path, false)? {
+            Target::Plain(path) => self
+                .read_range_raw(&path, start, end)
+                .await?
+                .ok_or_else(|| LockerError::NotFound(format!("{path} is not in the locker"))),
+            Target::Sealed { .. } => Err(LockerError::InvalidInput(format!(
+                "{path} is sealed in this locker and cannot be read by plain byte range"
+            ))),
         }
     }
 
-    pub async fn read_range(&self, path: &str, start: u64, end: u64) -> Result<Bytes> {
-        self.op
-            .read_with(path)
-            .range(start..end)
-            .await
-            .map(|buffer| buffer.to_bytes())
-            .map_err(|error| LockerError::storage(format!("reading bytes {start}..{end} of {path}"), error))
+    async fn read_range_raw(&self, path: &str, start: u64, end: u64) -> Result<Option<Bytes>> {
+        match self.op.read_with(path).range(start..end).await {
+            Ok(buffer) => Ok(Some(buffer.to_bytes())),
+            Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(LockerError::storage(format!("reading bytes {start}..{end} of {path}"), error)),
+        }
     }
 
-    /// The size of an object, or `None` when it does not exist.
-    pub async fn size_of(&self, path: &str) -> Result<Option<u64>> {
+    /// One whole part of a blob, `part_len` bytes whose SHA-256 the manifest says is
+    /// `part_hash`; `None` when it is missing. In an encrypted locker every chunk is
+    /// authenticated on the way (the caller still checks the hash).
+    pub async fn read_part(&self, path: &str, part_hash: &str, part_len: u64) -> Result<Option<Bytes>> {
+        match self.target(path, false)? {
+            Target::Plain(path) => self.read_capped_raw(&path, None, part_len, "the part", &path).await,
+            Target::Sealed { physical, vault, legacy } => {
+                let stored_len = vault.part_stored_len(part_len);
+                match self.read_capped_raw(&physical, None, stored_len, "the part", path).await? {
+                    Some(stored) => {
+                        let hash = part_hash_bytes(path, part_hash)?;
+                        let logical = path.to_owned();
+                        let plain = open_off_worker(stored.len(), move || {
+                            let span = vault.part_span(part_len, 0, part_len.max(1));
+                            let mut plain = vault.open_part_span(&logical, &hash, &span, &stored)?;
+                            plain.truncate(part_len as usize);
+                            Ok(plain)
+                        })
+                        .await?;
+                        Ok(Some(Bytes::from(plain)))
+                    }
+                    None => match legacy {
+                        Some(legacy) => self.read_capped_raw(&legacy, None, part_len, "the part", path).await,
+                        None => Ok(None),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Bytes `from..to` of a part (see [`Storage::read_part`]): in an encrypted locker, the
+    /// whole chunks they fall in are fetched in one request and opened, and nothing that fails
+    /// authentication is returned.
+    pub async fn read_part_range(
+        &self,
+        path: &str,
+        part_hash: &str,
+        part_len: u64,
+        from: u64,
+        to: u64,
+    ) -> Result<Bytes> {
+        let missing = || LockerError::NotFound(format!("{path} is missing from the locker"));
+        let to = to.min(part_len);
+        if from >= to {
+            return Ok(Bytes::new());
+        }
+        match self.target(path, false)? {
+            Target::Plain(path) => self.read_range_raw(&path, from, to).await?.ok_or_else(missing),
+            Target::Sealed { physical, vault, legacy } => {
+                let span = vault.part_span(part_len, from, to);
+                let stored = match self.read_range_raw(&physical, span.stored_start, span.stored_end).await? {
+                    Some(stored) => stored,
+                    None => {
+                        return match legacy {
+                            Some(legacy) => self.read_range_raw(&legacy, from, to).await?.ok_or_else(missing),
+                            None => Err(missing()),
+                        };
+                    }
+                };
+                let hash = part_hash_bytes(path, part_hash)?;
+                let logical = path.to_owned();
+                let plain = open_off_worker(stored.len(), move || {
+                    vault.open_part_span(&logical, &hash, &span, &stored)
+                })
+                .await?;
+                let offset = (from - span.plain_start) as usize;
+                let wanted = (to - from) as usize;
+                plain.get(offset..offset + wanted).map(Bytes::copy_from_slice).ok_or_else(|| {
+                    LockerError::Integrity(format!("{path} in the locker is shorter than its manifest says"))
+                })
+            }
+        }
+    }
+
+    /// Whether a complete part of `part_len` bytes is stored under `path` (sealed, in an
+    /// encrypted locker: a plaintext part left from before a conversion does not count).
+    pub async fn has_part(&self, path: &str, part_len: u64) -> Result<bool> {
+        match self.target(path, false)? {
+            Target::Plain(path) => Ok(self.size_of_raw(&path).await? == Some(part_len)),
+            Target::Sealed { physical, vault, .. } => {
+                Ok(self.size_of_raw(&physical).await? == Some(vault.part_stored_len(part_len)))
+            }
+        }
+    }
+
+    /// Whether the sealed form of `path` exists (false in a plaintext locker).
+    pub async fn has_sealed(&self, path: &str) -> Result<bool> {
+        match self.target(path, false)? {
+            Target::Sealed { physical, .. } => Ok(self.size_of_raw(&physical).await?.is_some()),
+            Target::Plain(_) => Ok(false),
+        }
+    }
+
+    /// An object in the clear under its own name, whatever the locker is (a conversion reads
+    /// what it seals this way).
+    pub async fn read_plaintext(&self, path: &str, cap: u64, what: &str) -> Result<Option<Bytes>> {
+        self.read_capped_raw(path, None, cap, what, path).await
+    }
+
+    /// What a part of `part_len` bytes written now takes in the storage.
+    pub fn stored_len_of_new_part(&self, part_len: u64) -> u64 {
+        match self.vault() {
+            Some(vault) => vault.part_stored_len(part_len),
+            None => part_len,
+        }
+    }
+
+    /// The size a complete part of `part_len` bytes has when stored sealed or not.
+    pub fn stored_part_len(&self, sealed: bool, part_len: u64) -> u64 {
+        match (sealed, self.vault()) {
+            (true, Some(vault)) => vault.part_stored_len(part_len),
+            _ => part_len,
+        }
+    }
+
+    /// Writes one part of a blob: sealed in an encrypted locker, under a key of its own
+    /// content, so the same part is always the same bytes.
+    pub async fn put_part(&self, path: &str, data: Bytes) -> Result<()> {
+        match self.target(path, true)? {
+            Target::Plain(path) => self.put_raw(&path, data).await,
+            Target::Sealed { physical, vault, .. } => {
+                let logical = path.to_owned();
+                let sealed = crate::upload::blocking(move || Ok(vault.seal_part(&logical, &data))).await?;
+                self.put_raw(&physical, Bytes::from(sealed)).await
+            }
+        }
+    }
+
+    /// The size of an object as stored, or `None` when it does not exist.
+    async fn size_of_raw(&self, path: &str) -> Result<Option<u64>> {
         match self.op.stat(path).await {
             Ok(meta) => Ok(Some(meta.content_length())),
             Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
@@ -424,12 +674,34 @@ impl Storage {
         }
     }
 
+    /// The object at a logical path (its sealed form first, during a conversion its plaintext
+    /// one when there is no sealed one yet).
     pub async fn stat(&self, path: &str) -> Result<Option<ListedObject>> {
+        match self.target(path, false)? {
+            Target::Plain(physical) => Ok(self.stat_raw(&physical).await?.map(|object| ListedObject {
+                path: path.to_owned(),
+                sealed: false,
+                ..object
+            })),
+            Target::Sealed { physical, legacy, .. } => {
+                if let Some(object) = self.stat_raw(&physical).await? {
+                    return Ok(Some(ListedObject { path: path.to_owned(), sealed: true, ..object }));
+                }
+                match legacy {
+                    Some(legacy) => Ok(self.stat_raw(&legacy).await?),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    async fn stat_raw(&self, path: &str) -> Result<Option<ListedObject>> {
         match self.op.stat(path).await {
             Ok(meta) => Ok(Some(ListedObject {
                 path: path.to_owned(),
                 size: meta.content_length(),
                 modified_ms: meta.last_modified().map(|at| at.into_inner().as_millisecond()),
+                sealed: false,
             })),
             Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
             Err(error) => Err(LockerError::storage(format!("looking up {path}"), error)),
@@ -442,11 +714,26 @@ impl Storage {
         if object.modified_ms.is_some() {
             return Ok(object.modified_ms);
         }
-        Ok(self.stat(&object.path).await?.and_then(|found| found.modified_ms))
+        let physical = match (object.sealed, self.target(&object.path, false)?) {
+            (true, Target::Sealed { physical, .. }) => physical,
+            _ => object.path.clone(),
+        };
+        Ok(self.stat_raw(&physical).await?.and_then(|found| found.modified_ms))
     }
 
-    /// Writes an object so that no reader ever sees it half-written under `path`.
+    /// Writes an object so that no reader ever sees it half-written under `path`, sealed in
+    /// an encrypted locker.
     pub async fn put(&self, path: &str, data: Bytes) -> Result<()> {
+        match self.target(path, true)? {
+            Target::Plain(path) => self.put_raw(&path, data).await,
+            Target::Sealed { physical, vault, .. } => {
+                let sealed = seal_object_off_worker(&vault, path, data).await?;
+                self.put_raw(&physical, sealed).await
+            }
+        }
+    }
+
+    async fn put_raw(&self, path: &str, data: Bytes) -> Result<()> {
         if self.stage_then_move {
             let staging = format!("tmp/{}", uuid::Uuid::new_v4());
             self.op
@@ -468,7 +755,27 @@ impl Storage {
         }
     }
 
+    /// Deletes the object at a logical path (during a conversion, its plaintext form too).
     pub async fn delete(&self, path: &str) -> Result<()> {
+        match self.target(path, true)? {
+            Target::Plain(path) => self.delete_raw(&path).await,
+            Target::Sealed { physical, legacy, .. } => {
+                self.delete_raw(&physical).await?;
+                match legacy {
+                    Some(legacy) => self.delete_raw(&legacy).await,
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Deletes an object in the clear under its own name, whatever the locker is: what is
+    /// left in plaintext once a conversion has finished.
+    pub async fn delete_plaintext(&self, path: &str) -> Result<()> {
+        self.delete_raw(path).await
+    }
+
+    async fn delete_raw(&self, path: &str) -> Result<()> {
         match self.op.delete(path).await {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
@@ -492,8 +799,45 @@ impl Storage {
         lister.try_next().await.map(|_| ()).map_err(|error| LockerError::storage("listing the locker", error))
     }
 
-    /// Every object under `dir` (which ends with '/'), at any depth. A missing folder is empty.
+    /// Every object under the logical folder `dir` (which ends with '/'), at any depth, by
+    /// logical path. In an encrypted locker: the sealed objects whose names this key opens
+    /// (anything else there is not ours and is left out), and during a conversion also the
+    /// plaintext ones that have no sealed form yet. A missing folder is empty.
     pub async fn list_files(&self, dir: &str) -> Result<Vec<ListedObject>> {
+        match self.target(dir, false)? {
+            Target::Plain(dir) => self.list_raw(&dir).await,
+            Target::Sealed { physical, vault, legacy } => {
+                let mut listed: Vec<ListedObject> = Vec::new();
+                for object in self.list_raw(&physical).await? {
+                    match vault.logical(&object.path) {
+                        Some(logical) if logical.starts_with(dir) => {
+                            listed.push(ListedObject { path: logical, sealed: true, ..object });
+                        }
+                        _ => tracing::debug!(path = %object.path, "an object this locker's key did not name"),
+                    }
+                }
+                if let Some(legacy) = legacy {
+                    let sealed: std::collections::HashSet<String> =
+                        listed.iter().map(|object| object.path.clone()).collect();
+                    listed.extend(
+                        self.list_raw(&legacy)
+                            .await?
+                            .into_iter()
+                            .filter(|object| !sealed.contains(&object.path)),
+                    );
+                }
+                Ok(listed)
+            }
+        }
+    }
+
+    /// The objects stored in the clear under `dir`, whatever the locker is: what a conversion
+    /// still has to seal, or to delete once it has finished.
+    pub async fn list_plaintext(&self, dir: &str) -> Result<Vec<ListedObject>> {
+        self.list_raw(dir).await
+    }
+
+    async fn list_raw(&self, dir: &str) -> Result<Vec<ListedObject>> {
         let entries = match self.op.list_with(dir).recursive(true).await {
             Ok(entries) => entries,
             Err(error) if error.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
@@ -506,6 +850,7 @@ impl Storage {
                 path: entry.path().to_owned(),
                 size: entry.metadata().content_length(),
                 modified_ms: entry.metadata().last_modified().map(|at| at.into_inner().as_millisecond()),
+                sealed: false,
             })
             .collect();
         // A folder's listing has names only; its sizes and times are a local stat away.
@@ -568,4 +913,35 @@ fn link_new(root: &std::path::Path, relative: &str, data: &[u8]) -> Result<Creat
     };
     let _ = std::fs::remove_file(&staging);
     outcome
+}
+
+fn locked() -> LockerError {
+    LockerError::Locked(
+        "This locker is encrypted and this device has not unlocked it; enter its passphrase".into(),
+    )
+}
+
+/// The 32 bytes of a part's SHA-256 from its manifest (validated there, so this fails only on
+/// a caller's mistake).
+fn part_hash_bytes(path: &str, part_hash: &str) -> Result<[u8; 32]> {
+    data_encoding::HEXLOWER
+        .decode(part_hash.as_bytes())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+        .ok_or_else(|| LockerError::Format(format!("the manifest gives {path} a hash that is not a SHA-256")))
+}
+
+/// Objects above this are sealed and opened on the blocking pool, not on a runtime worker.
+const CRYPT_INLINE_BYTES: usize = 256 * 1024;
+
+async fn open_off_worker<T: Send + 'static>(
+    len: usize,
+    open: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    if len <= CRYPT_INLINE_BYTES { open() } else { crate::upload::blocking(open).await }
+}
+
+async fn seal_object_off_worker(vault: &Arc<Vault>, path: &str, data: Bytes) -> Result<Bytes> {
+    let (vault, logical) = (vault.clone(), path.to_owned());
+    open_off_worker(data.len(), move || vault.seal_object(&logical, &data).map(Bytes::from)).await
 }

@@ -183,20 +183,37 @@ struct WireState {
     /// Cleared once the part is finished, so a late report from the connection changes nothing.
     open: bool,
     progress: ProgressReporter,
+    /// The part's length, and what it takes on the wire.
+    length: u64,
+    stored: u64,
 }
 
 const WIRE_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl PartOnTheWire {
-    fn new(context: &UploadContext) -> PartOnTheWire {
-        let state = WireState { shown: 0, last_shown_at: None, open: true, progress: context.reporter() };
+    /// For a part of `length` bytes that goes on the wire as `stored` bytes (more when it is
+    /// sealed): what is shown is the share of the part's own bytes.
+    fn new(context: &UploadContext, length: u64, stored: u64) -> PartOnTheWire {
+        let state = WireState {
+            shown: 0,
+            last_shown_at: None,
+            open: true,
+            progress: context.reporter(),
+            length,
+            stored: stored.max(1),
+        };
         PartOnTheWire { state: Arc::new(std::sync::Mutex::new(state)) }
     }
 
     fn callback(&self) -> http::BodyProgress {
         let state = Arc::clone(&self.state);
-        Arc::new(move |taken| {
+        Arc::new(move |on_the_wire| {
             let mut state = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let taken = if state.stored == state.length {
+                on_the_wire
+            } else {
+                ((u128::from(on_the_wire) * u128::from(state.length)) / u128::from(state.stored)) as u64
+            };
             // A retried request starts again from 0: that is shown at once, growth at a pace.
             let due = taken < state.shown
                 || state.last_shown_at.is_none_or(|at| at.elapsed() >= WIRE_PROGRESS_EVERY);
@@ -567,9 +584,10 @@ impl Locker {
             let (bytes, shown) = match data {
                 Some(data) => {
                     let length = data.len() as u64;
-                    let on_the_wire = PartOnTheWire::new(context);
+                    let on_the_wire =
+                        PartOnTheWire::new(context, length, self.storage().stored_len_of_new_part(length));
                     let part_path = format::part_path(&journal.sha256, index);
-                    let put = self.storage().put(&part_path, data);
+                    let put = self.storage().put_part(&part_path, data);
                     let result = http::with_body_progress(on_the_wire.callback(), put).await;
                     let shown = on_the_wire.stop();
                     if let Err(error) = result {
@@ -601,7 +619,7 @@ impl Locker {
                 let path = format::part_path(sha256, index);
                 async move {
                     let expected = part_size.min(size - index * part_size);
-                    storage.size_of(&path).await.map(|found| (found != Some(expected)).then_some(index))
+                    storage.has_part(&path, expected).await.map(|present| (!present).then_some(index))
                 }
             })
             .buffer_unordered(16);
@@ -729,8 +747,8 @@ async fn read_part_unless_present(
     let path = format::part_path(&journal.sha256, index);
     // A part found in the locker counts only if its bytes have the hash this file's part has:
     // the right length alone says nothing (another tool may have put anything there).
-    if storage.size_of(&path).await? == Some(length) {
-        match storage.read_capped(&path, Some(length), length, "the part").await {
+    if storage.has_part(&path, length).await? {
+        match storage.read_part(&path, &expected, length).await {
             Ok(Some(found)) if hex(&Sha256::digest(&found)) == expected => return Ok(None),
             Ok(_) => tracing::warn!(%path, "a part in the locker does not match its hash; replacing it"),
             Err(error) if error.is_transient() => return Err(error),

@@ -136,6 +136,8 @@ pub fn test_options() -> OpenOptions {
         },
         new_locker_part_size: 64 * 1024,
         inbox_settle: Duration::ZERO,
+        // Tests never touch the keychain of the machine they run on.
+        use_keychain: false,
         ..OpenOptions::default()
     }
 }
