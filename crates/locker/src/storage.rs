@@ -584,17 +584,40 @@ impl Storage {
             return Ok(Bytes::new());
         }
         match self.target(path, false)? {
-            Target::Plain(path) => self.read_range_raw(&path, from, to).await?.ok_or_else(missing),
+            Target::Plain(path) => match self.read_range_raw(&path, from, to).await {
+                Ok(found) => found.ok_or_else(missing),
+                Err(error) if !error.is_transient() => match self.size_of_raw(&path).await {
+                    Ok(Some(size)) if size != part_len => Err(LockerError::Integrity(format!(
+                        "{path} in the locker holds {size} bytes instead of {part_len}"
+                    ))),
+                    _ => Err(error),
+                },
+                Err(error) => Err(error),
+            },
             Target::Sealed { physical, vault, legacy } => {
                 let span = vault.part_span(part_len, from, to);
-                let stored = match self.read_range_raw(&physical, span.stored_start, span.stored_end).await? {
-                    Some(stored) => stored,
-                    None => {
+                let stored = match self.read_range_raw(&physical, span.stored_start, span.stored_end).await {
+                    Ok(Some(stored)) => stored,
+                    Ok(None) => {
                         return match legacy {
                             Some(legacy) => self.read_range_raw(&legacy, from, to).await?.ok_or_else(missing),
                             None => Err(missing()),
                         };
                     }
+                    // A range past the end of an object cut short is refused by some storages
+                    // (416, or an early end of the body): that is the object's fault, not the
+                    // network's, and trying again would not change it.
+                    Err(error) if !error.is_transient() => {
+                        return match self.size_of_raw(&physical).await {
+                            Ok(Some(size)) if size != vault.part_stored_len(part_len) => {
+                                Err(LockerError::Integrity(format!(
+                                    "{path} in the locker fails its authentication: it was cut short"
+                                )))
+                            }
+                            _ => Err(error),
+                        };
+                    }
+                    Err(error) => return Err(error),
                 };
                 let hash = part_hash_bytes(path, part_hash)?;
                 let logical = path.to_owned();

@@ -433,3 +433,85 @@ pub fn write_tracks(dir: &Path, first_seed: u64, count: usize, samples: usize) -
         })
         .collect()
 }
+
+/// One file of [`tagged_corpus`], with the tags written into it.
+pub struct CorpusFile {
+    pub path: PathBuf,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+}
+
+/// A small library in every container Loft plays, each tagged by the real tool users use to
+/// make such files: FLAC (flac), MP3 with ID3v2 (lame), Ogg Vorbis and Ogg Opus and AAC in
+/// MP4 (ffmpeg), and WAV with RIFF INFO tags. Titles, artists and albums are distinctive, so a
+/// test can look for them anywhere.
+pub fn tagged_corpus(dir: &Path) -> Vec<CorpusFile> {
+    std::fs::create_dir_all(dir).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let output = std::process::Command::new(program).args(args).output().unwrap_or_else(|error| {
+            panic!("{program} is needed for this test (scripts/install-deps.sh installs it): {error}")
+        });
+        assert!(output.status.success(), "{program} failed: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let formats = ["flac", "mp3", "ogg", "opus", "m4a", "wav"];
+    formats
+        .iter()
+        .enumerate()
+        .map(|(index, extension)| {
+            let title = format!("Nocturne in Teal Number {index}");
+            let artist = format!("Marguerite Okonkwo Ensemble {index}");
+            let album = format!("Harbour Lights Sessions {index}");
+            let source = dir.join(format!("source-{index}.wav"));
+            std::fs::write(&source, wav(9_000 + index as u64, 120_000, &title, &artist, &album)).unwrap();
+            let path = dir.join(format!("track-{index}.{extension}"));
+            let (source_text, path_text) = (source.to_str().unwrap(), path.to_str().unwrap());
+            let metadata = [format!("title={title}"), format!("artist={artist}"), format!("album={album}")];
+            let ffmpeg = |codec: &[&str]| {
+                let mut args = vec!["-hide_banner", "-loglevel", "error", "-y", "-i", source_text];
+                args.extend_from_slice(codec);
+                for tag in &metadata {
+                    args.extend_from_slice(&["-metadata", tag]);
+                }
+                args.push(path_text);
+                run("ffmpeg", &args);
+            };
+            match *extension {
+                "flac" => run(
+                    "flac",
+                    &[
+                        "--silent",
+                        "-f",
+                        &format!("--tag=TITLE={title}"),
+                        &format!("--tag=ARTIST={artist}"),
+                        &format!("--tag=ALBUM={album}"),
+                        source_text,
+                        "-o",
+                        path_text,
+                    ],
+                ),
+                "mp3" => run(
+                    "lame",
+                    &[
+                        "--quiet",
+                        "--id3v2-only",
+                        "--tt",
+                        &title,
+                        "--ta",
+                        &artist,
+                        "--tl",
+                        &album,
+                        source_text,
+                        path_text,
+                    ],
+                ),
+                "ogg" => ffmpeg(&["-c:a", "libvorbis"]),
+                "opus" => ffmpeg(&["-c:a", "libopus", "-ar", "48000"]),
+                "m4a" => ffmpeg(&["-c:a", "aac"]),
+                _ => std::fs::copy(&source, &path).map(|_| ()).unwrap(),
+            }
+            std::fs::remove_file(&source).unwrap();
+            CorpusFile { path, title, artist, album }
+        })
+        .collect()
+}
