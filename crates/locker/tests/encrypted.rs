@@ -8,7 +8,7 @@ mod support;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use loft_locker::{ErrorKind, Locker, LockerOpener, LockerSecret, OfflineCache, OpenOptions};
+use loft_locker::{EncryptOptions, ErrorKind, Locker, LockerOpener, LockerSecret, OfflineCache, OpenOptions};
 use sha2::{Digest, Sha256};
 use support::{Backend, CorpusFile, TestStorage, tagged_corpus, test_options};
 use tempfile::TempDir;
@@ -27,6 +27,7 @@ on_every_backend!(
     a_wrong_passphrase_is_refused_and_no_key_means_locked,
     changed_moved_or_cut_bytes_are_refused_and_never_played,
     the_passphrase_changes_and_the_recovery_key_unlocks,
+    a_plaintext_locker_converts_while_another_device_keeps_using_it,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -371,4 +372,96 @@ async fn the_passphrase_changes_and_the_recovery_key_unlocks(backend: Backend) {
     // A passphrase too short to protect anything is refused before anything changes.
     let error = phone.change_passphrase(&secret, "short").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
+}
+
+/// The files [`support::write_tracks`] writes, as corpus entries (their tags are known).
+fn written_tracks(dir: &Path, first_seed: u64, count: usize) -> Vec<CorpusFile> {
+    support::write_tracks(dir, first_seed, count, 30_000)
+        .into_iter()
+        .zip(first_seed..)
+        .map(|(path, seed)| CorpusFile {
+            path,
+            title: format!("Song {seed}"),
+            artist: "The Testers".into(),
+            album: "Loopback".into(),
+        })
+        .collect()
+}
+
+async fn a_plaintext_locker_converts_while_another_device_keeps_using_it(backend: Backend) {
+    let storage = TestStorage::start(backend).await;
+    let corpus_dir = TempDir::new().unwrap();
+    let mut corpus = tagged_corpus(corpus_dir.path());
+    let (laptop_state, desk_state) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let laptop = open(&storage, "laptop", laptop_state.path(), test_options()).await.unwrap();
+    let desk = open(&storage, "desk", desk_state.path(), test_options()).await.unwrap();
+    let paths: Vec<PathBuf> = corpus.iter().map(|file| file.path.clone()).collect();
+    let mut ids = upload_all(&laptop, &paths[..4]).await;
+    ids.extend(upload_all(&desk, &paths[4..]).await);
+    let playlist = laptop.create_playlist(PLAYLIST).await.unwrap();
+    laptop.sync().await.unwrap();
+    laptop.playlist_add_many(&playlist, &ids, None).await.unwrap();
+    desk.sync().await.unwrap();
+    assert!(!laptop.encryption().encrypted);
+
+    // The laptop starts the conversion while the desk, which knows nothing of it, uploads.
+    let during = written_tracks(&desk_state.path().join("during"), 500, 1);
+    let start =
+        EncryptOptions { passphrase: Some(Zeroizing::new(PASSPHRASE.to_owned())), ..Default::default() };
+    let during_paths = [during[0].path.clone()];
+    let (converted, uploaded) = tokio::join!(laptop.encrypt(start, None), desk.upload(&during_paths, None));
+    let first = converted.unwrap();
+    assert!(uploaded.failed.is_empty(), "{:?}", uploaded.failed);
+    assert!(first.recovery_key.is_some());
+    assert!(!first.finished);
+    assert_eq!(first.waiting_for, vec!["desk".to_owned()]);
+    assert!(laptop.encryption().encrypted && laptop.encryption().converting);
+    corpus.extend(during);
+
+    // The desk learns of it at its next sync: without the key it writes nothing, and keeps
+    // its edits for later.
+    let error = desk.sync().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Locked);
+    let desk_list = desk.create_playlist("Desk Only Favourites").await.unwrap();
+    assert_eq!(desk.pending_ops().await, 1);
+    // Still readable meanwhile: what is in plaintext plays from the desk.
+    let (bytes, failure) = play(&desk, &desk_state.path().join("cache"), &ids[0]).await;
+    assert_eq!(failure, None);
+    assert!(bytes == std::fs::read(&paths[0]).unwrap());
+
+    // Unlocked, the desk moves: its edits go out sealed, and it uploads on.
+    desk.unlock(&LockerSecret::passphrase(PASSPHRASE)).await.unwrap();
+    assert_eq!(desk.sync().await.unwrap().pending_ops, 0);
+    let after = written_tracks(&desk_state.path().join("after"), 600, 1);
+    upload_all(&desk, &[after[0].path.clone()]).await;
+    desk.playlist_add_many(&desk_list, &ids[..2], None).await.unwrap();
+    corpus.extend(after);
+
+    let last = laptop.encrypt(EncryptOptions::default(), None).await.unwrap();
+    assert!(last.finished, "{last:?}");
+    assert!(last.plaintext_deleted > 0);
+    assert!(!laptop.encryption().converting);
+    assert_nothing_readable(&storage, &corpus, &[PLAYLIST, "Desk Only Favourites", "laptop", "desk"]);
+
+    // Everything is there for a device that joins now, and plays bit for bit.
+    let tablet_state = TempDir::new().unwrap();
+    let tablet = open(&storage, "tablet", tablet_state.path(), unlocking(PASSPHRASE)).await.unwrap();
+    tablet.sync().await.unwrap();
+    assert_eq!(tablet.track_count().await, corpus.len());
+    let mut lists: Vec<(String, usize)> =
+        tablet.playlists().await.into_iter().map(|list| (list.name, list.entries.len())).collect();
+    lists.sort();
+    assert_eq!(lists, vec![("Desk Only Favourites".to_owned(), 2), (PLAYLIST.to_owned(), 6)]);
+    for track in tablet.tracks().await {
+        let file = corpus.iter().find(|file| Some(file.title.as_str()) == track.title.as_deref()).unwrap();
+        let (bytes, failure) = play(&tablet, &tablet_state.path().join("cache"), &track.id).await;
+        assert_eq!(failure, None, "{}", file.path.display());
+        assert!(bytes == std::fs::read(&file.path).unwrap(), "{}", file.path.display());
+    }
+    let check = tablet.check(None).await.unwrap();
+    assert!(check.findings.is_empty(), "{:?}", check.findings);
+    // And the desk, which lived through it, agrees.
+    desk.sync().await.unwrap();
+    assert_eq!(desk.track_count().await, corpus.len());
+    assert!(!desk.encryption().converting);
 }
