@@ -251,7 +251,7 @@ impl Locker {
                     .map(|(size, sealed)| (*size, storage.stored_part_len(*sealed, length)));
                 let path = format::part_path(&manifest.sha256, index);
                 async move {
-                    if !present.is_some_and(|(size, complete)| size == complete) {
+                    if present.is_none_or(|(size, complete)| size != complete) {
                         return (index, Ok(None), present);
                     }
                     (index, storage.read_part(&path, &expected_hash, length).await, present)
