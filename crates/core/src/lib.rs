@@ -5,6 +5,7 @@
 //! composes the library index, the audio engine and the locker as they land.
 
 mod background;
+mod encryption;
 mod error;
 mod events;
 mod hub;
@@ -27,6 +28,7 @@ mod uploads;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use locker::LockerKeying;
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
 pub use playlists::{M3u8ImportReport, PublishReport};
