@@ -5,8 +5,8 @@
 #[path = "../../library/tests/support/mod.rs"]
 mod support;
 
-use loft_core::Loft;
 use loft_core::LockerKeying;
+use loft_core::Loft;
 use loft_core::library_types::{Track, TrackQuery};
 use loft_core::locker_types::LockerSecret;
 
