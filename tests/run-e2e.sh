@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real desktop app (UI embedded) and runs the end-to-end tests against it through
-# tauri-driver and WebKitWebDriver on a virtual X display.
+# tauri-driver and WebKitWebDriver on a virtual X display. Arguments name test files to run
+# instead of all of them (tests/run-e2e.sh tests/e2e/encrypted.test.mjs).
 #
 # Time limits: every test and hook has one (tests/e2e/lib/limits.mjs), and the whole run has
 # RUN_LIMIT_MINUTES. A run stopped at its limit names the tests that were still running.
@@ -11,8 +12,8 @@ cd "$(dirname "$0")/.."
 RUN_LIMIT_MINUTES=15
 
 npx tauri build --debug --no-bundle
-# The S3 server the cloud tests start and stop (crates/testkit).
-cargo build -p loft-testkit --bin loft-test-s3 --locked
+# The S3 and WebDAV servers the cloud tests start and stop (crates/testkit).
+cargo build -p loft-testkit --bin loft-test-s3 --bin loft-test-dav --locked
 
 export LOFT_APP_BINARY="$PWD/target/debug/loft-desktop"
 LOFT_E2E_RUNNING_FILE="$(mktemp)"
@@ -31,7 +32,7 @@ timeout --kill-after=30s "${RUN_LIMIT_MINUTES}m" \
   node --test --test-concurrency=1 --test-force-exit \
   --test-reporter="$reporter" --test-reporter-destination=stdout \
   --test-reporter="$PWD/tests/e2e/lib/running-tests-reporter.mjs" --test-reporter-destination=stderr \
-  tests/e2e/ &
+  "${@:-tests/e2e/}" &
 run=$!
 # timeout(1) puts the run in a process group of its own, which a Ctrl-C on the terminal does
 # not reach: pass it on. (A trap runs only while the script waits on a background job.)

@@ -13,7 +13,8 @@ use loft_core::library_types::{
     TrackQuery, TrackSource, Unmatched,
 };
 use loft_core::locker_types::{
-    BackendQuota, CacheState, CacheSummary, ConnectionCheck, DeviceInfo as LockerDevice, LockerStatus,
+    BackendQuota, CacheState, CacheSummary, ConnectionCheck, DeviceInfo as LockerDevice, EncryptReport,
+    EncryptionState, LockerStatus,
 };
 use loft_core::player::DeviceInfo;
 use loft_core::{
@@ -26,7 +27,7 @@ use serde_json::Value;
 use specta::Type;
 use specta::datatype::DataType;
 
-use crate::commands::locker::GivenCredentials;
+use crate::commands::locker::{GivenCredentials, GivenKeying, GivenSecret};
 use crate::commands::player::RepeatMode;
 
 pub struct Arg {
@@ -262,7 +263,34 @@ pub fn examples(types: specta::Types) -> Payloads {
             "credentials",
             GivenCredentials::S3 { access_key_id: "ada".into(), secret_access_key: "secret".into() },
         )
+        .arg("keying", GivenKeying { passphrase: Some("correct horse battery".into()), encrypt: true })
         .ok(locker_status());
+    p.call("unlock_locker")
+        .arg("secret", GivenSecret::Passphrase { passphrase: "correct horse battery".into() })
+        .ok(locker_status());
+    p.call("encrypt_locker")
+        .arg("passphrase", Some("correct horse battery".to_owned()))
+        .arg("without_devices", vec!["old-laptop".to_owned()])
+        .ok(EncryptReport {
+            recovery_key: Some("H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF".into()),
+            blobs_total: 12,
+            blobs_sealed: 12,
+            bytes_sealed: 96_000_000,
+            catalog_files_sealed: 4,
+            damaged: vec![],
+            waiting_for: vec!["desktop".into()],
+            finished: false,
+            plaintext_deleted: 0,
+        });
+    p.call("change_locker_passphrase")
+        .arg(
+            "current",
+            GivenSecret::RecoveryKey { recovery_key: "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF".into() },
+        )
+        .arg("new_passphrase", "a new passphrase".to_owned())
+        .ok(());
+    p.call("locker_recovery_key").ok("H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF".to_owned());
+    p.call("forget_locker_key").ok(());
     p.call("test_locker_connection")
         .arg("url", "webdav+https://dav.example.org/music".to_owned())
         .arg("credentials", GivenCredentials::WebDav { user: "ada".into(), password: "secret".into() })
@@ -288,10 +316,13 @@ pub fn examples(types: specta::Types) -> Payloads {
         tracks_removed: 1,
         playlists_changed: 1,
         playlists_deleted: 0,
+        listening_changed: 4,
+        rule_playlists_changed: 1,
         library: LockerApplied { added: 2, updated: 0, removed: 1 },
         merged: 1,
         inbox_imported: 0,
         problems: vec!["catalog/log/laptop/000012.json".into()],
+        pending_changes: 0,
     });
     p.call("remove_from_locker").arg("track_id", 9i64).ok(());
     p.call("pin_tracks").arg("track_ids", vec![9i64]).returns(());
@@ -389,6 +420,10 @@ fn events() -> Vec<Event> {
         Event::DownloadProgress { track_id: 9, bytes: 1_000_000, size: 4_000_000 },
         Event::CacheChanged { track_ids: vec![9, 11] },
         Event::PlaylistsChanged { ids: vec!["p1".into()] },
+        Event::LockerChecked { damaged: false },
+        Event::LockerEncryption { converting: true, waiting_for: vec!["desktop".into()] },
+        Event::LockerEncryptionProgress { blobs_sealed: 3, blobs_total: 12 },
+        Event::PendingChanges { count: 2 },
     ]
 }
 
@@ -502,6 +537,9 @@ fn locker_status() -> LockerStatus {
         }],
         last_sync_ms: Some(1_700_000_000_000),
         backend_quota: Some(BackendQuota { used_bytes: Some(12_000_000), available_bytes: None }),
+        pending_changes: 2,
+        reached: true,
+        encryption: EncryptionState { encrypted: true, unlocked: true, converting: false },
     }
 }
 

@@ -1080,10 +1080,17 @@ export const commandPayloads = {
           }
         }
       ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 2,
       "playlists": 1,
       "quota_bytes": 10000000000,
+      "reached": true,
       "tracks": 3,
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
@@ -1097,6 +1104,10 @@ export const commandPayloads = {
         "access_key_id": "ada",
         "kind": "s3",
         "secret_access_key": "secret"
+      },
+      {
+        "encrypt": true,
+        "passphrase": "correct horse battery"
       }
     ] satisfies Parameters<Commands['connectLocker']>,
     sent: {
@@ -1104,6 +1115,10 @@ export const commandPayloads = {
         "access_key_id": "ada",
         "kind": "s3",
         "secret_access_key": "secret"
+      },
+      "keying": {
+        "encrypt": true,
+        "passphrase": "correct horse battery"
       },
       "url": "s3://music?endpoint=http://127.0.0.1:9000"
     },
@@ -1123,14 +1138,125 @@ export const commandPayloads = {
           }
         }
       ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 2,
       "playlists": 1,
       "quota_bytes": 10000000000,
+      "reached": true,
       "tracks": 3,
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
     } satisfies Returned<'connectLocker'>,
+  },
+  unlockLocker: {
+    command: "unlock_locker",
+    params: [
+      {
+        "kind": "passphrase",
+        "passphrase": "correct horse battery"
+      }
+    ] satisfies Parameters<Commands['unlockLocker']>,
+    sent: {
+      "secret": {
+        "kind": "passphrase",
+        "passphrase": "correct horse battery"
+      }
+    },
+    result: {
+      "backend_quota": {
+        "available_bytes": null,
+        "used_bytes": 12000000
+      },
+      "device": "laptop",
+      "devices": [
+        {
+          "device": "laptop",
+          "last_sync_ms": 1700000000000,
+          "seen": {
+            "desktop": 4,
+            "laptop": 12
+          }
+        }
+      ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
+      "last_sync_ms": 1700000000000,
+      "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 2,
+      "playlists": 1,
+      "quota_bytes": 10000000000,
+      "reached": true,
+      "tracks": 3,
+      "url": "s3://music?endpoint=http://127.0.0.1:9000",
+      "usage_bytes": 12000000
+    } satisfies Returned<'unlockLocker'>,
+  },
+  encryptLocker: {
+    command: "encrypt_locker",
+    params: [
+      "correct horse battery",
+      [
+        "old-laptop"
+      ]
+    ] satisfies Parameters<Commands['encryptLocker']>,
+    sent: {
+      "passphrase": "correct horse battery",
+      "withoutDevices": [
+        "old-laptop"
+      ]
+    },
+    result: {
+      "blobs_sealed": 12,
+      "blobs_total": 12,
+      "bytes_sealed": 96000000,
+      "catalog_files_sealed": 4,
+      "damaged": [],
+      "finished": false,
+      "plaintext_deleted": 0,
+      "recovery_key": "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF",
+      "waiting_for": [
+        "desktop"
+      ]
+    } satisfies Returned<'encryptLocker'>,
+  },
+  changeLockerPassphrase: {
+    command: "change_locker_passphrase",
+    params: [
+      {
+        "kind": "recovery_key",
+        "recovery_key": "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF"
+      },
+      "a new passphrase"
+    ] satisfies Parameters<Commands['changeLockerPassphrase']>,
+    sent: {
+      "current": {
+        "kind": "recovery_key",
+        "recovery_key": "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF"
+      },
+      "newPassphrase": "a new passphrase"
+    },
+    result: null satisfies Returned<'changeLockerPassphrase'>,
+  },
+  lockerRecoveryKey: {
+    command: "locker_recovery_key",
+    params: [] satisfies Parameters<Commands['lockerRecoveryKey']>,
+    sent: {},
+    result: "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF" satisfies Returned<'lockerRecoveryKey'>,
+  },
+  forgetLockerKey: {
+    command: "forget_locker_key",
+    params: [] satisfies Parameters<Commands['forgetLockerKey']>,
+    sent: {},
+    result: null satisfies Returned<'forgetLockerKey'>,
   },
   testLockerConnection: {
     command: "test_locker_connection",
@@ -1187,10 +1313,17 @@ export const commandPayloads = {
           }
         }
       ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 2,
       "playlists": 1,
       "quota_bytes": 10000000000,
+      "reached": true,
       "tracks": 3,
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
@@ -1314,13 +1447,16 @@ export const commandPayloads = {
         "removed": 1,
         "updated": 0
       },
+      "listening_changed": 4,
       "merged": 1,
       "ops_applied": 3,
+      "pending_changes": 0,
       "playlists_changed": 1,
       "playlists_deleted": 0,
       "problems": [
         "catalog/log/laptop/000012.json"
       ],
+      "rule_playlists_changed": 1,
       "tracks_changed": 2,
       "tracks_removed": 1
     } satisfies Returned<'syncLocker'>,
@@ -1600,6 +1736,26 @@ export const eventPayloads = [
       "p1"
     ],
     "type": "playlists_changed"
+  } satisfies LoftEvent,
+  {
+    "damaged": false,
+    "type": "locker_checked"
+  } satisfies LoftEvent,
+  {
+    "converting": true,
+    "type": "locker_encryption",
+    "waiting_for": [
+      "desktop"
+    ]
+  } satisfies LoftEvent,
+  {
+    "blobs_sealed": 3,
+    "blobs_total": 12,
+    "type": "locker_encryption_progress"
+  } satisfies LoftEvent,
+  {
+    "count": 2,
+    "type": "pending_changes"
   } satisfies LoftEvent,
 ];
 

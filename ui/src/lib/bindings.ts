@@ -57,7 +57,19 @@ export const commands = {
 	/**  Asks where to save and writes the playlist as .m3u8; `None` when the user cancels. */
 	exportM3u8: (id: string, name: string) => __TAURI_INVOKE<M3u8Export | null>("export_m3u8", { id, name }),
 	lockerStatus: () => __TAURI_INVOKE<LockerStatus | null>("locker_status"),
-	connectLocker: (url: string, credentials: GivenCredentials) => __TAURI_INVOKE<LockerStatus>("connect_locker", { url, credentials }),
+	connectLocker: (url: string, credentials: GivenCredentials, keying: GivenKeying) => __TAURI_INVOKE<LockerStatus>("connect_locker", { url, credentials, keying }),
+	/**  Opens the connected encrypted locker on this device; the key is kept in the OS keychain. */
+	unlockLocker: (secret: GivenSecret) => __TAURI_INVOKE<LockerStatus>("unlock_locker", { secret }),
+	/**
+	 *  Starts or continues encrypting the connected locker; `passphrase` starts one. Progress
+	 *  arrives as `locker_encryption_progress` events, the end as a `locker_encryption` event.
+	 */
+	encryptLocker: (passphrase: string | null, withoutDevices: string[]) => __TAURI_INVOKE<EncryptReport>("encrypt_locker", { passphrase, withoutDevices }),
+	changeLockerPassphrase: (current: GivenSecret, newPassphrase: string) => __TAURI_INVOKE<null>("change_locker_passphrase", { current, newPassphrase }),
+	/**  The recovery key of the connected encrypted locker, shown again on request. */
+	lockerRecoveryKey: () => __TAURI_INVOKE<string>("locker_recovery_key"),
+	/**  Forgets this device's copy of the key: the locker asks for the passphrase at the next start. */
+	forgetLockerKey: () => __TAURI_INVOKE<null>("forget_locker_key"),
 	/**
 	 *  "Test connection" in the connect form: which step works and which fails, without
 	 *  connecting or storing anything.
@@ -188,6 +200,36 @@ export type DeviceInfo = {
 	is_default: boolean,
 };
 
+/**  What a conversion did; run it again to continue. */
+export type EncryptReport = {
+	/**  The recovery key, when this run created the locker's key: shown once, to write down. */
+	recovery_key: string | null,
+	/**  Blobs in the locker in plaintext when this run looked, and how many of them it sealed. */
+	blobs_total: number,
+	blobs_sealed: number,
+	bytes_sealed: number,
+	catalog_files_sealed: number,
+	/**
+	 *  Tracks whose plaintext copy is damaged (a part does not match its hash): not sealed, and
+	 *  the conversion does not finish until they are uploaded again or removed.
+	 */
+	damaged: string[],
+	/**  Devices that have not unlocked the locker yet: the plaintext stays until they have. */
+	waiting_for: string[],
+	/**  Every device has moved and the plaintext objects are gone. */
+	finished: boolean,
+	plaintext_deleted: number,
+};
+
+/**  Whether a locker is encrypted, and whether this device can read it. */
+export type EncryptionState = {
+	encrypted: boolean,
+	/**  This device holds the key (always true of a plaintext locker). */
+	unlocked: boolean,
+	/**  A conversion from plaintext is under way: plaintext objects are still read. */
+	converting: boolean,
+};
+
 /**  The shape in which an error crosses the IPC boundary: `{kind, message}`. */
 export type ErrorPayload = {
 	kind: string,
@@ -216,6 +258,17 @@ export type Event =
  *  name catalog files that could not be read yet.
  */
 { type: "sync_finished"; ops_applied: number; tracks_changed: number; tracks_removed: number; playlists_changed: number; playlists_deleted: number; inbox_imported: number; problems: string[] } | 
+/**  A check of the locker ended; `damaged` when it found damage (the cloud pane shows it). */
+{ type: "locker_checked"; damaged: boolean } | 
+/**
+ *  A run of the locker's conversion to encrypted ended: `converting` while plaintext is
+ *  still there, `waiting_for` the devices that have not unlocked it yet.
+ */
+{ type: "locker_encryption"; converting: boolean; waiting_for: string[] } | 
+/**  A conversion to encrypted goes on: blobs sealed so far of those in all. */
+{ type: "locker_encryption_progress"; blobs_sealed: number; blobs_total: number } | 
+/**  This device's edits waiting to be written to the locker (0 once all are in). */
+{ type: "pending_changes"; count: number } | 
 /**  The locker stopped answering (network down, server gone); syncs retry every minute. */
 { type: "locker_unreachable"; message: string } | 
 /**  The locker answers again. */
@@ -264,6 +317,21 @@ export type Folder = {
 /**  What the connect form sends: secrets are only ever passed on to the keychain. */
 export type GivenCredentials = { kind: "none" } | { kind: "s3"; access_key_id: string; secret_access_key: string } | { kind: "web_dav"; user: string; password: string };
 
+/**
+ *  The connect form's encryption choice: the passphrase of an encrypted locker, and whether
+ *  to create the locker encrypted when the location is empty.
+ */
+export type GivenKeying = {
+	passphrase: string | null,
+	encrypt: boolean,
+};
+
+/**
+ *  What unlocks an encrypted locker: its passphrase, or the recovery key written down when it
+ *  was made.
+ */
+export type GivenSecret = { kind: "passphrase"; passphrase: string } | { kind: "recovery_key"; recovery_key: string };
+
 /**  What applying the locker's changes did to the index. */
 export type LockerApplied = {
 	/**  Tracks that were not in the library before (locker-only tracks). */
@@ -295,6 +363,15 @@ export type LockerStatus = {
 	last_sync_ms: number | null,
 	/**  What the storage itself reports (WebDAV RFC 4331), where it does. */
 	backend_quota: BackendQuota | null,
+	/**  This device's edits not yet written to the locker. */
+	pending_changes: number,
+	/**
+	 *  Whether these figures come from the locker now (else: what this device knew when it last
+	 *  reached it).
+	 */
+	reached: boolean,
+	/**  Whether the locker is encrypted, unlocked here, or being converted. */
+	encryption: EncryptionState,
 };
 
 /**
@@ -486,6 +563,10 @@ export type SyncSummary = {
 	tracks_removed: number,
 	playlists_changed: number,
 	playlists_deleted: number,
+	/**  Songs whose plays, heart, rating or resume position changed. */
+	listening_changed: number,
+	/**  Rule playlists created, changed or deleted. */
+	rule_playlists_changed: number,
 	/**  What that did to the library: tracks that appeared, changed or left. */
 	library: LockerApplied,
 	/**  Local files found to be tracks of the locker and merged with them. */
@@ -494,6 +575,8 @@ export type SyncSummary = {
 	inbox_imported: number,
 	/**  Catalog files that could not be read (each named); their device's later ops wait. */
 	problems: string[],
+	/**  Edits of this device still waiting for the locker. */
+	pending_changes: number,
 };
 
 /**
@@ -523,7 +606,7 @@ export type Track = {
 	replaygain: ReplayGain,
 	musicbrainz: MusicBrainzIds,
 	compilation: boolean,
-	/**  The container as lofty names it: "mpeg", "flac", "mp4", "vorbis", "opus", "wav", "aiff". */
+	/**  The container, as the format table (loft-media) names it: "mpeg", "flac", "mp4", "vorbis". */
 	format: string,
 	cover_id: number | null,
 	/**  Plays on every device (with a locker; this device's alone without one). */
