@@ -26,7 +26,7 @@ mod streaming;
 mod sync;
 mod uploads;
 
-pub use error::{CoreError, ErrorPayload};
+pub use error::{CoreError, ErrorKind, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
 pub use locker::LockerKeying;
 pub use playback::{PlaybackStatus, SharedPlayer};

@@ -43,7 +43,7 @@ fn a_second_device_connects_locked_then_unlocks_and_sees_everything() {
     // The desktop app's loop tries to sync meanwhile, and is told the locker is locked.
     second.start_locker_sync();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(second.locker_status().unwrap().unwrap().encryption.unlocked, false);
+    assert!(!second.locker_status().unwrap().unwrap().encryption.unlocked);
     assert!(tracks(&second).is_empty());
     let wrong = second.unlock_locker(LockerSecret::passphrase("not the passphrase")).unwrap_err();
     assert_eq!(wrong.kind(), "wrong_passphrase", "{wrong}");

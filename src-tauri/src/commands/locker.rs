@@ -221,10 +221,8 @@ pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<Vec<UploadI
         Ok(Some(files)) => files.into_iter().filter_map(|f| f.into_path().ok()).collect(),
         Ok(None) => return Ok(None),
         Err(error) => {
-            return Err(loft_core::ErrorPayload {
-                kind: "internal".into(),
-                message: format!("the file dialog failed: {error}"),
-            });
+            tracing::error!(%error, "the file dialog failed");
+            return Err(loft_core::ErrorPayload::internal("The system's file dialog failed to open."));
         }
     };
     blocking(app, move |loft| loft.enqueue_uploads(&paths).map(Some)).await

@@ -18,7 +18,7 @@ use loft_core::locker_types::{
 };
 use loft_core::player::DeviceInfo;
 use loft_core::{
-    AppInfo, CacheStatus, ErrorPayload, Event, M3u8ImportReport, PlaybackStatus, ReplayGainMode,
+    AppInfo, CacheStatus, ErrorKind, ErrorPayload, Event, M3u8ImportReport, PlaybackStatus, ReplayGainMode,
     SearchResults, Settings, SyncSummary, TrackAvailability, TrackCacheState, UploadItem, UploadState,
 };
 use serde::Serialize;
@@ -110,7 +110,7 @@ pub fn examples(types: specta::Types) -> Payloads {
         types,
         commands: Vec::new(),
         events: events(),
-        error: ErrorPayload { kind: "not_found".into(), message: "no playlist p9".into() },
+        error: ErrorPayload { kind: ErrorKind::NotFound, message: "There is no playlist p9.".into() },
     };
 
     p.call("app_info").returns(AppInfo {
@@ -562,7 +562,7 @@ fn failed_upload() -> UploadItem {
         size: 3_000_000,
         bytes_sent: 0,
         state: UploadState::Failed,
-        error_kind: Some("network".into()),
+        error_kind: Some(ErrorKind::Network),
         message: Some("The locker does not answer: connection refused.".into()),
     }
 }

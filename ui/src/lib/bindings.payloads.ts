@@ -1762,5 +1762,5 @@ export const eventPayloads = [
 /** A failed call's rejection. */
 export const errorPayload = {
   "kind": "not_found",
-  "message": "no playlist p9"
+  "message": "There is no playlist p9."
 } satisfies ErrorPayload;

@@ -230,9 +230,64 @@ export type EncryptionState = {
 	converting: boolean,
 };
 
+/**
+ *  What kind of failure an error is, for front ends to decide how to show it (a banner, a
+ *  dialog, an exit code) and for code to decide what to do (retry later, ask for a passphrase).
+ *  Serialized in snake_case: the IPC contract's `kind`.
+ */
+export type ErrorKind = 
+/**  The profile's data directory cannot be used or found. */
+"data_dir" | 
+/**  The settings file is unreadable. */
+"settings" | 
+/**  The caller passed something unusable. */
+"invalid_input" | 
+/**  A track, playlist, folder, bucket or blob that does not exist. */
+"not_found" | 
+/**  The library's SQLite database failed. */
+"library_database" | 
+/**  Watching the music folders for changes failed. */
+"library_watch" | 
+/**  Local file input/output. */
+"io" | 
+/**  Decoding or playing audio. */
+"audio" | 
+/**  The locker refused the credentials, or none could be found. */
+"credentials" | 
+/**  The credentials were accepted but may not do this. */
+"permission" | 
+/**  The OS keychain is not usable here. */
+"keychain" | 
+/**  The locker cannot be reached: worth trying later. */
+"network" | 
+/**  The upload would go over the locker's quota. */
+"quota" | 
+/**  The storage itself is full. */
+"storage_full" | 
+/**  The locker's layout is newer than this client, or a file in it is malformed. */
+"format" | 
+/**  Bytes in the locker do not match their hash or fail authentication. */
+"integrity" | 
+/**  The locker is encrypted and this device has not unlocked it. */
+"locked" | 
+/**  The passphrase or recovery key given does not unlock the locker. */
+"wrong_passphrase" | 
+/**  An object that is written only once exists already with other content. */
+"conflict" | 
+/**  The file is not audio that Loft can read. */
+"not_audio" | 
+/**  The file changed on disk while it was being uploaded. */
+"file_changed" | 
+/**  The user cancelled. */
+"cancelled" | 
+/**  Any other failure of the storage backend. */
+"storage" | 
+/**  A failure inside Loft itself (a task that panicked, a system dialog that broke). */
+"internal";
+
 /**  The shape in which an error crosses the IPC boundary: `{kind, message}`. */
 export type ErrorPayload = {
-	kind: string,
+	kind: ErrorKind,
 	message: string,
 };
 
@@ -688,7 +743,7 @@ export type UploadItem = {
 	bytes_sent: number,
 	state: UploadState,
 	/**  Why it failed ([`loft_locker::LockerError::kind`] and the message), when it did. */
-	error_kind: string | null,
+	error_kind: ErrorKind | null,
 	message: string | null,
 };
 
