@@ -1,0 +1,131 @@
+// Hearts, stars and rule playlists in the real app: a track loved and rated in the song list
+// keeps both after a restart, shows in the built-in Loved playlist, and a rule playlist made
+// in the editor picks it and is still there after the restart.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchApp } from './lib/app.mjs';
+import { makeScratch } from './lib/cleanup.mjs';
+import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { addFolderByPath, songRows } from './lib/library.mjs';
+import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
+
+describe('hearts, ratings and smart playlists', () => {
+  let scratch;
+  let app;
+  const chosen = SONGS[2];
+
+  before(async () => {
+    scratch = makeScratch('loft-e2e-listening-');
+    makeSongs(join(scratch, 'music'));
+    app = await launchApp({ profileDir: join(scratch, 'profile') });
+    await addFolderByPath(app.session, join(scratch, 'music'));
+  }, HOOK_LIMIT);
+
+  after(async () => {
+    await app?.close();
+    app?.removeScratch();
+    rmSync(scratch, { recursive: true, force: true });
+  }, HOOK_LIMIT);
+
+  /** `selector` inside `title`'s row of the song list. */
+  const inRow = async (title, selector) => {
+    const rows = await songRows(app.session, SONGS.length);
+    const match = rows.find((r) => r.text.includes(title));
+    assert.ok(match, `${title} is not in the song list`);
+    const id = await match.row.attribute('data-track-id');
+    return app.session.find(`[data-testid="song-list"] [data-track-id="${id}"] ${selector}`);
+  };
+  const loved = async (title) => (await (await inRow(title, '[data-testid="love"]')).attribute('data-loved')) === 'true';
+  const rating = async (title) => Number(await (await inRow(title, '[data-testid="rating"]')).attribute('data-rating'));
+  const smartRows = async (count) =>
+    app.session.waitFor(`${count} songs in the smart playlist`, async () => {
+      const rows = await app.session.findAll('[data-testid="smart-view"] [data-testid="track-row"]');
+      if (rows.length !== count) return null;
+      const texts = await Promise.all(rows.map((r) => r.text()));
+      return texts.every((t) => t.trim()) ? texts : null;
+    });
+
+  it('loves and rates a track from the song list', TEST_LIMIT, async () => {
+    await (await inRow(chosen.title, '[data-testid="love"]')).click();
+    await app.session.waitFor('the heart filled', () => loved(chosen.title));
+    await (await inRow(chosen.title, '[data-testid="rating-star"][data-star="4"]')).click();
+    await app.session.waitFor('four stars', async () => (await rating(chosen.title)) === 4);
+    // A click on the lit last star takes the rating back; another sets it again.
+    await (await inRow(chosen.title, '[data-testid="rating-star"][data-star="4"]')).click();
+    await app.session.waitFor('no stars', async () => (await rating(chosen.title)) === 0);
+    await (await inRow(chosen.title, '[data-testid="rating-star"][data-star="4"]')).click();
+    await app.session.waitFor('four stars again', async () => (await rating(chosen.title)) === 4);
+    for (const other of SONGS.filter((s) => s !== chosen)) {
+      assert.equal(await loved(other.title), false, `${other.title} was not loved`);
+      assert.equal(await rating(other.title), 0, `${other.title} was not rated`);
+    }
+  });
+
+  it('lists it in the built-in Loved playlist', TEST_LIMIT, async () => {
+    await (await app.session.find('[data-testid="smart-item"][data-smart-id="builtin-loved"]')).click();
+    const texts = await smartRows(1);
+    assert.ok(texts[0].includes(chosen.title), texts[0]);
+  });
+
+  it('makes a rule playlist in the editor that picks it', TEST_LIMIT, async () => {
+    await (await app.session.byTestId('smart-new')).click();
+    await app.session.waitFor('the rule editor', () => app.session.byTestId('rule-editor'));
+    const name = await app.session.byTestId('rule-name');
+    await name.sendKeys('Four stars and up');
+    // The first row starts as "Genre is …": make it "Rating ≥ 4".
+    await app.session.execute(
+      `const set = (testId, value) => {
+         const select = document.querySelector('[data-testid="' + testId + '"]');
+         select.value = value;
+         select.dispatchEvent(new Event('change', { bubbles: true }));
+       };
+       set('rule-field', 'rating');`,
+    );
+    await app.session.waitFor('the rating operators', async () => {
+      const options = await app.session.findAll('[data-testid="rule-op"] option[value="ge"]');
+      return options.length === 1;
+    });
+    await app.session.execute(
+      `const select = document.querySelector('[data-testid="rule-op"]');
+       select.value = 'ge';
+       select.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    const value = await app.session.byTestId('rule-value');
+    await value.clear();
+    await value.sendKeys('9');
+    await (await app.session.byTestId('rule-save')).click();
+    // A value the core would refuse is named before anything is saved.
+    const error = await app.session.waitFor('the editor to refuse 9 stars', () => app.session.byTestId('rule-error'));
+    assert.match(await error.text(), /Rating/);
+    await value.clear();
+    await value.sendKeys('4');
+    await (await app.session.byTestId('rule-save')).click();
+    const title = await app.session.waitFor('the saved playlist', async () => {
+      const found = await app.session.findAll('[data-testid="smart-name"]');
+      return found.length === 1 ? found[0].text() : null;
+    });
+    assert.equal(title, 'Four stars and up');
+    const texts = await smartRows(1);
+    assert.ok(texts[0].includes(chosen.title), texts[0]);
+    const items = await app.session.findAll('[data-testid="smart-item"][data-builtin="false"]');
+    assert.equal(items.length, 1);
+  });
+
+  it('keeps the heart, the stars and the rule playlist after a restart', TEST_LIMIT, async () => {
+    await app.close();
+    app.removeScratch();
+    app = await launchApp({ profileDir: join(scratch, 'profile') });
+    await app.session.waitFor('the heart after the restart', () => loved(chosen.title));
+    assert.equal(await rating(chosen.title), 4);
+    const item = await app.session.waitFor('the rule playlist after the restart', async () => {
+      const found = await app.session.findAll('[data-testid="smart-item"][data-builtin="false"]');
+      return found.length === 1 ? found[0] : null;
+    });
+    await item.click();
+    const texts = await smartRows(1);
+    assert.ok(texts[0].includes(chosen.title), texts[0]);
+  });
+});
