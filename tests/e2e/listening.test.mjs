@@ -128,4 +128,27 @@ describe('hearts, ratings and smart playlists', () => {
     const texts = await smartRows(1);
     assert.ok(texts[0].includes(chosen.title), texts[0]);
   });
+
+  it('loves and rates the playing track from the now-playing bar, and counts its play', TEST_LIMIT, async () => {
+    const playing = SONGS[0];
+    const rows = await songRows(app.session, SONGS.length);
+    await app.session.doubleClick(rows.find((r) => r.text.includes(playing.title)).row);
+    await app.session.waitFor('the song playing', async () => (await (await app.session.byTestId('now-title')).text()) === playing.title);
+    const heart = await app.session.waitFor('the heart in the bar', () => app.session.byTestId('now-love'));
+    assert.equal(await heart.attribute('data-loved'), 'false');
+    await heart.click();
+    await app.session.waitFor('the bar heart filled', async () => (await (await app.session.byTestId('now-love')).attribute('data-loved')) === 'true');
+    await (await app.session.find('[data-testid="now-rating"] [data-star="5"]')).click();
+    await app.session.waitFor('five stars in the bar', async () => (await (await app.session.byTestId('now-rating')).attribute('data-rating')) === '5');
+    // The song list says the same.
+    await app.session.waitFor('the heart in the list', () => loved(playing.title));
+    assert.equal(await rating(playing.title), 5);
+    // Half of a four-second song heard is a play: the Plays and Last played columns fill.
+    const plays = await app.session.waitFor('the play counted', async () => {
+      const text = await (await inRow(playing.title, '[data-column="plays"]')).text();
+      return text.trim() === '1' ? text : null;
+    }, 30000);
+    assert.equal(plays.trim(), '1');
+    assert.match(await (await inRow(playing.title, '[data-column="last_played"]')).text(), /just now|min ago/);
+  });
 });
