@@ -151,4 +151,16 @@ describe('hearts, ratings and smart playlists', () => {
     assert.equal(plays.trim(), '1');
     assert.match(await (await inRow(playing.title, '[data-column="last_played"]')).text(), /just now|min ago/);
   });
+
+  it('takes a heart back from the Loved playlist, which then drops the song', TEST_LIMIT, async () => {
+    await (await app.session.find('[data-testid="smart-item"][data-smart-id="builtin-loved"]')).click();
+    const both = await smartRows(2);
+    const index = both.findIndex((t) => t.includes(SONGS[0].title));
+    assert.ok(index >= 0, JSON.stringify(both));
+    const hearts = await app.session.findAll('[data-testid="smart-view"] [data-testid="love"]');
+    await hearts[index].click();
+    const left = await smartRows(1);
+    assert.ok(left[0].includes(chosen.title), left[0]);
+    assert.equal(await loved(SONGS[0].title), false);
+  });
 });
