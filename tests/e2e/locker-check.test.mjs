@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
-import { connectS3Form } from './lib/connect.mjs';
+import { connectS3Form, dropFiles } from './lib/connect.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 import { S3_BUCKET, S3_KEY, S3_SECRET, S3Server } from './lib/s3.mjs';
@@ -60,13 +60,7 @@ describe('checking the locker', () => {
   it('uploads two songs', TEST_LIMIT, async () => {
     await connectS3Form(app.session, s3, S3_BUCKET);
     assert.match(await (await byTestId('locker-check')).text(), /Not checked on this computer yet/);
-    await app.session.execute(
-      `return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
-         event: 'tauri://drag-drop',
-         payload: { paths: arguments[0], position: { x: 400, y: 300 } },
-       })`,
-      [SONGS.slice(0, 2).map((song) => join(scratch, 'music', song.file))],
-    );
+    await dropFiles(app.session, SONGS.slice(0, 2).map((song) => join(scratch, 'music', song.file)));
     await app.session.waitFor('both uploaded', async () => {
       const items = await app.session.findAll('[data-testid="upload-item"]');
       const states = await Promise.all(items.map((item) => item.attribute('data-state')));

@@ -1,4 +1,5 @@
-// Connecting a profile to a test S3 server through the cloud pane's form, as a user does.
+// Steps the locker's end-to-end tests share: connecting a profile to a test S3 server through
+// the cloud pane's form, as a user does, and dropping files on the window.
 
 import assert from 'node:assert/strict';
 
@@ -27,4 +28,15 @@ export async function connectS3Form(session, s3, bucket, prefix = 'music') {
   assert.equal(await result.attribute('data-step'), 'ok', await result.text());
   await (await session.byTestId('locker-connect')).click();
   await session.waitFor('the quota bar', async () => (await session.findAll('[data-testid="quota-bar"]')).length === 1, 30000);
+}
+
+/** Files dropped on the window from a file manager: the event the window then receives. */
+export async function dropFiles(session, paths) {
+  await session.execute(
+    `return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
+       event: 'tauri://drag-drop',
+       payload: { paths: arguments[0], position: { x: 400, y: 300 } },
+     })`,
+    [paths],
+  );
 }

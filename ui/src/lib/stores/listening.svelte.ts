@@ -6,6 +6,7 @@ import type { SmartPlaylistInfo, SmartRule, Track } from '../bindings';
 import { addTrackActions } from './menu.svelte';
 import { notices } from './notices.svelte';
 import { player } from './player.svelte';
+import { locker } from './locker.svelte';
 import { draftFromRule, emptyDraft, type RuleDraft } from '../rules';
 
 class ListeningState {
@@ -15,6 +16,8 @@ class ListeningState {
   tracks = $state<Track[]>([]);
   /** The latest count the core reported; null until it reports one (the locker status has it then). */
   pending = $state<number | null>(null);
+  /** This device's edits the connected locker has not got yet (none without a locker). */
+  pendingCount = $derived(locker.status ? (this.pending ?? locker.status.pending_changes) : 0);
 
   /** The rule playlist being edited (`id` null: a new one), with where the editor starts. */
   editing = $state<{ id: string | null; draft: RuleDraft } | null>(null);

@@ -4,6 +4,7 @@ import { commandPayloads } from '../bindings.payloads';
 import { listening } from './listening.svelte';
 import { notices } from './notices.svelte';
 import { player } from './player.svelte';
+import { locker } from './locker.svelte';
 import { trackMenuItems } from './menu.svelte';
 import type { Track } from '../bindings';
 
@@ -14,6 +15,7 @@ afterEach(() => {
   notices.items = [];
   player.known = new Map();
   listening.pending = null;
+  locker.status = null;
   listening.smartList = [];
   listening.editing = null;
 });
@@ -41,11 +43,18 @@ describe('listening', () => {
     expect(notices.items.map((n) => n.message)).toEqual(['A rating is 0 to 5 stars.']);
   });
 
-  it('keeps the latest count of changes waiting to sync', () => {
-    listening.handleEvent({ type: 'pending_changes', count: 3 });
-    expect(listening.pending).toBe(3);
+  it('counts the changes waiting to sync: the locker status first, then the latest event', () => {
+    expect(listening.pendingCount).toBe(0);
+    locker.status = { ...commandPayloads.lockerStatus.result!, pending_changes: 2 };
+    expect(listening.pendingCount).toBe(2);
+    listening.handleEvent({ type: 'pending_changes', count: 5 });
+    expect(listening.pendingCount).toBe(5);
     listening.handleEvent({ type: 'pending_changes', count: 0 });
-    expect(listening.pending).toBe(0);
+    expect(listening.pendingCount).toBe(0);
+    // Without a locker nothing waits.
+    listening.handleEvent({ type: 'pending_changes', count: 4 });
+    locker.status = null;
+    expect(listening.pendingCount).toBe(0);
   });
 
   it('opens a saved rule playlist and leaves the editor', async () => {
