@@ -1,6 +1,7 @@
 // Hearts, stars and rule playlists in the real app: a track loved and rated in the song list
-// keeps both after a restart, shows in the built-in Loved playlist, and a rule playlist made
-// in the editor picks it and is still there after the restart.
+// keeps both after a restart and shows in the built-in Loved playlist; a rule playlist made in
+// the editor picks it, is still there after the restart, and is edited and deleted; the
+// now-playing bar loves and rates what plays, whose play then counts.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,5 +163,25 @@ describe('hearts, ratings and smart playlists', () => {
     const left = await smartRows(1);
     assert.ok(left[0].includes(chosen.title), left[0]);
     assert.equal(await loved(SONGS[0].title), false);
+  });
+
+  it('edits the rule playlist and deletes it', TEST_LIMIT, async () => {
+    await (await app.session.find('[data-testid="smart-item"][data-builtin="false"]')).click();
+    await smartRows(2);
+    await (await app.session.waitFor('the edit button', () => app.session.byTestId('smart-edit'))).click();
+    const value = await app.session.waitFor('the editor with the saved rule', async () => {
+      const input = await app.session.byTestId('rule-value');
+      return (await input.property('value')) === '4' ? input : null;
+    });
+    await value.clear();
+    await value.sendKeys('5');
+    await (await app.session.byTestId('rule-save')).click();
+    const texts = await smartRows(1);
+    assert.ok(texts[0].includes(SONGS[0].title), texts[0]);
+    assert.match(await (await app.session.byTestId('smart-rule')).text(), /Rating ≥ 5 stars/);
+
+    await (await app.session.byTestId('smart-delete')).click();
+    await app.session.waitFor('the playlist gone', async () => (await app.session.findAll('[data-testid="smart-item"][data-builtin="false"]')).length === 0);
+    assert.equal((await app.session.findAll('[data-testid="smart-item"][data-builtin="true"]')).length, 5);
   });
 });
