@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The whole run takes about 2 minutes on a 2-core machine.
+# The whole run takes about 4 minutes on a 2-core machine.
 RUN_LIMIT_MINUTES=15
 
 npx tauri build --debug --no-bundle

@@ -71,4 +71,13 @@ loft_commands! {
     locker::set_cache_limit,
     locker::clear_cache,
     locker::track_availability,
+    listening::set_loved,
+    listening::set_rating,
+    listening::history,
+    listening::smart_playlists,
+    listening::smart_playlist_tracks,
+    listening::save_smart_playlist,
+    listening::delete_smart_playlist,
+    locker_check::check_locker,
+    locker_check::last_locker_check,
 }

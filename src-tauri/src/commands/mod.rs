@@ -4,7 +4,9 @@
 
 pub mod app;
 pub mod library;
+pub mod listening;
 pub mod locker;
+pub mod locker_check;
 pub mod player;
 pub mod playlists;
 

@@ -12,10 +12,12 @@ use loft_core::library_types::{
     Page, Playlist, PlaylistEntry, ReplayGain, ScanError, ScanReport, SortField, SourceFilter, Track,
     TrackQuery, TrackSource, Unmatched,
 };
+use loft_core::library_types::{Condition, Match, RuleField, RuleOp, RuleSort, SmartPlaylistInfo, SmartRule};
 use loft_core::locker_types::{
     BackendQuota, CacheState, CacheSummary, ConnectionCheck, DeviceInfo as LockerDevice, EncryptReport,
     EncryptionState, LockerStatus,
 };
+use loft_core::locker_types::{CheckReport, Finding, FindingKind};
 use loft_core::player::DeviceInfo;
 use loft_core::{
     AppInfo, CacheStatus, ErrorKind, ErrorPayload, Event, M3u8ImportReport, PlaybackStatus, ReplayGainMode,
@@ -361,8 +363,89 @@ pub fn examples(types: specta::Types) -> Payloads {
             cache: CacheState::Partial { bytes: 1_000_000, size: 4_000_000 },
         },
     ]);
+    listening_examples(&mut p);
 
     p
+}
+
+fn listening_examples(p: &mut Payloads) {
+    p.call("set_loved").arg("track_ids", vec![7i64]).arg("loved", true).ok(vec![track()]);
+    p.call("set_rating")
+        .arg("track_ids", vec![7i64, 9])
+        .arg("rating", Some(4u8))
+        .ok(vec![track(), locker_track()]);
+    p.call("history").arg("limit", 50u64).ok(vec![track()]);
+    p.call("smart_playlists").ok(vec![
+        SmartPlaylistInfo {
+            id: "builtin-loved".into(),
+            name: "Loved".into(),
+            rule: SmartRule {
+                match_: Match::All,
+                conditions: vec![Condition {
+                    field: RuleField::Loved,
+                    op: RuleOp::Is,
+                    value: Value::Bool(true),
+                }],
+                sort: Some(RuleSort { field: RuleField::Artist, descending: false }),
+                limit: None,
+            },
+            builtin: true,
+        },
+        smart_playlist(),
+    ]);
+    p.call("smart_playlist_tracks").arg("id", "builtin-loved".to_owned()).ok(vec![track()]);
+    p.call("save_smart_playlist")
+        .arg("id", None::<String>)
+        .arg("name", "Late jazz".to_owned())
+        .arg("rule", smart_playlist().rule)
+        .ok(smart_playlist());
+    p.call("delete_smart_playlist").arg("id", "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f".to_owned()).ok(());
+    p.call("check_locker").ok(check_report());
+    p.call("last_locker_check").ok(Some(check_report()));
+}
+
+/// "genre is Jazz and rating >= 4 and last played not in last 90 days sort by plays desc limit 50"
+fn smart_playlist() -> SmartPlaylistInfo {
+    SmartPlaylistInfo {
+        id: "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f".into(),
+        name: "Late jazz".into(),
+        rule: SmartRule {
+            match_: Match::All,
+            conditions: vec![
+                Condition { field: RuleField::Genre, op: RuleOp::Is, value: Value::from("Jazz") },
+                Condition { field: RuleField::Rating, op: RuleOp::Ge, value: Value::from(4) },
+                Condition { field: RuleField::LastPlayed, op: RuleOp::NotInLastDays, value: Value::from(90) },
+            ],
+            sort: Some(RuleSort { field: RuleField::PlayCount, descending: true }),
+            limit: Some(50),
+        },
+        builtin: false,
+    }
+}
+
+fn check_report() -> CheckReport {
+    CheckReport {
+        checked_ms: 1_700_000_950_000,
+        blobs_checked: 120,
+        parts_checked: 480,
+        bytes_read: 3_200_000_000,
+        findings: vec![
+            Finding {
+                kind: FindingKind::DamagedPart,
+                id: SHA256.into(),
+                detail: "part 3 of Hoppípolla does not match its hash".into(),
+                repair:
+                    "upload the file (Hoppípolla) again from any device that has it: Loft repairs the blob"
+                        .into(),
+            },
+            Finding {
+                kind: FindingKind::UnreferencedParts,
+                id: "9b2c0d4e".into(),
+                detail: "2 parts no track references".into(),
+                repair: "loft locker gc deletes them".into(),
+            },
+        ],
+    }
 }
 
 /// One of each event. The contract test checks that every variant has one.

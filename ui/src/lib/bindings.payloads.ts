@@ -1584,6 +1584,516 @@ export const commandPayloads = {
       }
     ] satisfies Returned<'trackAvailability'>,
   },
+  setLoved: {
+    command: "set_loved",
+    params: [
+      [
+        7
+      ],
+      true
+    ] satisfies Parameters<Commands['setLoved']>,
+    sent: {
+      "loved": true,
+      "trackIds": [
+        7
+      ]
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'setLoved'>,
+  },
+  setRating: {
+    command: "set_rating",
+    params: [
+      [
+        7,
+        9
+      ],
+      4
+    ] satisfies Parameters<Commands['setRating']>,
+    sent: {
+      "rating": 4,
+      "trackIds": [
+        7,
+        9
+      ]
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      },
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": null,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 9,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "pinned",
+        "path": null,
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "locker",
+        "title": "Glósóli",
+        "track_no": 3,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'setRating'>,
+  },
+  history: {
+    command: "history",
+    params: [
+      50
+    ] satisfies Parameters<Commands['history']>,
+    sent: {
+      "limit": 50
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'history'>,
+  },
+  smartPlaylists: {
+    command: "smart_playlists",
+    params: [] satisfies Parameters<Commands['smartPlaylists']>,
+    sent: {},
+    result: [
+      {
+        "builtin": true,
+        "id": "builtin-loved",
+        "name": "Loved",
+        "rule": {
+          "conditions": [
+            {
+              "field": "loved",
+              "op": "is",
+              "value": true
+            }
+          ],
+          "match": "all",
+          "sort": {
+            "descending": false,
+            "field": "artist"
+          }
+        }
+      },
+      {
+        "builtin": false,
+        "id": "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f",
+        "name": "Late jazz",
+        "rule": {
+          "conditions": [
+            {
+              "field": "genre",
+              "op": "is",
+              "value": "Jazz"
+            },
+            {
+              "field": "rating",
+              "op": "ge",
+              "value": 4
+            },
+            {
+              "field": "last_played",
+              "op": "not_in_last_days",
+              "value": 90
+            }
+          ],
+          "limit": 50,
+          "match": "all",
+          "sort": {
+            "descending": true,
+            "field": "play_count"
+          }
+        }
+      }
+    ] satisfies Returned<'smartPlaylists'>,
+  },
+  smartPlaylistTracks: {
+    command: "smart_playlist_tracks",
+    params: [
+      "builtin-loved"
+    ] satisfies Parameters<Commands['smartPlaylistTracks']>,
+    sent: {
+      "id": "builtin-loved"
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'smartPlaylistTracks'>,
+  },
+  saveSmartPlaylist: {
+    command: "save_smart_playlist",
+    params: [
+      null,
+      "Late jazz",
+      {
+        "conditions": [
+          {
+            "field": "genre",
+            "op": "is",
+            "value": "Jazz"
+          },
+          {
+            "field": "rating",
+            "op": "ge",
+            "value": 4
+          },
+          {
+            "field": "last_played",
+            "op": "not_in_last_days",
+            "value": 90
+          }
+        ],
+        "limit": 50,
+        "match": "all",
+        "sort": {
+          "descending": true,
+          "field": "play_count"
+        }
+      }
+    ] satisfies Parameters<Commands['saveSmartPlaylist']>,
+    sent: {
+      "id": null,
+      "name": "Late jazz",
+      "rule": {
+        "conditions": [
+          {
+            "field": "genre",
+            "op": "is",
+            "value": "Jazz"
+          },
+          {
+            "field": "rating",
+            "op": "ge",
+            "value": 4
+          },
+          {
+            "field": "last_played",
+            "op": "not_in_last_days",
+            "value": 90
+          }
+        ],
+        "limit": 50,
+        "match": "all",
+        "sort": {
+          "descending": true,
+          "field": "play_count"
+        }
+      }
+    },
+    result: {
+      "builtin": false,
+      "id": "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f",
+      "name": "Late jazz",
+      "rule": {
+        "conditions": [
+          {
+            "field": "genre",
+            "op": "is",
+            "value": "Jazz"
+          },
+          {
+            "field": "rating",
+            "op": "ge",
+            "value": 4
+          },
+          {
+            "field": "last_played",
+            "op": "not_in_last_days",
+            "value": 90
+          }
+        ],
+        "limit": 50,
+        "match": "all",
+        "sort": {
+          "descending": true,
+          "field": "play_count"
+        }
+      }
+    } satisfies Returned<'saveSmartPlaylist'>,
+  },
+  deleteSmartPlaylist: {
+    command: "delete_smart_playlist",
+    params: [
+      "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f"
+    ] satisfies Parameters<Commands['deleteSmartPlaylist']>,
+    sent: {
+      "id": "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f"
+    },
+    result: null satisfies Returned<'deleteSmartPlaylist'>,
+  },
+  checkLocker: {
+    command: "check_locker",
+    params: [] satisfies Parameters<Commands['checkLocker']>,
+    sent: {},
+    result: {
+      "blobs_checked": 120,
+      "bytes_read": 3200000000,
+      "checked_ms": 1700000950000,
+      "findings": [
+        {
+          "detail": "part 3 of Hoppípolla does not match its hash",
+          "id": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+          "kind": "damaged_part",
+          "repair": "upload the file (Hoppípolla) again from any device that has it: Loft repairs the blob"
+        },
+        {
+          "detail": "2 parts no track references",
+          "id": "9b2c0d4e",
+          "kind": "unreferenced_parts",
+          "repair": "loft locker gc deletes them"
+        }
+      ],
+      "parts_checked": 480
+    } satisfies Returned<'checkLocker'>,
+  },
+  lastLockerCheck: {
+    command: "last_locker_check",
+    params: [] satisfies Parameters<Commands['lastLockerCheck']>,
+    sent: {},
+    result: {
+      "blobs_checked": 120,
+      "bytes_read": 3200000000,
+      "checked_ms": 1700000950000,
+      "findings": [
+        {
+          "detail": "part 3 of Hoppípolla does not match its hash",
+          "id": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+          "kind": "damaged_part",
+          "repair": "upload the file (Hoppípolla) again from any device that has it: Loft repairs the blob"
+        },
+        {
+          "detail": "2 parts no track references",
+          "id": "9b2c0d4e",
+          "kind": "unreferenced_parts",
+          "repair": "loft locker gc deletes them"
+        }
+      ],
+      "parts_checked": 480
+    } satisfies Returned<'lastLockerCheck'>,
+  },
 };
 
 /** One event of each kind, as the shell emits it on the event channel. */

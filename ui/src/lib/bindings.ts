@@ -98,6 +98,29 @@ export const commands = {
 	setCacheLimit: (bytes: number) => __TAURI_INVOKE<null>("set_cache_limit", { bytes }),
 	clearCache: () => __TAURI_INVOKE<number>("clear_cache"),
 	trackAvailability: (trackIds: number[]) => __TAURI_INVOKE<TrackAvailability[]>("track_availability", { trackIds }),
+	/**  Gives the tracks a heart, or takes it back; returns them as they are now. */
+	setLoved: (trackIds: number[], loved: boolean) => __TAURI_INVOKE<Track[]>("set_loved", { trackIds, loved }),
+	/**  Rates the tracks 0 to 5 stars, or clears their rating (`None`); returns them as they are now. */
+	setRating: (trackIds: number[], rating: number | null) => __TAURI_INVOKE<Track[]>("set_rating", { trackIds, rating }),
+	/**  The tracks played most recently, latest first. */
+	history: (limit: number) => __TAURI_INVOKE<Track[]>("history", { limit }),
+	/**  The built-in rule playlists, then the user's by name. */
+	smartPlaylists: () => __TAURI_INVOKE<SmartPlaylistInfo[]>("smart_playlists"),
+	/**  The tracks a rule playlist picks now. */
+	smartPlaylistTracks: (id: string) => __TAURI_INVOKE<Track[]>("smart_playlist_tracks", { id }),
+	/**  Makes a rule playlist (`id` absent) or changes one; every device gets it through the locker. */
+	saveSmartPlaylist: (id: string | null, name: string, rule: SmartRule) => __TAURI_INVOKE<SmartPlaylistInfo>("save_smart_playlist", { id, name, rule }),
+	deleteSmartPlaylist: (id: string) => __TAURI_INVOKE<null>("delete_smart_playlist", { id }),
+	/**
+	 *  Checks the connected locker (every referenced blob is downloaded and hashed, so this takes
+	 *  as long as downloading it); a `locker_checked` event follows.
+	 */
+	checkLocker: () => __TAURI_INVOKE<CheckReport>("check_locker"),
+	/**
+	 *  The result of the last check of the connected locker on this device; `None` when none ran
+	 *  or no locker is connected.
+	 */
+	lastLockerCheck: () => __TAURI_INVOKE<CheckReport | null>("last_locker_check"),
 };
 
 /** Events */
@@ -176,6 +199,34 @@ export type CacheSummary = {
 	pinned: number,
 	pinned_bytes: number,
 };
+
+/**  What a check found. */
+export type CheckReport = {
+	/**  When the check ended (this device's clock). */
+	checked_ms: number,
+	/**  Blobs of present tracks that were verified. */
+	blobs_checked: number,
+	parts_checked: number,
+	bytes_read: number,
+	/**  Everything wrong, and everything merely unreferenced. */
+	findings: Finding[],
+};
+
+export type Condition = {
+	field: RuleField,
+	op: RuleOp,
+	/**
+	 *  Text for text fields, a number for numbers (seconds for `duration`, days for the
+	 *  `in_last_days` operators), `true`/`false` for `loved`.
+	 */
+	value?: ConditionValue,
+};
+
+/**
+ *  The shape a condition's value has across the desktop app's IPC: the catalog keeps any JSON,
+ *  but a rule this Loft can run has one of these (see [`Condition::value`]).
+ */
+export type ConditionValue = string | number | null | boolean;
 
 /**  What a connection test found. `step` names the step that failed, or is "ok". */
 export type ConnectionCheck = {
@@ -361,6 +412,18 @@ export type Event =
  */
 { type: "playlists_changed"; ids: string[] };
 
+export type Finding = {
+	kind: FindingKind,
+	/**  The blob (a SHA-256), or the object's path for logs, snapshots and device records. */
+	id: string,
+	/**  What is wrong, for people. */
+	detail: string,
+	/**  What to do about it. */
+	repair: string,
+};
+
+export type FindingKind = "missing_manifest" | "damaged_manifest" | "missing_part" | "damaged_part" | "unreadable_log" | "unreadable_snapshot" | "unreadable_device" | "unreferenced_manifest" | "unreferenced_parts";
+
 /**  A music folder the user added. */
 export type Folder = {
 	id: number,
@@ -455,6 +518,8 @@ export type M3u8ImportReport = {
 	unmatched: Unmatched[],
 };
 
+export type Match = "all" | "any";
+
 export type MusicBrainzIds = {
 	recording_id: string | null,
 	track_id: string | null,
@@ -547,6 +612,17 @@ export type ReplayGain = {
 
 export type ReplayGainMode = "off" | "track" | "album";
 
+export type RuleField = "title" | "artist" | "album" | "album_artist" | "genre" | "composer" | "format" | "year" | 
+/**  In seconds. */
+"duration" | "play_count" | "rating" | "loved" | "last_played" | "added";
+
+export type RuleOp = "is" | "is_not" | "contains" | "not_contains" | "starts_with" | "gt" | "ge" | "lt" | "le" | "in_last_days" | "not_in_last_days";
+
+export type RuleSort = {
+	field: RuleField,
+	descending?: boolean,
+};
+
 /**  A file the scan could not index, and why. */
 export type ScanError = {
 	/**  Lossily converted to text when the name is not valid UTF-8. */
@@ -590,6 +666,22 @@ export type Settings = {
 	 *  Its credentials are never here: they live in the OS keychain or the environment.
 	 */
 	locker_url?: string | null,
+};
+
+/**  A rule playlist as the library lists it: a built-in one or the user's. */
+export type SmartPlaylistInfo = {
+	id: string,
+	name: string,
+	rule: SmartRule,
+	builtin: boolean,
+};
+
+export type SmartRule = {
+	/**  Whether a track must meet every condition, or any one. */
+	match?: Match,
+	conditions?: Condition[],
+	sort?: RuleSort | null,
+	limit?: number | null,
 };
 
 /**  The columns a track list can be sorted by. */
