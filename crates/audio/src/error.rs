@@ -41,19 +41,69 @@ pub enum AudioError {
 
 impl AudioError {
     /// A stable, machine-readable name for the kind of failure.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> AudioErrorKind {
         match self {
-            AudioError::Open { .. } => "open",
-            AudioError::Unsupported { .. } => "unsupported",
-            AudioError::Corrupt { .. } => "corrupt",
-            AudioError::Seek { .. } => "seek",
-            AudioError::Fault { .. } => "fault",
-            AudioError::Resample(_) => "resample",
-            AudioError::NoDevice | AudioError::UnknownDevice(_) | AudioError::Device(_) => "device",
-            AudioError::Write { .. } => "write",
-            AudioError::InvalidInput(_) => "invalid_input",
-            AudioError::EngineStopped => "engine_stopped",
+            AudioError::Open { .. } => AudioErrorKind::Open,
+            AudioError::Unsupported { .. } => AudioErrorKind::Unsupported,
+            AudioError::Corrupt { .. } => AudioErrorKind::Corrupt,
+            AudioError::Seek { .. } => AudioErrorKind::Seek,
+            AudioError::Fault { .. } => AudioErrorKind::Fault,
+            AudioError::Resample(_) => AudioErrorKind::Resample,
+            AudioError::NoDevice | AudioError::UnknownDevice(_) | AudioError::Device(_) => {
+                AudioErrorKind::Device
+            }
+            AudioError::Write { .. } => AudioErrorKind::Write,
+            AudioError::InvalidInput(_) => AudioErrorKind::InvalidInput,
+            AudioError::EngineStopped => AudioErrorKind::EngineStopped,
         }
+    }
+}
+
+/// What kind of failure an [`AudioError`] is; serialized in snake_case, as a track's failure
+/// reaches the window and `loft render --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AudioErrorKind {
+    /// The file or stream could not be opened.
+    Open,
+    /// A format or codec the decoder does not support.
+    Unsupported,
+    /// The bytes are not valid audio of their format.
+    Corrupt,
+    Seek,
+    /// The decoder or a stream panicked on this track; the engine went on.
+    Fault,
+    Resample,
+    /// No output device, or the device failed.
+    Device,
+    /// Writing the rendered file failed.
+    Write,
+    InvalidInput,
+    EngineStopped,
+}
+
+impl AudioErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudioErrorKind::Open => "open",
+            AudioErrorKind::Unsupported => "unsupported",
+            AudioErrorKind::Corrupt => "corrupt",
+            AudioErrorKind::Seek => "seek",
+            AudioErrorKind::Fault => "fault",
+            AudioErrorKind::Resample => "resample",
+            AudioErrorKind::Device => "device",
+            AudioErrorKind::Write => "write",
+            AudioErrorKind::InvalidInput => "invalid_input",
+            AudioErrorKind::EngineStopped => "engine_stopped",
+        }
+    }
+}
+
+/// Lets tests compare a kind with its name.
+impl PartialEq<&str> for AudioErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

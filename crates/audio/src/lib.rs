@@ -5,7 +5,7 @@ mod mp4;
 mod source;
 
 pub use decode::GainTags;
-pub use error::AudioError;
+pub use error::{AudioError, AudioErrorKind};
 pub(crate) use error::{catch_panic, contain, fault};
 pub use source::{FileOpener, MediaOpener, MediaStream, QueueItem};
 mod dsp;

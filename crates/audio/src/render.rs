@@ -22,7 +22,7 @@ pub struct RenderOptions {
 pub struct TrackFailure {
     pub index: usize,
     pub name: String,
-    pub kind: &'static str,
+    pub kind: crate::AudioErrorKind,
     pub reason: String,
 }
 

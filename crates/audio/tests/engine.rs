@@ -122,7 +122,7 @@ fn an_unknown_device_name_is_a_clear_error_event() {
     // the track plays there. Either way nothing hangs and nothing is silent about it.
     let seen = until_queue_ends(&events);
     let device_error = seen.iter().find_map(|e| match e {
-        EngineEvent::Error { kind: "device", reason, .. } => Some(reason.clone()),
+        EngineEvent::Error { kind: loft_audio::AudioErrorKind::Device, reason, .. } => Some(reason.clone()),
         _ => None,
     });
     match device_error {

@@ -82,7 +82,9 @@ fn play_a_queue_of_faults() {
     let faults: Vec<usize> = seen
         .iter()
         .filter_map(|e| match e {
-            EngineEvent::Error { index: Some(index), kind: "fault", .. } => Some(*index),
+            EngineEvent::Error { index: Some(index), kind: loft_audio::AudioErrorKind::Fault, .. } => {
+                Some(*index)
+            }
             _ => None,
         })
         .collect();

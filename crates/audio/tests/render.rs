@@ -388,7 +388,7 @@ fn a_source_that_panics_is_a_fault_of_its_track_and_the_render_goes_on() {
     let report = render_to_wav(&items, &out, &no_gain()).unwrap();
     assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
     let failure = &report.failures[0];
-    assert_eq!((failure.index, failure.kind), (1, "fault"), "{failure:?}");
+    assert_eq!((failure.index, failure.kind), (1, loft_audio::AudioErrorKind::Fault), "{failure:?}");
     assert!(failure.reason.contains("panics-on-open.flac"), "{failure:?}");
     assert_eq!(report.frames, RATE as u64 * 2);
 }

@@ -56,14 +56,14 @@ pub enum Event {
     PlaybackPosition { index: usize, track_id: i64, position_secs: f64, duration_secs: Option<f64> },
     /// A new track reached the speakers. `index` is its place in the queue.
     TrackChanged { index: usize, track_id: i64, name: String, duration_secs: Option<f64> },
-    /// "playing", "paused", "buffering" or "stopped".
-    PlaybackState { state: String },
+    /// The engine started playing, paused, waits for a stream (buffering) or stopped.
+    PlaybackState { state: loft_audio::PlaybackState },
     /// A track could not be played (`name` says which); playback moved on.
-    PlaybackError { index: Option<usize>, name: String, kind: String, message: String },
+    PlaybackError { index: Option<usize>, name: String, kind: loft_audio::AudioErrorKind, message: String },
     /// The last track of the queue has played.
     QueueEnded,
     /// The play queue changed: its track ids in order, shuffle and repeat ("off", "one", "all").
-    QueueChanged { track_ids: Vec<i64>, shuffle: bool, repeat: String },
+    QueueChanged { track_ids: Vec<i64>, shuffle: bool, repeat: loft_audio::RepeatMode },
     /// A library scan is running. `files_to_read` is known once the folders are walked.
     ScanProgress { files_seen: u64, files_to_read: u64, files_read: u64 },
     /// A library scan finished, started by a front end or by the folder watcher.

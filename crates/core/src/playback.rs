@@ -12,7 +12,7 @@ use crate::{CoreError, Loft, Player};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct PlaybackStatus {
-    pub state: &'static str,
+    pub state: loft_audio::PlaybackState,
     pub index: Option<usize>,
     pub track_id: Option<i64>,
     pub position_secs: f64,
@@ -20,21 +20,21 @@ pub struct PlaybackStatus {
     /// Track ids in queue order.
     pub queue: Vec<i64>,
     pub shuffle: bool,
-    pub repeat: &'static str,
+    pub repeat: loft_audio::RepeatMode,
 }
 
 impl PlaybackStatus {
     /// Before anything was ever played.
     pub fn idle() -> Self {
         PlaybackStatus {
-            state: "stopped",
+            state: loft_audio::PlaybackState::Stopped,
             index: None,
             track_id: None,
             position_secs: 0.0,
             duration_secs: None,
             queue: Vec::new(),
             shuffle: false,
-            repeat: "off",
+            repeat: loft_audio::RepeatMode::Off,
         }
     }
 }
@@ -42,14 +42,14 @@ impl PlaybackStatus {
 impl From<PlayerStatus> for PlaybackStatus {
     fn from(status: PlayerStatus) -> Self {
         PlaybackStatus {
-            state: status.state.as_str(),
+            state: status.state,
             index: status.index,
             track_id: status.track_id,
             position_secs: status.position_secs,
             duration_secs: status.duration_secs,
             queue: status.queue_track_ids,
             shuffle: status.shuffle,
-            repeat: status.repeat.as_str(),
+            repeat: status.repeat,
         }
     }
 }

@@ -172,13 +172,13 @@ fn to_event(event: EngineEvent) -> Event {
         EngineEvent::TrackChanged { index, track_id, name, duration_secs } => {
             Event::TrackChanged { index, track_id, name, duration_secs }
         }
-        EngineEvent::StateChanged { state } => Event::PlaybackState { state: state.as_str().to_owned() },
+        EngineEvent::StateChanged { state } => Event::PlaybackState { state },
         EngineEvent::Error { index, name, kind, reason } => {
-            Event::PlaybackError { index, name, kind: kind.to_owned(), message: reason }
+            Event::PlaybackError { index, name, kind, message: reason }
         }
         EngineEvent::QueueEnded => Event::QueueEnded,
         EngineEvent::QueueChanged { track_ids, shuffle, repeat } => {
-            Event::QueueChanged { track_ids, shuffle, repeat: repeat.as_str().to_owned() }
+            Event::QueueChanged { track_ids, shuffle, repeat }
         }
     }
 }
@@ -209,7 +209,7 @@ mod tests {
         let error = to_event(EngineEvent::Error {
             index: Some(1),
             name: "/m/bad.flac".into(),
-            kind: "corrupt",
+            kind: loft_audio::AudioErrorKind::Corrupt,
             reason: "/m/bad.flac is corrupt or truncated: x".into(),
         });
         assert_eq!(serde_json::to_value(&error).unwrap()["type"], "playback_error");

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use loft_core::library_types::Track;
+use loft_core::player::{PlaybackState, RepeatMode};
 use loft_core::{CoreError, Loft, PlaybackStatus, Player, SharedPlayer};
-use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
 
 use super::{CommandResult, blocking};
@@ -80,9 +80,9 @@ pub async fn queue_clear(app: AppHandle) -> CommandResult<()> {
 #[tauri::command]
 #[specta::specta]
 pub async fn toggle_play(app: AppHandle) -> CommandResult<()> {
-    with_player(app, |_, player| match player.status().state.as_str() {
-        "playing" | "buffering" => player.pause(),
-        _ => player.resume(),
+    with_player(app, |_, player| match player.status().state {
+        PlaybackState::Playing | PlaybackState::Buffering => player.pause(),
+        PlaybackState::Paused | PlaybackState::Stopped => player.resume(),
     })
     .await
 }
@@ -111,27 +111,8 @@ pub async fn set_shuffle(app: AppHandle, on: bool) -> CommandResult<()> {
     with_player(app, move |_, player| player.set_shuffle(on)).await
 }
 
-/// The repeat modes the window offers, named as the engine's status and events name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum RepeatMode {
-    Off,
-    One,
-    All,
-}
-
-impl From<RepeatMode> for loft_core::player::RepeatMode {
-    fn from(mode: RepeatMode) -> Self {
-        match mode {
-            RepeatMode::Off => Self::Off,
-            RepeatMode::One => Self::One,
-            RepeatMode::All => Self::All,
-        }
-    }
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn set_repeat(app: AppHandle, mode: RepeatMode) -> CommandResult<()> {
-    with_player(app, move |_, player| player.set_repeat(mode.into())).await
+    with_player(app, move |_, player| player.set_repeat(mode)).await
 }

@@ -19,6 +19,7 @@ use loft_core::locker_types::{
 };
 use loft_core::locker_types::{CheckReport, Finding, FindingKind};
 use loft_core::player::DeviceInfo;
+use loft_core::player::audio::{AudioErrorKind, PlaybackState, RepeatMode as Repeat};
 use loft_core::{
     AppInfo, CacheStatus, ErrorKind, ErrorPayload, Event, M3u8ImportReport, PlaybackStatus, ReplayGainMode,
     SearchResults, Settings, SyncSummary, TrackAvailability, TrackCacheState, UploadItem, UploadState,
@@ -30,7 +31,6 @@ use specta::Type;
 use specta::datatype::DataType;
 
 use crate::commands::locker::{GivenCredentials, GivenKeying, GivenSecret};
-use crate::commands::player::RepeatMode;
 
 pub struct Arg {
     /// As the Rust function names it.
@@ -179,14 +179,14 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("show_in_folder").arg("track_id", 7i64).ok(());
 
     p.call("player_status").returns(PlaybackStatus {
-        state: "playing",
+        state: PlaybackState::Playing,
         index: Some(1),
         track_id: Some(7),
         position_secs: 12.5,
         duration_secs: Some(301.2),
         queue: vec![3, 7, 9],
         shuffle: true,
-        repeat: "all",
+        repeat: Repeat::All,
     });
     p.call("tracks_by_id").arg("ids", vec![7i64, 9]).ok(vec![track(), locker_track()]);
     p.call("play_tracks").arg("ids", vec![7i64, 9]).arg("start", 1usize).ok(());
@@ -200,7 +200,7 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("previous_track").ok(());
     p.call("seek").arg("position_secs", 42.5f64).ok(());
     p.call("set_shuffle").arg("on", true).ok(());
-    p.call("set_repeat").arg("mode", RepeatMode::One).ok(());
+    p.call("set_repeat").arg("mode", Repeat::One).ok(());
 
     p.call("playlists").ok(vec![playlist()]);
     p.call("playlist_tracks").arg("id", "p1".to_owned()).ok(vec![
@@ -479,15 +479,15 @@ fn events() -> Vec<Event> {
             name: "Sigur Rós - Hoppípolla".into(),
             duration_secs: None,
         },
-        Event::PlaybackState { state: "paused".into() },
+        Event::PlaybackState { state: PlaybackState::Paused },
         Event::PlaybackError {
             index: Some(2),
             name: "broken.mp3".into(),
-            kind: "audio".into(),
+            kind: AudioErrorKind::Corrupt,
             message: "The file has no audio the player can decode.".into(),
         },
         Event::QueueEnded,
-        Event::QueueChanged { track_ids: vec![3, 7, 9], shuffle: false, repeat: "one".into() },
+        Event::QueueChanged { track_ids: vec![3, 7, 9], shuffle: false, repeat: Repeat::One },
         Event::ScanProgress { files_seen: 40, files_to_read: 12, files_read: 5 },
         Event::ScanFinished {
             files_seen: 40,

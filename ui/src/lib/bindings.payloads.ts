@@ -2183,7 +2183,7 @@ export const eventPayloads = [
   } satisfies LoftEvent,
   {
     "index": 2,
-    "kind": "audio",
+    "kind": "corrupt",
     "message": "The file has no audio the player can decode.",
     "name": "broken.mp3",
     "type": "playback_error"

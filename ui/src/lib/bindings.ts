@@ -167,6 +167,24 @@ export type Artist = {
 	album_count: number,
 };
 
+/**
+ *  What kind of failure an [`AudioError`] is; serialized in snake_case, as a track's failure
+ *  reaches the window and `loft render --json`.
+ */
+export type AudioErrorKind = 
+/**  The file or stream could not be opened. */
+"open" | 
+/**  A format or codec the decoder does not support. */
+"unsupported" | 
+/**  The bytes are not valid audio of their format. */
+"corrupt" | "seek" | 
+/**  The decoder or a stream panicked on this track; the engine went on. */
+"fault" | "resample" | 
+/**  No output device, or the device failed. */
+"device" | 
+/**  Writing the rendered file failed. */
+"write" | "invalid_input" | "engine_stopped";
+
 /**  What the storage itself says about space, where it says anything. */
 export type BackendQuota = {
 	used_bytes: number | null,
@@ -383,14 +401,14 @@ export type Event =
 { type: "playback_position"; index: number; track_id: number; position_secs: number | null; duration_secs: number | null } | 
 /**  A new track reached the speakers. `index` is its place in the queue. */
 { type: "track_changed"; index: number; track_id: number; name: string; duration_secs: number | null } | 
-/**  "playing", "paused", "buffering" or "stopped". */
-{ type: "playback_state"; state: string } | 
+/**  The engine started playing, paused, waits for a stream (buffering) or stopped. */
+{ type: "playback_state"; state: PlaybackState } | 
 /**  A track could not be played (`name` says which); playback moved on. */
-{ type: "playback_error"; index: number | null; name: string; kind: string; message: string } | 
+{ type: "playback_error"; index: number | null; name: string; kind: AudioErrorKind; message: string } | 
 /**  The last track of the queue has played. */
 { type: "queue_ended" } | 
 /**  The play queue changed: its track ids in order, shuffle and repeat ("off", "one", "all"). */
-{ type: "queue_changed"; track_ids: number[]; shuffle: boolean; repeat: string } | 
+{ type: "queue_changed"; track_ids: number[]; shuffle: boolean; repeat: RepeatMode } | 
 /**  A library scan is running. `files_to_read` is known once the folders are walked. */
 { type: "scan_progress"; files_seen: number; files_to_read: number; files_read: number } | 
 /**  A library scan finished, started by a front end or by the folder watcher. */
@@ -553,9 +571,12 @@ export type Page = {
 	limit: number,
 };
 
+/**  What the engine is doing; serialized in snake_case as the front ends name it. */
+export type PlaybackState = "playing" | "paused" | "buffering" | "stopped";
+
 /**  What the window shows about playback; the same facts the engine's events carry. */
 export type PlaybackStatus = {
-	state: string,
+	state: PlaybackState,
 	index: number | null,
 	track_id: number | null,
 	position_secs: number | null,
@@ -563,7 +584,7 @@ export type PlaybackStatus = {
 	/**  Track ids in queue order. */
 	queue: number[],
 	shuffle: boolean,
-	repeat: string,
+	repeat: RepeatMode,
 };
 
 /**  A playlist as lists show it. */
@@ -600,8 +621,11 @@ export type PlaylistEntry = {
 	duration_ms: number,
 };
 
-/**  The repeat modes the window offers, named as the engine's status and events name them. */
-export type RepeatMode = "off" | "one" | "all";
+export type RepeatMode = "off" | 
+/**  The current track again when it ends ("next" still moves on). */
+"one" | 
+/**  The whole queue again from the start. */
+"all";
 
 export type ReplayGain = {
 	track_gain_db: number | null,

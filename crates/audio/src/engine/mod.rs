@@ -27,7 +27,10 @@ use report::View;
 /// the device's wait for more shows as buffering.
 const PREFILL_TIMEOUT: Duration = Duration::from_millis(300);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the engine is doing; serialized in snake_case as the front ends name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
 pub enum PlaybackState {
     Playing,
     Paused,
@@ -72,7 +75,7 @@ pub enum EngineEvent {
     Error {
         index: Option<usize>,
         name: String,
-        kind: &'static str,
+        kind: crate::AudioErrorKind,
         reason: String,
     },
     /// The last frame of the queue has played.
@@ -545,7 +548,7 @@ mod tests {
         devices.lose_the_device();
         let event = events.recv_timeout(Duration::from_secs(10)).expect("no event for the lost device");
         assert!(
-            matches!(&event, EngineEvent::Error { kind: "device", index: None, .. }),
+            matches!(&event, EngineEvent::Error { kind: crate::AudioErrorKind::Device, index: None, .. }),
             "expected one device error, got {event:?}"
         );
         // Resumed and seeked meanwhile, it waits rather than ending the queue or skipping on.

@@ -86,7 +86,7 @@ struct RenderSummary {
 struct RenderFailure {
     index: usize,
     name: String,
-    kind: String,
+    kind: loft_core::player::audio::AudioErrorKind,
     message: String,
 }
 
@@ -119,7 +119,7 @@ pub fn render(loft: &Loft, out: &Output, args: RenderArgs) -> Result<(), CliErro
             .map(|f| RenderFailure {
                 index: f.index,
                 name: f.name,
-                kind: f.kind.to_owned(),
+                kind: f.kind,
                 message: f.reason,
             })
             .collect(),
