@@ -65,7 +65,8 @@ async fn each_failure_names_its_step_and_a_good_location_passes() {
 
     let dav_root = dir.path().join("dav");
     std::fs::create_dir_all(dav_root.join("locker")).unwrap();
-    let dav_port = support::serve_read_only_webdav(&dav_root).await;
+    let dav = loft_testkit::DavServer::start_read_only(&dav_root).unwrap();
+    let dav_port = dav.port();
     let read_only = check_connection(
         &format!("webdav+http://127.0.0.1:{dav_port}/locker"),
         &Credentials::WebDav { user: support::DAV_USER.into(), password: support::DAV_PASSWORD.into() },

@@ -15,7 +15,7 @@ mod dav;
 mod http_proxy;
 mod paced;
 
-pub use dav::{DAV_PASSWORD, DAV_USER, DavServer};
+pub use dav::{DAV_PASSWORD, DAV_QUOTA_TOTAL, DAV_USER, DavServer};
 pub use http_proxy::{Fault, HttpProxy};
 
 pub const S3_KEY: &str = "loft-test-key";

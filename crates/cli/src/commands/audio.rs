@@ -116,12 +116,7 @@ pub fn render(loft: &Loft, out: &Output, args: RenderArgs) -> Result<(), CliErro
         failures: report
             .failures
             .into_iter()
-            .map(|f| RenderFailure {
-                index: f.index,
-                name: f.name,
-                kind: f.kind,
-                message: f.reason,
-            })
+            .map(|f| RenderFailure { index: f.index, name: f.name, kind: f.kind, message: f.reason })
             .collect(),
     };
     out.emit(&summary, |s| {

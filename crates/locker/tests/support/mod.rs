@@ -13,11 +13,14 @@ use hyper_util::rt::TokioIo;
 use loft_locker::{Credentials, Locker, OpenOptions, RetryPolicy};
 use tempfile::TempDir;
 
+#[allow(
+    unused_imports,
+    reason = "the locker's behaviour tests check the quota; the CLI's share this file"
+)]
+pub use loft_testkit::DAV_QUOTA_TOTAL;
+pub use loft_testkit::{DAV_PASSWORD, DAV_USER};
 pub use loft_testkit::{S3_BUCKET, S3_KEY, S3_SECRET};
-pub const DAV_USER: &str = "loft";
-pub const DAV_PASSWORD: &str = "secret";
 /// `Basic base64("loft:secret")`.
-const DAV_AUTHORIZATION: &str = "Basic bG9mdDpzZWNyZXQ=";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -35,6 +38,7 @@ pub struct TestStorage {
     pub objects_root: PathBuf,
     pub port: Option<u16>,
     _s3: Option<loft_testkit::S3Server>,
+    _dav: Option<loft_testkit::DavServer>,
     _dir: TempDir,
 }
 
@@ -55,20 +59,22 @@ impl TestStorage {
                     objects_root: root.join(S3_BUCKET).join("music"),
                     port: Some(server.port()),
                     _s3: Some(server),
+                    _dav: None,
                     _dir: dir,
                 }
             }
             Backend::WebDav => {
                 let root = dir.path().join("dav");
                 std::fs::create_dir_all(root.join("locker")).unwrap();
-                let port = serve_webdav(&root).await;
+                let server = loft_testkit::DavServer::start(&root, 0).unwrap();
                 TestStorage {
                     backend,
-                    url: format!("webdav+http://127.0.0.1:{port}/locker"),
+                    url: format!("webdav+http://127.0.0.1:{}/locker", server.port()),
                     credentials: Credentials::WebDav { user: DAV_USER.into(), password: DAV_PASSWORD.into() },
                     objects_root: root.join("locker"),
-                    port: Some(port),
+                    port: Some(server.port()),
                     _s3: None,
+                    _dav: Some(server),
                     _dir: dir,
                 }
             }
@@ -81,6 +87,7 @@ impl TestStorage {
                     objects_root: root,
                     port: None,
                     _s3: None,
+                    _dav: None,
                     _dir: dir,
                 }
             }
@@ -250,130 +257,6 @@ impl s3s::stream::ByteStream for PacedBody {
     fn remaining_length(&self) -> s3s::stream::RemainingLength {
         s3s::stream::ByteStream::remaining_length(&self.inner)
     }
-}
-
-/// The WebDAV server's total space: reported through RFC 4331 like Nextcloud's user quotas.
-pub const DAV_QUOTA_TOTAL: u64 = 10 * 1024 * 1024 * 1024;
-
-/// dav-server's local file system with a quota, which its own LocalFs does not report.
-#[derive(Clone)]
-struct QuotaFs {
-    inner: Box<dav_server::localfs::LocalFs>,
-}
-
-impl dav_server::fs::DavFileSystem for QuotaFs {
-    fn open<'a>(
-        &'a self,
-        path: &'a dav_server::davpath::DavPath,
-        options: dav_server::fs::OpenOptions,
-    ) -> dav_server::fs::FsFuture<'a, Box<dyn dav_server::fs::DavFile>> {
-        self.inner.open(path, options)
-    }
-
-    fn read_dir<'a>(
-        &'a self,
-        path: &'a dav_server::davpath::DavPath,
-        meta: dav_server::fs::ReadDirMeta,
-    ) -> dav_server::fs::FsFuture<'a, dav_server::fs::FsStream<Box<dyn dav_server::fs::DavDirEntry>>> {
-        self.inner.read_dir(path, meta)
-    }
-
-    fn metadata<'a>(
-        &'a self,
-        path: &'a dav_server::davpath::DavPath,
-    ) -> dav_server::fs::FsFuture<'a, Box<dyn dav_server::fs::DavMetaData>> {
-        self.inner.metadata(path)
-    }
-
-    fn create_dir<'a>(&'a self, path: &'a dav_server::davpath::DavPath) -> dav_server::fs::FsFuture<'a, ()> {
-        self.inner.create_dir(path)
-    }
-
-    fn remove_dir<'a>(&'a self, path: &'a dav_server::davpath::DavPath) -> dav_server::fs::FsFuture<'a, ()> {
-        self.inner.remove_dir(path)
-    }
-
-    fn remove_file<'a>(&'a self, path: &'a dav_server::davpath::DavPath) -> dav_server::fs::FsFuture<'a, ()> {
-        self.inner.remove_file(path)
-    }
-
-    fn rename<'a>(
-        &'a self,
-        from: &'a dav_server::davpath::DavPath,
-        to: &'a dav_server::davpath::DavPath,
-    ) -> dav_server::fs::FsFuture<'a, ()> {
-        self.inner.rename(from, to)
-    }
-
-    fn copy<'a>(
-        &'a self,
-        from: &'a dav_server::davpath::DavPath,
-        to: &'a dav_server::davpath::DavPath,
-    ) -> dav_server::fs::FsFuture<'a, ()> {
-        self.inner.copy(from, to)
-    }
-
-    fn get_quota(&self) -> dav_server::fs::FsFuture<'_, (u64, Option<u64>)> {
-        Box::pin(std::future::ready(Ok((0, Some(DAV_QUOTA_TOTAL)))))
-    }
-}
-
-async fn serve_webdav(root: &Path) -> u16 {
-    serve_webdav_with(root, false).await
-}
-
-/// A WebDAV server whose user may read but not write (every write answered 403), as a share
-/// given read-only access is.
-pub async fn serve_read_only_webdav(root: &Path) -> u16 {
-    serve_webdav_with(root, true).await
-}
-
-async fn serve_webdav_with(root: &Path, read_only: bool) -> u16 {
-    let handler = dav_server::DavHandler::builder()
-        .filesystem(Box::new(QuotaFs { inner: dav_server::localfs::LocalFs::new(root, false, false, false) }))
-        .locksystem(dav_server::fakels::FakeLs::new())
-        .build_handler();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                        let handler = handler.clone();
-                        async move {
-                            let authorized = request
-                                .headers()
-                                .get(hyper::header::AUTHORIZATION)
-                                .is_some_and(|value| value.as_bytes() == DAV_AUTHORIZATION.as_bytes());
-                            if !authorized {
-                                let mut refusal =
-                                    hyper::Response::new(dav_server::body::Body::from("login required"));
-                                *refusal.status_mut() = hyper::StatusCode::UNAUTHORIZED;
-                                refusal.headers_mut().insert(
-                                    hyper::header::WWW_AUTHENTICATE,
-                                    hyper::header::HeaderValue::from_static("Basic realm=\"loft\""),
-                                );
-                                return Ok::<_, std::convert::Infallible>(refusal);
-                            }
-                            let writes = ["PUT", "MKCOL", "MOVE", "COPY", "DELETE", "PROPPATCH"];
-                            if read_only && writes.contains(&request.method().as_str()) {
-                                let mut refusal =
-                                    hyper::Response::new(dav_server::body::Body::from("read only"));
-                                *refusal.status_mut() = hyper::StatusCode::FORBIDDEN;
-                                return Ok(refusal);
-                            }
-                            Ok(handler.handle(request).await)
-                        }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    port
 }
 
 /// A small PCM WAV file with RIFF INFO tags and content unique to `seed`.
