@@ -15,8 +15,20 @@ const RUNS: usize = 20;
 /// "Now" for the rules' day counts: every timestamp below is at most this.
 const NOW_MS: u64 = 1_800_000_000_000;
 const DAY_MS: u64 = 86_400_000;
-const GENRES: [&str; 12] =
-    ["Jazz", "Rock", "Pop", "Classical", "Electronic", "Hip-Hop", "Folk", "Ambient", "Soul", "Metal", "Blues", ""];
+const GENRES: [&str; 12] = [
+    "Jazz",
+    "Rock",
+    "Pop",
+    "Classical",
+    "Electronic",
+    "Hip-Hop",
+    "Folk",
+    "Ambient",
+    "Soul",
+    "Metal",
+    "Blues",
+    "",
+];
 
 /// A small deterministic generator, so both runs see the same library.
 struct Dice(u64);
@@ -53,10 +65,8 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let mut rules: Vec<(String, SmartRule)> = builtin_smart_playlists()
-        .into_iter()
-        .map(|(_, name, rule)| (name.to_owned(), rule))
-        .collect();
+    let mut rules: Vec<(String, SmartRule)> =
+        builtin_smart_playlists().into_iter().map(|(_, name, rule)| (name.to_owned(), rule)).collect();
     for text in [
         "genre is Jazz and rating >= 4 and last played not in last 90 days",
         "artist contains 17 sort by plays desc limit 100",
@@ -101,7 +111,8 @@ fn main() {
 /// rated. Returns how many are played, loved and rated.
 fn fill(library: &Library, count: usize) -> (usize, usize, usize) {
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15);
-    let sha = |index: usize| format!("{:064x}", (index as u128 + 1) * 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+    let sha =
+        |index: usize| format!("{:064x}", (index as u128 + 1) * 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
     let mut copies = Vec::with_capacity(count);
     for index in 0..count {
         let album = index / 10;

@@ -148,7 +148,10 @@ fn plan(settings: &Settings) -> [Year; 2] {
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let mut years = [Year { plays: Vec::new(), edit_after: Vec::new() }, Year { plays: Vec::new(), edit_after: Vec::new() }];
+    let mut years = [
+        Year { plays: Vec::new(), edit_after: Vec::new() },
+        Year { plays: Vec::new(), edit_after: Vec::new() },
+    ];
     for play in 0..settings.plays {
         let device = play % 2;
         // Spread evenly over the year, at some minute of the day.
@@ -161,7 +164,9 @@ fn plan(settings: &Settings) -> [Year; 2] {
         let edits = settings.edits / 2 + usize::from(device == 0) * (settings.edits % 2);
         let count = year.plays.len();
         year.plays.sort_by_key(|(_, at)| *at);
-        year.edit_after = (0..count).map(|index| edits > 0 && (index + 1) * edits / count.max(1) > index * edits / count.max(1)).collect();
+        year.edit_after = (0..count)
+            .map(|index| edits > 0 && (index + 1) * edits / count.max(1) > index * edits / count.max(1))
+            .collect();
     }
     years
 }
@@ -175,7 +180,8 @@ fn sizes_by_folder(root: &Path) -> BTreeMap<String, (u64, usize)> {
             if path.is_dir() {
                 walk(&path, root, into);
             } else if let Ok(metadata) = entry.metadata() {
-                let relative = path.strip_prefix(root).expect("under the root").to_string_lossy().into_owned();
+                let relative =
+                    path.strip_prefix(root).expect("under the root").to_string_lossy().into_owned();
                 // Two levels (catalog/log, catalog/snapshot, blobs/sha256), three under sealed/.
                 let folder = relative.rsplit_once('/').map_or("(root)".to_owned(), |(folder, _)| {
                     let depth = if folder.starts_with("sealed/") { 3 } else { 2 };
@@ -253,12 +259,13 @@ impl Syncs {
 async fn edit(locker: &Locker, number: usize, tracks: &[String], pick: usize) {
     let track = &tracks[pick % tracks.len()];
     match number % 10 {
-        0..=3 => locker.set_loved(track, number % 7 != 0).await.expect("a heart"),
+        0..=3 => locker.set_loved(track, !number.is_multiple_of(7)).await.expect("a heart"),
         4..=6 => locker.set_rating(track, Some((number % 6) as u8)).await.expect("a rating"),
         _ => {
             let playlists = locker.playlists().await;
             let kind = (number / 10) % 4;
-            let Some(playlist) = playlists.get(number % playlists.len().max(1)).filter(|_| playlists.len() >= 5 || kind != 0)
+            let Some(playlist) =
+                playlists.get(number % playlists.len().max(1)).filter(|_| playlists.len() >= 5 || kind != 0)
             else {
                 locker.create_playlist(&format!("Mix {number}")).await.expect("a playlist");
                 return;
@@ -308,7 +315,12 @@ async fn run(scenario: Scenario, settings: &Settings, files: &[PathBuf]) {
         started.elapsed().as_secs_f64(),
         before.values().map(|(_, files)| files).sum::<usize>(),
         total(&before),
-        total(&before) - before.iter().filter(|(folder, _)| folder.starts_with("blobs")).map(|(_, (b, _))| b).sum::<u64>()
+        total(&before)
+            - before
+                .iter()
+                .filter(|(folder, _)| folder.starts_with("blobs"))
+                .map(|(_, (b, _))| b)
+                .sum::<u64>()
     );
 
     let years = plan(settings);
@@ -358,7 +370,8 @@ async fn run(scenario: Scenario, settings: &Settings, files: &[PathBuf]) {
 
     let mut merged: Vec<Vec<String>> = Vec::new();
     for device in [&devices[0], &devices[1], &newcomer] {
-        let mut all: Vec<String> = device.all_listening().await.iter().map(|state| format!("{state:?}")).collect();
+        let mut all: Vec<String> =
+            device.all_listening().await.iter().map(|state| format!("{state:?}")).collect();
         all.sort();
         merged.push(all);
     }
@@ -389,6 +402,8 @@ async fn run(scenario: Scenario, settings: &Settings, files: &[PathBuf]) {
     for folder in folders.into_iter().filter(|folder| !folder.starts_with("blobs")) {
         let (was, was_files) = before.get(folder).copied().unwrap_or_default();
         let (now, now_files) = after.get(folder).copied().unwrap_or_default();
-        println!("  {folder:<20} {was:>10} bytes in {was_files:>5} files -> {now:>10} bytes in {now_files:>5} files");
+        println!(
+            "  {folder:<20} {was:>10} bytes in {was_files:>5} files -> {now:>10} bytes in {now_files:>5} files"
+        );
     }
 }
