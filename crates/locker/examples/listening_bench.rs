@@ -182,9 +182,9 @@ fn sizes_by_folder(root: &Path) -> BTreeMap<String, (u64, usize)> {
             } else if let Ok(metadata) = entry.metadata() {
                 let relative =
                     path.strip_prefix(root).expect("under the root").to_string_lossy().into_owned();
-                // Two levels (catalog/log, catalog/snapshot, blobs/sha256), three under sealed/.
+                // Two levels (catalog/log, catalog/snapshot, parts/sha256), three under sealed/catalog/.
                 let folder = relative.rsplit_once('/').map_or("(root)".to_owned(), |(folder, _)| {
-                    let depth = if folder.starts_with("sealed/") { 3 } else { 2 };
+                    let depth = if folder.starts_with("sealed/catalog/") { 3 } else { 2 };
                     folder.split('/').take(depth).collect::<Vec<_>>().join("/")
                 });
                 let slot = into.entry(folder).or_default();
