@@ -66,4 +66,5 @@ loft_commands! {
     locker::set_cache_limit,
     locker::clear_cache,
     locker::track_availability,
+    desktop::set_keep_playing_when_closed,
 }

@@ -7,9 +7,15 @@
 mod commands;
 mod covers;
 mod events;
+mod file_types;
 mod ipc;
+mod media_controls;
+mod opening;
+mod tray;
 
 use std::sync::Arc;
+
+use tauri::Manager;
 
 fn main() {
     let data_dir = match loft_core::default_data_dir() {
@@ -34,18 +40,52 @@ fn main() {
     let ipc = ipc::builder();
     let invoke_handler = ipc.invoke_handler();
     let result = tauri::Builder::default()
+        // First, so that a second launch hands its arguments over and exits before anything
+        // else starts in it.
+        .plugin(tauri_plugin_single_instance::init(|app, args, cwd| {
+            opening::show_main_window(app);
+            opening::open_args(app, args, cwd.into());
+        }))
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                // A window hidden in the tray at quit still opens shown.
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
         .setup(move |app| {
             ipc.mount_events(app);
             window_events.attach(app.handle().clone());
             start_background_work(app.handle().clone());
+            let tray = tray::create(app.handle());
+            app.manage(TrayShown(tray.is_some()));
+            let extra_controls: Vec<Box<dyn media_controls::Control>> =
+                tray.into_iter().map(|tray| Box::new(tray) as Box<dyn media_controls::Control>).collect();
+            media_controls::start(app.handle(), extra_controls);
+            let launched_in = std::env::current_dir().unwrap_or_default();
+            opening::open_args(app.handle(), std::env::args().collect(), launched_in);
             Ok(())
         })
         .manage(Arc::new(loft))
         .manage(loft_core::SharedPlayer::default())
         .invoke_handler(invoke_handler)
-        .run(tauri::generate_context!());
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+                && keeps_playing_when_closed(window.app_handle())
+            {
+                api.prevent_close();
+                if let Err(error) = window.hide() {
+                    tracing::warn!(%error, "cannot hide the window in the tray");
+                }
+            }
+        })
+        .build(tauri::generate_context!())
+        .map(|app| app.run(on_run_event));
     if let Err(error) = result {
         tracing::error!(%error, "the desktop app stopped with an error");
         eprintln!("Loft: {error}");
@@ -59,7 +99,6 @@ fn main() {
 /// offline cache so the window's badges follow what streams complete or evict. None of it
 /// delays the window.
 fn start_background_work(app: tauri::AppHandle) {
-    use tauri::Manager;
     let spawned = std::thread::Builder::new().name("loft-startup".into()).spawn(move || {
         let loft = app.state::<Arc<loft_core::Loft>>();
         if let Err(error) = loft.scan_library() {
@@ -86,6 +125,30 @@ fn start_background_work(app: tauri::AppHandle) {
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the background work");
     }
+}
+
+/// Whether the tray icon could be shown: without it, a hidden window could only come back
+/// through a second launch.
+struct TrayShown(bool);
+
+/// Closing the window hides it while music plays, if the user keeps that setting on and the
+/// tray is there to bring it back.
+fn keeps_playing_when_closed(app: &tauri::AppHandle) -> bool {
+    let tray_shown = app.try_state::<TrayShown>().is_some_and(|shown| shown.0);
+    let setting = app.state::<Arc<loft_core::Loft>>().settings().keep_playing_when_closed;
+    let playing = matches!(app.state::<loft_core::SharedPlayer>().status().state, "playing" | "buffering");
+    tray_shown && setting && playing
+}
+
+/// macOS hands the files to open (a double-click in the Finder, "Open With") to the running
+/// app as an event rather than as arguments.
+fn on_run_event(app: &tauri::AppHandle, event: tauri::RunEvent) {
+    #[cfg(target_os = "macos")]
+    if let tauri::RunEvent::Opened { urls } = &event {
+        let args = std::iter::once(String::new()).chain(urls.iter().map(|url| url.to_string())).collect();
+        opening::open_args(app, args, std::path::PathBuf::from("/"));
+    }
+    let _ = (app, event);
 }
 
 fn exit_with(error: &loft_core::CoreError) -> ! {

@@ -13,6 +13,7 @@ mod library;
 mod listening;
 mod locker;
 pub mod logging;
+mod opening;
 mod playback;
 pub mod player;
 mod playlists;
@@ -27,6 +28,7 @@ mod uploads;
 
 pub use error::{CoreError, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use opening::{FileTags, MAX_OPENED_FILES, OpenedFiles, is_playlist_file, playable_files};
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;
 pub use playlists::{M3u8ImportReport, PublishReport};

@@ -121,6 +121,7 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("get_settings").returns(settings());
     p.call("set_volume").arg("volume", 0.5f32).ok(settings());
     p.call("set_replaygain").arg("mode", ReplayGainMode::Album).ok(settings());
+    p.call("set_keep_playing_when_closed").arg("on", false).ok(settings());
     p.call("set_output_device").arg("name", Some("pulse".to_owned())).ok(settings());
     p.call("output_devices").ok(vec![DeviceInfo {
         name: "pulse".into(),
@@ -288,10 +289,13 @@ pub fn examples(types: specta::Types) -> Payloads {
         tracks_removed: 1,
         playlists_changed: 1,
         playlists_deleted: 0,
+        listening_changed: 0,
+        rule_playlists_changed: 0,
         library: LockerApplied { added: 2, updated: 0, removed: 1 },
         merged: 1,
         inbox_imported: 0,
         problems: vec!["catalog/log/laptop/000012.json".into()],
+        pending_changes: 0,
     });
     p.call("remove_from_locker").arg("track_id", 9i64).ok(());
     p.call("pin_tracks").arg("track_ids", vec![9i64]).returns(());
@@ -358,6 +362,8 @@ fn events() -> Vec<Event> {
         },
         Event::LockerUnreachable { message: "The locker does not answer: connection refused.".into() },
         Event::LockerReachable,
+        Event::LockerChecked { damaged: false },
+        Event::PendingChanges { count: 2 },
         Event::PlaybackPosition { index: 1, track_id: 7, position_secs: 12.25, duration_secs: Some(301.2) },
         Event::TrackChanged {
             index: 1,
@@ -502,6 +508,8 @@ fn locker_status() -> LockerStatus {
         }],
         last_sync_ms: Some(1_700_000_000_000),
         backend_quota: Some(BackendQuota { used_bytes: Some(12_000_000), available_bytes: None }),
+        pending_changes: 0,
+        reached: true,
     }
 }
 

@@ -31,6 +31,7 @@ export const commandPayloads = {
     sent: {},
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
       "output_device": "pulse",
       "replaygain": "track",
@@ -47,6 +48,7 @@ export const commandPayloads = {
     },
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
       "output_device": "pulse",
       "replaygain": "track",
@@ -63,11 +65,29 @@ export const commandPayloads = {
     },
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
     } satisfies Returned<'setReplaygain'>,
+  },
+  setKeepPlayingWhenClosed: {
+    command: "set_keep_playing_when_closed",
+    params: [
+      false
+    ] satisfies Parameters<Commands['setKeepPlayingWhenClosed']>,
+    sent: {
+      "on": false
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setKeepPlayingWhenClosed'>,
   },
   setOutputDevice: {
     command: "set_output_device",
@@ -79,6 +99,7 @@ export const commandPayloads = {
     },
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
       "output_device": "pulse",
       "replaygain": "track",
@@ -1082,8 +1103,10 @@ export const commandPayloads = {
       ],
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 0,
       "playlists": 1,
       "quota_bytes": 10000000000,
+      "reached": true,
       "tracks": 3,
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
@@ -1125,8 +1148,10 @@ export const commandPayloads = {
       ],
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 0,
       "playlists": 1,
       "quota_bytes": 10000000000,
+      "reached": true,
       "tracks": 3,
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
@@ -1189,8 +1214,10 @@ export const commandPayloads = {
       ],
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 0,
       "playlists": 1,
       "quota_bytes": 10000000000,
+      "reached": true,
       "tracks": 3,
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
@@ -1314,13 +1341,16 @@ export const commandPayloads = {
         "removed": 1,
         "updated": 0
       },
+      "listening_changed": 0,
       "merged": 1,
       "ops_applied": 3,
+      "pending_changes": 0,
       "playlists_changed": 1,
       "playlists_deleted": 0,
       "problems": [
         "catalog/log/laptop/000012.json"
       ],
+      "rule_playlists_changed": 0,
       "tracks_changed": 2,
       "tracks_removed": 1
     } satisfies Returned<'syncLocker'>,
@@ -1455,6 +1485,7 @@ export const eventPayloads = [
   {
     "settings": {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
       "output_device": "pulse",
       "replaygain": "track",
@@ -1516,6 +1547,14 @@ export const eventPayloads = [
   } satisfies LoftEvent,
   {
     "type": "locker_reachable"
+  } satisfies LoftEvent,
+  {
+    "damaged": false,
+    "type": "locker_checked"
+  } satisfies LoftEvent,
+  {
+    "count": 2,
+    "type": "pending_changes"
   } satisfies LoftEvent,
   {
     "duration_secs": 301.2,

@@ -86,6 +86,8 @@ export const commands = {
 	setCacheLimit: (bytes: number) => __TAURI_INVOKE<null>("set_cache_limit", { bytes }),
 	clearCache: () => __TAURI_INVOKE<number>("clear_cache"),
 	trackAvailability: (trackIds: number[]) => __TAURI_INVOKE<TrackAvailability[]>("track_availability", { trackIds }),
+	/**  Whether closing the window while music plays hides it in the tray instead of quitting. */
+	setKeepPlayingWhenClosed: (on: boolean) => __TAURI_INVOKE<Settings>("set_keep_playing_when_closed", { on }),
 };
 
 /** Events */
@@ -216,6 +218,10 @@ export type Event =
  *  name catalog files that could not be read yet.
  */
 { type: "sync_finished"; ops_applied: number; tracks_changed: number; tracks_removed: number; playlists_changed: number; playlists_deleted: number; inbox_imported: number; problems: string[] } | 
+/**  A check of the locker ended; `damaged` when it found damage (the cloud pane shows it). */
+{ type: "locker_checked"; damaged: boolean } | 
+/**  This device's edits waiting to be written to the locker (0 once all are in). */
+{ type: "pending_changes"; count: number } | 
 /**  The locker stopped answering (network down, server gone); syncs retry every minute. */
 { type: "locker_unreachable"; message: string } | 
 /**  The locker answers again. */
@@ -295,6 +301,13 @@ export type LockerStatus = {
 	last_sync_ms: number | null,
 	/**  What the storage itself reports (WebDAV RFC 4331), where it does. */
 	backend_quota: BackendQuota | null,
+	/**  This device's edits not yet written to the locker. */
+	pending_changes: number,
+	/**
+	 *  Whether these figures come from the locker now (else: what this device knew when it last
+	 *  reached it).
+	 */
+	reached: boolean,
 };
 
 /**
@@ -458,6 +471,12 @@ export type Settings = {
 	 *  Its credentials are never here: they live in the OS keychain or the environment.
 	 */
 	locker_url?: string | null,
+	/**
+	 *  Closing the desktop window while music plays hides it in the tray instead of quitting.
+	 *  On by default on Linux and Windows, as most players there do; macOS apps outlive their
+	 *  windows by convention already.
+	 */
+	keep_playing_when_closed?: boolean,
 };
 
 /**  The columns a track list can be sorted by. */
@@ -486,6 +505,10 @@ export type SyncSummary = {
 	tracks_removed: number,
 	playlists_changed: number,
 	playlists_deleted: number,
+	/**  Songs whose plays, heart, rating or resume position changed. */
+	listening_changed: number,
+	/**  Rule playlists created, changed or deleted. */
+	rule_playlists_changed: number,
 	/**  What that did to the library: tracks that appeared, changed or left. */
 	library: LockerApplied,
 	/**  Local files found to be tracks of the locker and merged with them. */
@@ -494,6 +517,8 @@ export type SyncSummary = {
 	inbox_imported: number,
 	/**  Catalog files that could not be read (each named); their device's later ops wait. */
 	problems: string[],
+	/**  Edits of this device still waiting for the locker. */
+	pending_changes: number,
 };
 
 /**
@@ -523,7 +548,7 @@ export type Track = {
 	replaygain: ReplayGain,
 	musicbrainz: MusicBrainzIds,
 	compilation: boolean,
-	/**  The container as lofty names it: "mpeg", "flac", "mp4", "vorbis", "opus", "wav", "aiff". */
+	/**  The container, as the format table (loft-media) names it: "mpeg", "flac", "mp4", "vorbis". */
 	format: string,
 	cover_id: number | null,
 	/**  Plays on every device (with a locker; this device's alone without one). */

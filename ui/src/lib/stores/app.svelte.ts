@@ -62,6 +62,10 @@ class AppState {
     await this.#save(() => api.setReplaygain(mode));
   }
 
+  async setKeepPlayingWhenClosed(on: boolean): Promise<void> {
+    await this.#save(() => api.setKeepPlayingWhenClosed(on));
+  }
+
   async setOutputDevice(name: string | null): Promise<void> {
     await this.#save(() => api.setOutputDevice(name));
   }

@@ -8,7 +8,7 @@ import type { LockerStatus, Track, UploadItem } from '../bindings';
 
 const status: LockerStatus = {
   url: 'file:///tmp/locker', locker_id: 'l', device: 'd', usage_bytes: 3.2e9, quota_bytes: 5e9,
-  tracks: 10, playlists: 1, devices: [], last_sync_ms: null, backend_quota: null,
+  tracks: 10, playlists: 1, devices: [], last_sync_ms: null, backend_quota: null, pending_changes: 0, reached: true,
 };
 
 afterEach(() => {

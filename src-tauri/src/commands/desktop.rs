@@ -1,0 +1,13 @@
+//! How the app lives on the desktop outside its window: the tray, and what closing does.
+
+use loft_core::Settings;
+use tauri::AppHandle;
+
+use super::{CommandResult, blocking};
+
+/// Whether closing the window while music plays hides it in the tray instead of quitting.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_keep_playing_when_closed(app: AppHandle, on: bool) -> CommandResult<Settings> {
+    blocking(app, move |loft| loft.update_settings(|s| s.keep_playing_when_closed = on)).await
+}
