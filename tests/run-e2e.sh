@@ -2,6 +2,8 @@
 # Builds the real desktop app (UI embedded) and runs the end-to-end tests against it through
 # tauri-driver and WebKitWebDriver on a virtual X display.
 #
+# Usage: tests/run-e2e.sh [TEST_FILE...] (all of tests/e2e/ by default).
+#
 # Time limits: every test and hook has one (tests/e2e/lib/limits.mjs), and the whole run has
 # RUN_LIMIT_MINUTES. A run stopped at its limit names the tests that were still running.
 set -euo pipefail
@@ -14,7 +16,7 @@ npx tauri build --debug --no-bundle
 # The S3 server the cloud tests start and stop (crates/testkit).
 cargo build -p loft-testkit --bin loft-test-s3 --locked
 
-export LOFT_APP_BINARY="$PWD/target/debug/loft-desktop"
+export LOFT_APP_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-desktop"
 LOFT_E2E_RUNNING_FILE="$(mktemp)"
 export LOFT_E2E_RUNNING_FILE
 trap 'rm -f "$LOFT_E2E_RUNNING_FILE"' EXIT
@@ -31,7 +33,7 @@ timeout --kill-after=30s "${RUN_LIMIT_MINUTES}m" \
   node --test --test-concurrency=1 --test-force-exit \
   --test-reporter="$reporter" --test-reporter-destination=stdout \
   --test-reporter="$PWD/tests/e2e/lib/running-tests-reporter.mjs" --test-reporter-destination=stderr \
-  tests/e2e/ &
+  "${@:-tests/e2e/}" &
 run=$!
 # timeout(1) puts the run in a process group of its own, which a Ctrl-C on the terminal does
 # not reach: pass it on. (A trap runs only while the script waits on a background job.)
