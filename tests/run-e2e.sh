@@ -17,6 +17,7 @@ npx tauri build --debug --no-bundle
 cargo build -p loft-testkit --bin loft-test-s3 --locked
 
 export LOFT_APP_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-desktop"
+export LOFT_TEST_S3_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-s3"
 LOFT_E2E_RUNNING_FILE="$(mktemp)"
 export LOFT_E2E_RUNNING_FILE
 trap 'rm -f "$LOFT_E2E_RUNNING_FILE"' EXIT

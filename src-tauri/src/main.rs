@@ -12,6 +12,7 @@ mod ipc;
 mod media_controls;
 mod opening;
 mod tray;
+mod window_state;
 
 use std::sync::Arc;
 
@@ -61,6 +62,7 @@ fn main() {
             ipc.mount_events(app);
             window_events.attach(app.handle().clone());
             start_background_work(app.handle().clone());
+            window_state::start(app.handle());
             let tray = tray::create(app.handle());
             app.manage(TrayShown(tray.is_some()));
             let extra_controls: Vec<Box<dyn media_controls::Control>> =
@@ -74,6 +76,9 @@ fn main() {
         .manage(loft_core::SharedPlayer::default())
         .invoke_handler(invoke_handler)
         .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) = event {
+                window_state::window_changed(window.app_handle());
+            }
             if let tauri::WindowEvent::CloseRequested { api, .. } = event
                 && window.label() == "main"
                 && keeps_playing_when_closed(window.app_handle())

@@ -133,3 +133,39 @@ describe('the desktop citizen', () => {
     assert.equal(await (await app.session.byTestId('now-title')).text(), 'second');
   });
 });
+
+describe('the window', () => {
+  let scratch;
+  let app;
+
+  before(() => {
+    scratch = makeScratch('loft-e2e-window-');
+  }, HOOK_LIMIT);
+
+  after(async () => {
+    await app?.close();
+    app?.removeScratch();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }, HOOK_LIMIT);
+
+  it('opens again at the size and place it was left', TEST_LIMIT, async () => {
+    const profileDir = join(scratch, 'profile');
+    const homeDir = join(scratch, 'home');
+    app = await launchApp({ profileDir, homeDir });
+    const wanted = { x: 40, y: 30, width: 1000, height: 640 };
+    await app.session.call('POST', '/window/rect', wanted);
+    const set = await app.session.waitFor('the window resized', async () => {
+      const rect = await app.session.call('GET', '/window/rect');
+      return rect.width === wanted.width && rect.height === wanted.height ? rect : null;
+    });
+    await app.close();
+    app.removeScratch();
+
+    app = await launchApp({ profileDir, homeDir });
+    const rect = await app.session.waitFor('the window at its old size', async () => {
+      const r = await app.session.call('GET', '/window/rect');
+      return r.width === set.width && r.height === set.height ? r : null;
+    });
+    assert.deepEqual([rect.x, rect.y], [set.x, set.y], 'the window opens where it was');
+  });
+});

@@ -186,16 +186,17 @@ async function startDriver(env) {
 
 /**
  * Launches the app. `profileDir` keeps the profile between launches of one test (to test a
- * restart); by default every launch gets a fresh one. `args` are the app's command line (files
+ * restart); by default every launch gets a fresh one. `homeDir` does the same for the home
+ * folder, where the window's size and place are kept. `args` are the app's command line (files
  * to open).
  */
-export async function launchApp({ profileDir, env = {}, args = [] } = {}) {
+export async function launchApp({ profileDir, homeDir, env = {}, args = [] } = {}) {
   if (!existsSync(appBinary)) {
     throw new Error(`the app binary ${appBinary} is missing: run tests/run-e2e.sh, which builds it`);
   }
   const scratch = makeScratch('loft-e2e-');
   const dataDir = profileDir ?? join(scratch, 'profile');
-  const home = join(scratch, 'home');
+  const home = homeDir ?? join(scratch, 'home');
   const capturePath = join(scratch, 'capture.raw');
   writeAlsaCapture(home, capturePath);
 
