@@ -11,6 +11,7 @@ mod file_types;
 mod ipc;
 mod media_controls;
 mod opening;
+mod queue_memory;
 mod tray;
 mod window_state;
 
@@ -45,7 +46,7 @@ fn main() {
         // else starts in it.
         .plugin(tauri_plugin_single_instance::init(|app, args, cwd| {
             opening::show_main_window(app);
-            opening::open_args(app, args, cwd.into());
+            let _ = opening::open_args(app, args, cwd.into());
         }))
         .plugin(
             tauri_plugin_window_state::Builder::default()
@@ -65,11 +66,14 @@ fn main() {
             window_state::start(app.handle());
             let tray = tray::create(app.handle());
             app.manage(TrayShown(tray.is_some()));
-            let extra_controls: Vec<Box<dyn media_controls::Control>> =
-                tray.into_iter().map(|tray| Box::new(tray) as Box<dyn media_controls::Control>).collect();
+            let mut extra_controls: Vec<Box<dyn media_controls::Control>> =
+                vec![Box::new(queue_memory::QueueSaver { app: app.handle().clone() })];
+            extra_controls.extend(tray.map(|tray| Box::new(tray) as Box<dyn media_controls::Control>));
             media_controls::start(app.handle(), extra_controls);
             let launched_in = std::env::current_dir().unwrap_or_default();
-            opening::open_args(app.handle(), std::env::args().collect(), launched_in);
+            if !opening::open_args(app.handle(), std::env::args().collect(), launched_in) {
+                queue_memory::restore(app.handle());
+            }
             Ok(())
         })
         .manage(Arc::new(loft))
@@ -145,15 +149,18 @@ fn keeps_playing_when_closed(app: &tauri::AppHandle) -> bool {
     tray_shown && setting && playing
 }
 
-/// macOS hands the files to open (a double-click in the Finder, "Open With") to the running
-/// app as an event rather than as arguments.
+/// On the way out, the play queue is saved where it is. macOS hands the files to open (a
+/// double-click in the Finder, "Open With") to the running app as an event rather than as
+/// arguments.
 fn on_run_event(app: &tauri::AppHandle, event: tauri::RunEvent) {
+    if let tauri::RunEvent::Exit = event {
+        queue_memory::save(app);
+    }
     #[cfg(target_os = "macos")]
     if let tauri::RunEvent::Opened { urls } = &event {
         let args = std::iter::once(String::new()).chain(urls.iter().map(|url| url.to_string())).collect();
-        opening::open_args(app, args, std::path::PathBuf::from("/"));
+        let _ = opening::open_args(app, args, std::path::PathBuf::from("/"));
     }
-    let _ = (app, event);
 }
 
 fn exit_with(error: &loft_core::CoreError) -> ! {

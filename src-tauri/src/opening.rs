@@ -55,11 +55,12 @@ fn file_url_path(rest: &str) -> Option<PathBuf> {
 }
 
 /// Plays what the command line names, replacing the queue; does nothing when it names nothing.
-/// Runs on a thread of its own: walking a folder and starting the engine take time.
-pub fn open_args(app: &AppHandle, args: Vec<String>, cwd: PathBuf) {
+/// Runs on a thread of its own: walking a folder and starting the engine take time. Returns
+/// whether the command line named anything.
+pub fn open_args(app: &AppHandle, args: Vec<String>, cwd: PathBuf) -> bool {
     let paths = paths_from_args(&args, &cwd);
     if paths.is_empty() {
-        return;
+        return false;
     }
     let app = app.clone();
     tauri::async_runtime::spawn_blocking(move || {
@@ -67,6 +68,7 @@ pub fn open_args(app: &AppHandle, args: Vec<String>, cwd: PathBuf) {
             tracing::warn!(%error, "cannot play the files the app was opened with");
         }
     });
+    true
 }
 
 fn play_paths(app: &AppHandle, paths: &[PathBuf]) -> Result<(), loft_core::CoreError> {

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { appBinary, launchApp } from './lib/app.mjs';
@@ -158,6 +158,16 @@ describe('the window', () => {
       const rect = await app.session.call('GET', '/window/rect');
       return rect.width === wanted.width && rect.height === wanted.height ? rect : null;
     });
+    // Written a moment after the window settles, so that a session ended otherwise than by
+    // quitting (as the harness ends it) keeps it too.
+    const stateFile = join(homeDir, '.config', 'app.loft.player', '.window-state.json');
+    await app.session.waitFor('the window state written', () => {
+      try {
+        return JSON.parse(readFileSync(stateFile, 'utf8')).main?.width === set.width;
+      } catch {
+        return false;
+      }
+    });
     await app.close();
     app.removeScratch();
 
@@ -167,5 +177,58 @@ describe('the window', () => {
       return r.width === set.width && r.height === set.height ? r : null;
     });
     assert.deepEqual([rect.x, rect.y], [set.x, set.y], 'the window opens where it was');
+  });
+});
+
+describe('the queue across a restart', () => {
+  let scratch;
+  let app;
+
+  before(() => {
+    scratch = makeScratch('loft-e2e-queue-');
+    makeSongs(join(scratch, 'music'), { seconds: 30 });
+  }, HOOK_LIMIT);
+
+  after(async () => {
+    await app?.close();
+    app?.removeScratch();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }, HOOK_LIMIT);
+
+  const status = () => app.session.execute(`return window.__TAURI_INTERNALS__.invoke('player_status')`);
+
+  it('comes back paused on the same track at the same place', TEST_LIMIT, async () => {
+    const profileDir = join(scratch, 'profile');
+    app = await launchApp({ profileDir, args: [join(scratch, 'music')] });
+    await app.session.waitFor('the folder playing', async () => (await status()).state === 'playing', 30_000);
+    await playerctl('next');
+    await app.session.waitFor('the second song', async () => (await status()).index === 1);
+    await playerctl('position', '12');
+    await app.session.waitFor('the position at 12 s', async () => (await status()).position_secs >= 12);
+    await playerctl('pause');
+    const left = await app.session.waitFor('paused', async () => {
+      const s = await status();
+      return s.state === 'paused' ? s : null;
+    });
+    await app.close();
+    app.removeScratch();
+
+    app = await launchApp({ profileDir });
+    const back = await app.session.waitFor('the queue restored', async () => {
+      const s = await status();
+      return s.queue.length === SONGS.length ? s : null;
+    }, 30_000);
+    assert.equal(back.state, 'paused');
+    assert.equal(back.index, 1);
+    assert.ok(Math.abs(back.position_secs - left.position_secs) < 1, `restored at ${back.position_secs} s, left at ${left.position_secs} s`);
+    const second = [...SONGS].sort((a, b) => a.file.localeCompare(b.file))[1];
+    await app.session.waitFor('the window naming the paused song', async () =>
+      (await (await app.session.byTestId('now-title')).text()) === second.file.replace(/\.flac$/, ''));
+    await app.session.waitFor(`MPRIS showing "${second.title}" paused`, async () => {
+      const now = await mprisNow();
+      return now?.title === second.title && now.status === 'Paused';
+    }, 20_000);
+    await playerctl('play');
+    await app.session.waitFor('playing again', async () => (await status()).state === 'playing');
   });
 });

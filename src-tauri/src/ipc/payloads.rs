@@ -180,6 +180,7 @@ pub fn examples(types: specta::Types) -> Payloads {
         state: "playing",
         index: Some(1),
         track_id: Some(7),
+        name: Some("/music/Sigur Rós/Takk/02 Hoppípolla.flac".into()),
         position_secs: 12.5,
         duration_secs: Some(301.2),
         queue: vec![3, 7, 9],

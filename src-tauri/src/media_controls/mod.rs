@@ -26,6 +26,8 @@ use now_playing::{Change, NowPlaying, TrackInfo, TrackStarted};
 #[derive(Default)]
 pub struct MediaState {
     now: Mutex<NowPlaying>,
+    /// Where changes go to the controls' thread, once it runs.
+    changes: Mutex<Option<Sender<Change>>>,
 }
 
 impl MediaState {
@@ -50,6 +52,7 @@ pub fn start(app: &AppHandle, extra: Vec<Box<dyn Control>>) {
     app.manage(state.clone());
 
     let (changes, received) = mpsc::channel::<Change>();
+    *state.changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(changes.clone());
     follow_events(app, state.clone(), changes);
 
     let app = app.clone();
@@ -64,6 +67,19 @@ pub fn start(app: &AppHandle, extra: Vec<Box<dyn Control>>) {
     });
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the media controls");
+    }
+}
+
+/// Shows the player's whole status in the controls: for a queue loaded without the events
+/// that usually tell them (restored paused at start-up).
+pub fn show_player_status(app: &AppHandle) {
+    let Some(state) = app.try_state::<Arc<MediaState>>() else { return };
+    let status = app.state::<loft_core::SharedPlayer>().status();
+    let changes = state.lock().apply_status(&status);
+    if let Some(sender) = state.changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref() {
+        for change in changes {
+            let _ = sender.send(change);
+        }
     }
 }
 

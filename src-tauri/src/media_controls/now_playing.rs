@@ -124,6 +124,27 @@ impl NowPlaying {
         self.apply(followed, elapsed_secs)
     }
 
+    /// Takes in the player's whole status, for a change that came with no events the controls
+    /// could follow (a queue restored before they listened, or loaded paused).
+    pub fn apply_status(&mut self, status: &loft_core::PlaybackStatus) -> Vec<Change> {
+        let queue = Followed::QueueChanged {
+            track_ids: status.queue.clone(),
+            shuffle: status.shuffle,
+            repeat: status.repeat.to_owned(),
+        };
+        let mut changes: Vec<Change> = self.apply(queue, 0.0).into_iter().collect();
+        if let (Some(index), Some(name)) = (status.index, status.name.clone()) {
+            let track_id = status.track_id.unwrap_or(0);
+            let track = Followed::TrackChanged { index, track_id, name, duration_secs: status.duration_secs };
+            changes.extend(self.apply(track, 0.0));
+            if status.position_secs.is_finite() && status.position_secs > 0.0 {
+                self.position_secs = status.position_secs;
+            }
+        }
+        changes.extend(self.apply(Followed::PlaybackState { state: status.state.to_owned() }, 0.0));
+        changes
+    }
+
     fn apply(&mut self, event: Followed, elapsed_secs: f64) -> Option<Change> {
         match event {
             Followed::PlaybackState { state } => {
@@ -275,6 +296,30 @@ mod tests {
         let volume = r#"{"type":"settings_changed","settings":{"volume":7}}"#;
         now.apply_json(volume, 0.0);
         assert_eq!(now.volume, 1.0);
+    }
+
+    #[test]
+    fn a_status_loaded_paused_shows_its_track_and_place() {
+        let mut now = NowPlaying::default();
+        let status = loft_core::PlaybackStatus {
+            state: "paused",
+            index: Some(1),
+            track_id: Some(0),
+            name: Some("/m/b.flac".into()),
+            position_secs: 12.0,
+            duration_secs: Some(30.0),
+            queue: vec![0, 0, 0],
+            shuffle: false,
+            repeat: "off",
+        };
+        let changes = now.apply_status(&status);
+        assert!(
+            matches!(changes.as_slice(), [Change::Queue, Change::Track(started), Change::State] if started.index == 1)
+        );
+        assert_eq!(now.state, PlayState::Paused);
+        assert_eq!(now.position_secs, 12.0);
+        assert_eq!(now.track.as_ref().map(|t| t.title.as_str()), Some("b"));
+        assert_eq!(now.queue_len, 3);
     }
 
     #[test]

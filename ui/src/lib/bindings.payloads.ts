@@ -590,6 +590,7 @@ export const commandPayloads = {
     result: {
       "duration_secs": 301.2,
       "index": 1,
+      "name": "/music/Sigur Rós/Takk/02 Hoppípolla.flac",
       "position_secs": 12.5,
       "queue": [
         3,

@@ -374,6 +374,11 @@ export type PlaybackStatus = {
 	state: string,
 	index: number | null,
 	track_id: number | null,
+	/**
+	 *  What the engine calls the current entry: for a file played from outside the library
+	 *  (track id 0), its path, which is all there is to name it by.
+	 */
+	name: string | null,
 	position_secs: number | null,
 	duration_secs: number | null,
 	/**  Track ids in queue order. */

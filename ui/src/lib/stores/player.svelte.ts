@@ -151,6 +151,7 @@ class PlayerState {
     this.state = status.state;
     this.index = status.index;
     this.trackId = status.track_id;
+    this.fileTitle = status.track_id !== null && status.track_id <= 0 && status.name !== null ? fileTitle(status.name) : null;
     this.positionMs = millis(status.position_secs);
     this.durationMs = millis(status.duration_secs);
     this.shuffle = status.shuffle;
