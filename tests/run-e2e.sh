@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # The whole run takes about 2 minutes on a 2-core machine.
 RUN_LIMIT_MINUTES=15
 
-npx tauri build --debug --no-bundle
+# The e2e feature lets the tests emit events to the window (src-tauri/e2e/capability.json).
+npx tauri build --debug --no-bundle --features e2e
 # The S3 server the cloud tests start and stop (crates/testkit).
 cargo build -p loft-testkit --bin loft-test-s3 --locked
 

@@ -9,6 +9,8 @@ mod covers;
 mod events;
 mod file_types;
 mod ipc;
+#[cfg(test)]
+mod least_privilege;
 mod media_controls;
 mod opening;
 mod queue_memory;
@@ -60,6 +62,8 @@ fn main() {
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
         .setup(move |app| {
+            #[cfg(feature = "e2e")]
+            app.add_capability(include_str!("../e2e/capability.json"))?;
             ipc.mount_events(app);
             window_events.attach(app.handle().clone());
             start_background_work(app.handle().clone());
