@@ -1,10 +1,12 @@
 //! The OS media controls: MPRIS 2 on Linux (the media keys, the desktop's media widget,
-//! `playerctl`), and the tray's "now playing" line. One thread follows the service's events
+//! `playerctl`), the tray's "now playing" line, and on Linux no sleep while music plays. One thread follows the service's events
 //! (the same `loft://event` the window receives), looks up the tags of each new track, and
 //! hands the result to each control. The controls' commands go to the same player the window
 //! drives ([`actions`]).
 
 pub mod actions;
+#[cfg(target_os = "linux")]
+mod keep_awake;
 #[cfg(target_os = "linux")]
 mod mpris;
 pub mod now_playing;
@@ -63,6 +65,8 @@ pub fn start(app: &AppHandle, extra: Vec<Box<dyn Control>>) {
             Ok(mpris) => controls.push(Box::new(mpris)),
             Err(error) => tracing::warn!(%error, "cannot offer MPRIS media controls on D-Bus"),
         }
+        #[cfg(target_os = "linux")]
+        controls.push(Box::new(keep_awake::KeepAwake::default()));
         run(&app, &state, &received, &mut controls);
     });
     if let Err(error) = spawned {
