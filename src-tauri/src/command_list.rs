@@ -67,4 +67,5 @@ loft_commands! {
     locker::clear_cache,
     locker::track_availability,
     desktop::set_keep_playing_when_closed,
+    desktop::set_notify_on_track_change,
 }

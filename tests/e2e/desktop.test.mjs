@@ -112,6 +112,32 @@ describe('the desktop citizen', () => {
     await app.session.waitFor('MPRIS reporting the volume', async () => Math.abs(Number(await playerctl('volume')) - 0.3) < 1e-3);
   });
 
+  it('shows a notification for each new track, only when asked to', TEST_LIMIT, async () => {
+    // The test's session bus has no notification server; a monitor sees the calls all the same.
+    const monitor = spawn('dbus-monitor', ['--session', 'interface=org.freedesktop.Notifications,member=Notify'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let seen = '';
+    monitor.stdout.on('data', (data) => (seen += data.toString()));
+    try {
+      // dbus-monitor says it became a monitor before it reports anything else.
+      await app.session.waitFor('the monitor listening', () => seen.length > 0, 5000);
+      await playerctl('next');
+      await waitMpris(`"${inFolderOrder[1].title}" after Next`, (n) => n.title === inFolderOrder[1].title);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.ok(!seen.includes('member=Notify'), 'a notification although the setting is off');
+
+      await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('set_notify_on_track_change', { on: true })`);
+      await playerctl('previous');
+      await waitMpris(`"${inFolderOrder[0].title}" after Previous`, (n) => n.title === inFolderOrder[0].title);
+      await app.session.waitFor('a notification naming the new track', () =>
+        seen.includes('member=Notify') && seen.includes(`string "${inFolderOrder[0].title}"`));
+      assert.ok(seen.includes(`string "${inFolderOrder[0].artist}`), `the notification names the artist:\n${seen}`);
+    } finally {
+      monitor.kill();
+    }
+  });
+
   it('hands a second launch to the running app, which plays its file', TEST_LIMIT, async () => {
     const second = spawn(appBinary, [join(elsewhere, SECOND.file)], { env: app.env, stdio: 'ignore' });
     const exitCode = await new Promise((resolve, reject) => {

@@ -33,6 +33,8 @@ pub struct Settings {
     /// On by default on Linux and Windows, as most players there do; macOS apps outlive their
     /// windows by convention already.
     pub keep_playing_when_closed: bool,
+    /// A desktop notification with the cover and title when a new track starts.
+    pub notify_on_track_change: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             cache_limit_bytes: 2 * 1024 * 1024 * 1024,
             locker_url: None,
             keep_playing_when_closed: !cfg!(target_os = "macos"),
+            notify_on_track_change: false,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! How the app lives on the desktop outside its window: the tray, and what closing does.
+//! How the app lives on the desktop outside its window: the tray, what closing does, and
+//! notifications.
 
 use loft_core::Settings;
 use tauri::AppHandle;
@@ -10,4 +11,11 @@ use super::{CommandResult, blocking};
 #[specta::specta]
 pub async fn set_keep_playing_when_closed(app: AppHandle, on: bool) -> CommandResult<Settings> {
     blocking(app, move |loft| loft.update_settings(|s| s.keep_playing_when_closed = on)).await
+}
+
+/// Whether a notification shows each new track (Linux).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_notify_on_track_change(app: AppHandle, on: bool) -> CommandResult<Settings> {
+    blocking(app, move |loft| loft.update_settings(|s| s.notify_on_track_change = on)).await
 }

@@ -9,6 +9,8 @@ pub mod actions;
 mod keep_awake;
 #[cfg(target_os = "linux")]
 mod mpris;
+#[cfg(target_os = "linux")]
+mod notify;
 pub mod now_playing;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +69,8 @@ pub fn start(app: &AppHandle, extra: Vec<Box<dyn Control>>) {
         }
         #[cfg(target_os = "linux")]
         controls.push(Box::new(keep_awake::KeepAwake::default()));
+        #[cfg(target_os = "linux")]
+        controls.push(Box::new(notify::Notifier::new(app.clone())));
         run(&app, &state, &received, &mut controls);
     });
     if let Err(error) = spawned {

@@ -33,6 +33,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -50,6 +51,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -67,6 +69,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -84,10 +87,29 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
     } satisfies Returned<'setKeepPlayingWhenClosed'>,
+  },
+  setNotifyOnTrackChange: {
+    command: "set_notify_on_track_change",
+    params: [
+      true
+    ] satisfies Parameters<Commands['setNotifyOnTrackChange']>,
+    sent: {
+      "on": true
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "notify_on_track_change": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setNotifyOnTrackChange'>,
   },
   setOutputDevice: {
     command: "set_output_device",
@@ -101,6 +123,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -1488,6 +1511,7 @@ export const eventPayloads = [
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5

@@ -88,6 +88,8 @@ export const commands = {
 	trackAvailability: (trackIds: number[]) => __TAURI_INVOKE<TrackAvailability[]>("track_availability", { trackIds }),
 	/**  Whether closing the window while music plays hides it in the tray instead of quitting. */
 	setKeepPlayingWhenClosed: (on: boolean) => __TAURI_INVOKE<Settings>("set_keep_playing_when_closed", { on }),
+	/**  Whether a notification shows each new track (Linux). */
+	setNotifyOnTrackChange: (on: boolean) => __TAURI_INVOKE<Settings>("set_notify_on_track_change", { on }),
 };
 
 /** Events */
@@ -482,6 +484,8 @@ export type Settings = {
 	 *  windows by convention already.
 	 */
 	keep_playing_when_closed?: boolean,
+	/**  A desktop notification with the cover and title when a new track starts. */
+	notify_on_track_change?: boolean,
 };
 
 /**  The columns a track list can be sorted by. */

@@ -66,6 +66,10 @@ class AppState {
     await this.#save(() => api.setKeepPlayingWhenClosed(on));
   }
 
+  async setNotifyOnTrackChange(on: boolean): Promise<void> {
+    await this.#save(() => api.setNotifyOnTrackChange(on));
+  }
+
   async setOutputDevice(name: string | null): Promise<void> {
     await this.#save(() => api.setOutputDevice(name));
   }
