@@ -68,4 +68,5 @@ loft_commands! {
     locker::track_availability,
     desktop::set_keep_playing_when_closed,
     desktop::set_notify_on_track_change,
+    desktop::set_open_adds_folders,
 }

@@ -82,7 +82,11 @@ fn play_paths(app: &AppHandle, paths: &[PathBuf]) -> Result<(), loft_core::CoreE
     }
     tracing::info!(files = opened.items.len(), "playing the opened files");
     let player = app.state::<SharedPlayer>().get_or_start(&loft)?;
-    player.play_now(opened.items, 0)
+    player.play_now(opened.items, 0)?;
+    if loft.settings().open_adds_folders && loft.add_folders_of(paths)? > 0 {
+        loft.scan_library()?;
+    }
+    Ok(())
 }
 
 /// Brings the main window to the front, shown and not minimized.

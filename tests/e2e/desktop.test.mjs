@@ -138,7 +138,8 @@ describe('the desktop citizen', () => {
     }
   });
 
-  it('hands a second launch to the running app, which plays its file', TEST_LIMIT, async () => {
+  it('hands a second launch to the running app, which plays its file and adds its folder', TEST_LIMIT, async () => {
+    await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('set_open_adds_folders', { on: true })`);
     const second = spawn(appBinary, [join(elsewhere, SECOND.file)], { env: app.env, stdio: 'ignore' });
     const exitCode = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -157,6 +158,12 @@ describe('the desktop citizen', () => {
     const apps = execFileSync('pgrep', ['-g', String(app.driverPid), '-x', 'loft-desktop'], { encoding: 'utf8' }).trim().split(/\s+/);
     assert.equal(apps.length, 1, `loft-desktop processes: ${apps.join(', ')}`);
     assert.equal(await (await app.session.byTestId('now-title')).text(), 'second');
+    // The setting is on: the file's folder joined the library, and its song with it.
+    await app.session.waitFor('the folder of the opened file in the library', async () => {
+      const folders = await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('library_folders').then((f) => f.map((x) => x.path))`);
+      const count = await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('track_count', {})`);
+      return folders.includes(elsewhere) && count === 1;
+    }, 30_000);
   });
 });
 

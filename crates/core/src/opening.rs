@@ -80,7 +80,37 @@ pub fn playable_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
     (files, skipped)
 }
 
+/// The folders opened paths live in: a folder itself, a file's (or playlist's) parent, each
+/// once, in order.
+pub fn folders_of(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let folder = if path.is_dir() { Some(path.as_path()) } else { path.parent() };
+        if let Some(folder) = folder.filter(|folder| !folder.as_os_str().is_empty())
+            && !folders.iter().any(|known| known == folder)
+        {
+            folders.push(folder.to_owned());
+        }
+    }
+    folders
+}
+
 impl Loft {
+    /// Adds the folders of opened paths to the library, those not in it already (themselves
+    /// or under a library folder), and returns how many were added. The caller scans.
+    pub fn add_folders_of(&self, paths: &[PathBuf]) -> Result<usize, CoreError> {
+        let mut known: Vec<PathBuf> = self.library_folders()?.into_iter().map(|folder| folder.path).collect();
+        let mut added = 0;
+        for folder in folders_of(paths) {
+            if known.iter().any(|library_folder| folder.starts_with(library_folder)) {
+                continue;
+            }
+            known.push(self.add_library_folder(&folder)?.path);
+            added += 1;
+        }
+        Ok(added)
+    }
+
     /// Queue items for files, folders and playlist files given from outside, without adding
     /// anything to the library. A file the library knows plays as its track.
     pub fn open_paths(&self, paths: &[PathBuf]) -> Result<OpenedFiles, CoreError> {
@@ -154,6 +184,22 @@ mod tests {
             ]
         );
         assert_eq!(skipped, vec![notes, tmp.path().join("gone.mp3")]);
+    }
+
+    #[test]
+    fn the_folders_of_opened_paths_join_the_library_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let loft = Loft::open(tmp.path().join("profile")).unwrap();
+        let album = tmp.path().join("album");
+        std::fs::create_dir_all(album.join("cd2")).unwrap();
+        let song = album.join("a.flac");
+        std::fs::write(&song, b"x").unwrap();
+        let paths = [song.clone(), album.join("cd2"), album.clone()];
+        assert_eq!(folders_of(&paths), vec![album.clone(), album.join("cd2")]);
+        assert_eq!(loft.add_folders_of(&paths).unwrap(), 1, "cd2 is under the album, added first");
+        assert_eq!(loft.add_folders_of(&[song]).unwrap(), 0, "already in the library");
+        let folders: Vec<PathBuf> = loft.library_folders().unwrap().into_iter().map(|f| f.path).collect();
+        assert_eq!(folders.len(), 1);
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct Settings {
     pub keep_playing_when_closed: bool,
     /// A desktop notification with the cover and title when a new track starts.
     pub notify_on_track_change: bool,
+    /// Files opened from outside (command line, "Open with") also add their folder to the
+    /// library, instead of only playing.
+    pub open_adds_folders: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             locker_url: None,
             keep_playing_when_closed: !cfg!(target_os = "macos"),
             notify_on_track_change: false,
+            open_adds_folders: false,
         }
     }
 }

@@ -19,3 +19,10 @@ pub async fn set_keep_playing_when_closed(app: AppHandle, on: bool) -> CommandRe
 pub async fn set_notify_on_track_change(app: AppHandle, on: bool) -> CommandResult<Settings> {
     blocking(app, move |loft| loft.update_settings(|s| s.notify_on_track_change = on)).await
 }
+
+/// Whether files opened from outside also add their folder to the library.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_open_adds_folders(app: AppHandle, on: bool) -> CommandResult<Settings> {
+    blocking(app, move |loft| loft.update_settings(|s| s.open_adds_folders = on)).await
+}

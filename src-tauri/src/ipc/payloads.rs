@@ -123,6 +123,7 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("set_replaygain").arg("mode", ReplayGainMode::Album).ok(settings());
     p.call("set_keep_playing_when_closed").arg("on", false).ok(settings());
     p.call("set_notify_on_track_change").arg("on", true).ok(settings());
+    p.call("set_open_adds_folders").arg("on", true).ok(settings());
     p.call("set_output_device").arg("name", Some("pulse".to_owned())).ok(settings());
     p.call("output_devices").ok(vec![DeviceInfo {
         name: "pulse".into(),

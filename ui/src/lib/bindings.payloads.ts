@@ -34,6 +34,7 @@ export const commandPayloads = {
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -52,6 +53,7 @@ export const commandPayloads = {
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -70,6 +72,7 @@ export const commandPayloads = {
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -88,6 +91,7 @@ export const commandPayloads = {
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -106,10 +110,30 @@ export const commandPayloads = {
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
     } satisfies Returned<'setNotifyOnTrackChange'>,
+  },
+  setOpenAddsFolders: {
+    command: "set_open_adds_folders",
+    params: [
+      true
+    ] satisfies Parameters<Commands['setOpenAddsFolders']>,
+    sent: {
+      "on": true
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setOpenAddsFolders'>,
   },
   setOutputDevice: {
     command: "set_output_device",
@@ -124,6 +148,7 @@ export const commandPayloads = {
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -1512,6 +1537,7 @@ export const eventPayloads = [
       "keep_playing_when_closed": true,
       "locker_url": null,
       "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5

@@ -90,6 +90,8 @@ export const commands = {
 	setKeepPlayingWhenClosed: (on: boolean) => __TAURI_INVOKE<Settings>("set_keep_playing_when_closed", { on }),
 	/**  Whether a notification shows each new track (Linux). */
 	setNotifyOnTrackChange: (on: boolean) => __TAURI_INVOKE<Settings>("set_notify_on_track_change", { on }),
+	/**  Whether files opened from outside also add their folder to the library. */
+	setOpenAddsFolders: (on: boolean) => __TAURI_INVOKE<Settings>("set_open_adds_folders", { on }),
 };
 
 /** Events */
@@ -486,6 +488,11 @@ export type Settings = {
 	keep_playing_when_closed?: boolean,
 	/**  A desktop notification with the cover and title when a new track starts. */
 	notify_on_track_change?: boolean,
+	/**
+	 *  Files opened from outside (command line, "Open with") also add their folder to the
+	 *  library, instead of only playing.
+	 */
+	open_adds_folders?: boolean,
 };
 
 /**  The columns a track list can be sorted by. */

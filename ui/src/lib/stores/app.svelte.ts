@@ -70,6 +70,10 @@ class AppState {
     await this.#save(() => api.setNotifyOnTrackChange(on));
   }
 
+  async setOpenAddsFolders(on: boolean): Promise<void> {
+    await this.#save(() => api.setOpenAddsFolders(on));
+  }
+
   async setOutputDevice(name: string | null): Promise<void> {
     await this.#save(() => api.setOutputDevice(name));
   }
