@@ -28,6 +28,7 @@ pub const PLAYLIST_MIME_TYPES: &[&str] =
     &["audio/x-mpegurl", "audio/mpegurl", "application/vnd.apple.mpegurl"];
 
 /// Every MIME type Loft opens.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub fn audio_mime_types() -> Vec<&'static str> {
     AUDIO_MIME_TYPES.iter().chain(PLAYLIST_MIME_TYPES).copied().collect()
 }

@@ -1,8 +1,12 @@
 //! The OS media controls: MPRIS 2 on Linux (the media keys, the desktop's media widget,
-//! `playerctl`), the tray's "now playing" line, and on Linux no sleep while music plays. One thread follows the service's events
-//! (the same `loft://event` the window receives), looks up the tags of each new track, and
-//! hands the result to each control. The controls' commands go to the same player the window
-//! drives ([`actions`]).
+//! `playerctl`), the tray's "now playing" line, and on Linux no sleep while music plays and
+//! notifications. One thread follows the service's events (the same `loft://event` the window
+//! receives), looks up the tags of each new track, and hands the result to each control. The
+//! controls' commands go to the same player the window drives ([`actions`]).
+
+// Windows' SMTC and macOS's Now Playing are not written yet: until they are, what only the Linux
+// controls use (seeking, volume, the track's file and art) is unused there.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 
 pub mod actions;
 #[cfg(target_os = "linux")]
@@ -61,6 +65,7 @@ pub fn start(app: &AppHandle, extra: Vec<Box<dyn Control>>) {
 
     let app = app.clone();
     let spawned = std::thread::Builder::new().name("loft-media-controls".into()).spawn(move || {
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut controls = extra;
         #[cfg(target_os = "linux")]
         match mpris::Mpris::start(&app) {
