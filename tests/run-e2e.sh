@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real desktop app (UI embedded) and runs the end-to-end tests against it through
-# tauri-driver and WebKitWebDriver on a virtual X display.
+# tauri-driver and WebKitWebDriver on a virtual X display. Arguments name test files to run
+# instead of all of them (tests/run-e2e.sh tests/e2e/encrypted.test.mjs).
 #
 # Usage: tests/run-e2e.sh [TEST_FILE...] (all of tests/e2e/ by default).
 #
@@ -9,16 +10,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The whole run takes about 2 minutes on a 2-core machine.
+# The whole run takes about 4 minutes on a 2-core machine.
 RUN_LIMIT_MINUTES=15
 
 # The e2e feature lets the tests emit events to the window (src-tauri/e2e/capability.json).
 npx tauri build --debug --no-bundle --features e2e
-# The S3 server the cloud tests start and stop (crates/testkit).
-cargo build -p loft-testkit --bin loft-test-s3 --locked
+# The S3 and WebDAV servers the cloud tests start and stop (crates/testkit).
+cargo build -p loft-testkit --bin loft-test-s3 --bin loft-test-dav --locked
 
 export LOFT_APP_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-desktop"
 export LOFT_TEST_S3_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-s3"
+export LOFT_TEST_DAV_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-dav"
 LOFT_E2E_RUNNING_FILE="$(mktemp)"
 export LOFT_E2E_RUNNING_FILE
 trap 'rm -f "$LOFT_E2E_RUNNING_FILE"' EXIT

@@ -50,8 +50,12 @@ impl Rig {
 
     /// A profile connected to the locker.
     fn device(&self, name: &str) -> PathBuf {
+        self.device_with(name, &ENV)
+    }
+
+    fn device_with(&self, name: &str, env: &[(&str, &str)]) -> PathBuf {
         let profile = self.tmp.path().join(name);
-        ok(&profile, &ENV, &["locker", "connect", &self.url]);
+        ok(&profile, env, &["locker", "connect", &self.url]);
         profile
     }
 
@@ -62,10 +66,14 @@ impl Rig {
     /// Runs `loft ARGS` on `profile` and kills it (SIGKILL) the moment it sends a request of
     /// `method` whose path holds `needle`.
     fn kill_at(&self, profile: &Path, args: &[&str], method: &str, needle: &str) {
+        self.kill_at_with(profile, &ENV, args, method, needle)
+    }
+
+    fn kill_at_with(&self, profile: &Path, env: &[(&str, &str)], args: &[&str], method: &str, needle: &str) {
         self.proxy.add_rule(Some(method), needle, Fault::Hold, None);
         let mut child = common::command(profile)
             .args(args)
-            .envs(ENV)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -90,14 +98,24 @@ impl Rig {
     /// What a device that has never seen this locker finds: it syncs without a problem, sees
     /// `tracks` tracks and `playlists` playlists, and the check finds no damage.
     fn assert_sound(&self, name: &str, tracks: usize, playlists: usize) -> PathBuf {
-        let fresh = self.device(name);
-        let sync = json(&fresh, &ENV, &["sync"]);
+        self.assert_sound_with(&ENV, name, tracks, playlists)
+    }
+
+    fn assert_sound_with(
+        &self,
+        env: &[(&str, &str)],
+        name: &str,
+        tracks: usize,
+        playlists: usize,
+    ) -> PathBuf {
+        let fresh = self.device_with(name, env);
+        let sync = json(&fresh, env, &["sync"]);
         assert_eq!(sync["problems"], serde_json::json!([]), "{sync}");
-        assert_eq!(json(&fresh, &ENV, &["tracks"]).as_array().unwrap().len(), tracks);
-        let listed = json(&fresh, &ENV, &["playlist", "show"]);
+        assert_eq!(json(&fresh, env, &["tracks"]).as_array().unwrap().len(), tracks);
+        let listed = json(&fresh, env, &["playlist", "show"]);
         let plain = listed.as_array().unwrap().iter().filter(|playlist| playlist["smart"] != true).count();
         assert_eq!(plain, playlists);
-        let check = common::run(&fresh, &ENV, &["locker", "check", "--json"]);
+        let check = common::run(&fresh, env, &["locker", "check", "--json"]);
         assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
         fresh
     }
@@ -246,4 +264,71 @@ fn a_killed_collection_and_a_killed_inbox_import_finish_when_run_again() {
     assert!(leftovers(&a).is_empty(), "{:?}", leftovers(&a));
     rig.assert_sound("fresh-2", 2, 0);
     drop(files);
+}
+
+/// The test environment, with the passphrase of an encrypted locker.
+const SECRET_ENV: [(&str, &str); 3] =
+    [ENV[0], ENV[1], ("LOFT_LOCKER_PASSPHRASE", "correct horse battery staple")];
+
+/// Every object in the locker, relative to its root.
+fn stored(rig: &Rig) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, found);
+            } else {
+                found.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&rig.objects(), &rig.objects(), &mut found);
+    found
+}
+
+#[test]
+fn a_conversion_killed_at_any_step_resumes_and_finishes() {
+    let rig = Rig::start();
+    let a = rig.device("a");
+    let b = rig.device("b");
+    let files = songs(&rig.tmp.path().join("music"), 30, 3, 150_000); // five parts each
+    let paths: Vec<&str> = files.iter().map(|path| path.to_str().unwrap()).collect();
+    let mut upload = vec!["upload"];
+    upload.extend(&paths);
+    ok(&a, &ENV, &upload);
+    ok(&a, &ENV, &["playlist", "create", "Kept Through It All"]);
+    ok(&b, &ENV, &["sync"]);
+
+    // Killed before the key is written, then while sealing a part, then a manifest.
+    let encrypt = ["locker", "encrypt"];
+    rig.kill_at_with(&a, &SECRET_ENV, &encrypt, "PUT", "/locker.json");
+    rig.kill_at_with(&a, &SECRET_ENV, &encrypt, "PUT", "/sealed/parts/");
+    rig.kill_at_with(&a, &SECRET_ENV, &encrypt, "PUT", "/sealed/blobs/");
+    let report = json(&a, &SECRET_ENV, &encrypt);
+    assert_eq!(report["finished"], false, "{report}");
+    let b_device = json(&b, &ENV, &["locker", "status"])["device"].clone();
+    assert_eq!(report["waiting_for"], serde_json::json!([b_device]), "{report}");
+    // The other device, given the passphrase, moves at its next sync.
+    ok(&b, &SECRET_ENV, &["sync"]);
+
+    // Killed as it finishes: writing locker.json, then among the deletions of the plaintext.
+    rig.kill_at_with(&a, &SECRET_ENV, &encrypt, "PUT", "/locker.json");
+    rig.kill_at_with(&a, &SECRET_ENV, &encrypt, "DELETE", "/parts/sha256/");
+    let report = json(&a, &SECRET_ENV, &encrypt);
+    assert_eq!(report["finished"], true, "{report}");
+    let plaintext: Vec<String> = stored(&rig)
+        .into_iter()
+        .filter(|path| path != "locker.json" && !path.starts_with("sealed/") && !path.starts_with("tmp/"))
+        .collect();
+    assert!(plaintext.is_empty(), "left in plaintext: {plaintext:?}");
+
+    let fresh = rig.assert_sound_with(&SECRET_ENV, "fresh", 3, 1);
+    assert_eq!(names(&json(&fresh, &SECRET_ENV, &["playlist", "show"])), ["Kept Through It All"]);
+    assert_eq!(names(&json(&b, &SECRET_ENV, &["playlist", "show"])), ["Kept Through It All"]);
+    // Without the passphrase a new device is told it is locked, and reads nothing.
+    let stranger = rig.device_with("stranger", &ENV);
+    let status = json(&stranger, &ENV, &["locker", "status"]);
+    assert_eq!(status["encryption"]["unlocked"], false, "{status}");
+    assert!(json(&stranger, &ENV, &["tracks"]).as_array().unwrap().is_empty());
 }

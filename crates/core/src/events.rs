@@ -41,6 +41,11 @@ pub enum Event {
     },
     /// A check of the locker ended; `damaged` when it found damage (the cloud pane shows it).
     LockerChecked { damaged: bool },
+    /// A run of the locker's conversion to encrypted ended: `converting` while plaintext is
+    /// still there, `waiting_for` the devices that have not unlocked it yet.
+    LockerEncryption { converting: bool, waiting_for: Vec<String> },
+    /// A conversion to encrypted goes on: blobs sealed so far of those in all.
+    LockerEncryptionProgress { blobs_sealed: usize, blobs_total: usize },
     /// This device's edits waiting to be written to the locker (0 once all are in).
     PendingChanges { count: usize },
     /// The locker stopped answering (network down, server gone); syncs retry every minute.

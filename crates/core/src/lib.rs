@@ -5,6 +5,7 @@
 //! composes the library index, the audio engine and the locker as they land.
 
 mod background;
+mod encryption;
 mod error;
 mod events;
 mod hub;
@@ -27,8 +28,9 @@ mod streaming;
 mod sync;
 mod uploads;
 
-pub use error::{CoreError, ErrorPayload};
+pub use error::{CoreError, ErrorKind, ErrorPayload};
 pub use events::{Event, EventSink, NoEvents, SharedSink};
+pub use locker::LockerKeying;
 pub use opening::{FileTags, MAX_OPENED_FILES, OpenedFiles, is_playlist_file, playable_files};
 pub use playback::{PlaybackStatus, SharedPlayer};
 pub use player::Player;

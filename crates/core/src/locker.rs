@@ -26,6 +26,19 @@ impl Loft {
         url: &str,
         credentials: Option<Credentials>,
     ) -> Result<LockerStatus, CoreError> {
+        self.connect_locker_with(url, credentials, LockerKeying::default())
+    }
+
+    /// [`Loft::connect_locker`] for an encrypted locker: `keying` gives the passphrase of an
+    /// existing one, or the passphrase to create one with in an empty location. An encrypted
+    /// locker with no passphrase given, in the environment or in the keychain connects locked
+    /// (its status says so; [`Loft::unlock_locker`] opens it).
+    pub fn connect_locker_with(
+        &self,
+        url: &str,
+        credentials: Option<Credentials>,
+        keying: LockerKeying,
+    ) -> Result<LockerStatus, CoreError> {
         let url = url.trim().to_owned();
         let previous = self.settings().locker_url;
         let hub = self.hub.clone();
@@ -35,7 +48,12 @@ impl Loft {
                 Some(given) => given,
                 None => resolve_credentials(&url).await?,
             };
-            let opened = hub.session.open_with(&url, credentials.clone()).await?;
+            let given = crate::session::Given {
+                credentials: Some(credentials.clone()),
+                secret: keying.passphrase.map(loft_locker::LockerSecret::passphrase),
+                new_passphrase: keying.create_with,
+            };
+            let opened = hub.session.open_with(&url, given).await?;
             if from_user {
                 let key = url.clone();
                 blocking(move || credentials.save_to_keychain(&key)).await.map_err(|error| {
@@ -58,7 +76,9 @@ impl Loft {
         }
         self.update_settings(|settings| settings.locker_url = Some(url.clone()))?;
         tracing::info!(%url, "locker connected");
-        self.hub.block_on(self.hub.sync_and_apply(&opened.locker, true))?;
+        if !opened.locker.is_locked() {
+            self.hub.block_on(self.hub.sync_and_apply(&opened.locker, true))?;
+        }
         if self.background.wanted() {
             self.start_locker_sync();
         }
@@ -120,7 +140,11 @@ impl Loft {
             };
             match self.hub.session.note(fresh.await) {
                 Ok(status) => Ok(Some(status)),
-                Err(CoreError::Locker(error)) if error.is_transient() => {
+                // Out of reach, or encrypted and not unlocked here: what this device knows,
+                // with the status saying which.
+                Err(CoreError::Locker(error))
+                    if error.is_transient() || error.kind() == loft_locker::ErrorKind::Locked =>
+                {
                     Ok(Some(locker.known_status().await))
                 }
                 Err(error) => Err(error),
@@ -271,10 +295,15 @@ impl Loft {
         self.hub.block_on(async {
             let opened = self.hub.session.locker(&url).await?;
             if opened.fresh
+                && !opened.locker.is_locked()
                 && let Err(error) = self.hub.sync_and_apply(&opened.locker, false).await
             {
-                // Out of reach: what this device knows will do; the loop syncs later.
-                if !matches!(&error, CoreError::Locker(locker) if locker.is_transient()) {
+                // Out of reach, or locked (another device encrypted it): what this device knows
+                // will do; the status says which, and the loop syncs later.
+                let waits = |locker: &LockerError| {
+                    locker.is_transient() || locker.kind() == loft_locker::ErrorKind::Locked
+                };
+                if !matches!(&error, CoreError::Locker(locker) if waits(locker)) {
                     return Err(error);
                 }
             }
@@ -285,6 +314,15 @@ impl Loft {
     pub(crate) fn connected_locker(&self) -> Result<loft_locker::Locker, CoreError> {
         Ok(self.connected()?.ok_or_else(not_connected)?.locker)
     }
+}
+
+/// How to open an encrypted locker when connecting it.
+#[derive(Debug, Clone, Default)]
+pub struct LockerKeying {
+    /// The passphrase of an encrypted locker that exists.
+    pub passphrase: Option<String>,
+    /// Create the locker encrypted, with this passphrase, when the location is empty.
+    pub create_with: Option<String>,
 }
 
 pub(crate) fn not_connected() -> CoreError {

@@ -59,10 +59,21 @@ pub(crate) struct Opened {
     pub fresh: bool,
 }
 
+/// What the user gave when connecting a locker.
+#[derive(Default)]
+pub(crate) struct Given {
+    /// The credentials they typed (else the environment's or the keychain's).
+    pub credentials: Option<Credentials>,
+    /// The passphrase or recovery key of an encrypted locker.
+    pub secret: Option<loft_locker::LockerSecret>,
+    /// Create the locker encrypted with this passphrase, when the location is empty.
+    pub new_passphrase: Option<String>,
+}
+
 enum Command {
     /// The open locker at `url`, opening it (with `credentials`, else the environment's or the
     /// keychain's) if it is not the open one; with `credentials`, always opened again with them.
-    Open { url: String, credentials: Option<Credentials>, reply: oneshot::Sender<Result<Opened, CoreError>> },
+    Open { url: String, given: Option<Given>, reply: oneshot::Sender<Result<Opened, CoreError>> },
     /// Closes the open locker and lets go of the device lock.
     Close { reply: oneshot::Sender<()> },
 }
@@ -122,16 +133,15 @@ impl Session {
         self.ask_open(url, None).await
     }
 
-    /// Opens the locker at `url` with the credentials the user typed (connecting).
-    pub(crate) async fn open_with(&self, url: &str, credentials: Credentials) -> Result<Opened, CoreError> {
-        self.ask_open(url, Some(credentials)).await
+    /// Opens the locker at `url` with what the user gave when connecting: the credentials they
+    /// typed, and for an encrypted locker its passphrase (or, to create one, a new passphrase).
+    pub(crate) async fn open_with(&self, url: &str, given: Given) -> Result<Opened, CoreError> {
+        self.ask_open(url, Some(given)).await
     }
 
-    async fn ask_open(&self, url: &str, credentials: Option<Credentials>) -> Result<Opened, CoreError> {
+    async fn ask_open(&self, url: &str, given: Option<Given>) -> Result<Opened, CoreError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Open { url: url.to_owned(), credentials, reply })
-            .map_err(|_| stopped())?;
+        self.commands.send(Command::Open { url: url.to_owned(), given, reply }).map_err(|_| stopped())?;
         let opened = answer.await.map_err(|_| stopped())?;
         // Opening is the first request a process makes: it tells whether the locker answers
         // (a locker opened out of reach answers nothing yet, which the first real request says).
@@ -211,8 +221,8 @@ impl Owner {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Command>) {
         while let Some(command) = inbox.recv().await {
             match command {
-                Command::Open { url, credentials, reply } => {
-                    let opened = self.open(&url, credentials).await;
+                Command::Open { url, given, reply } => {
+                    let opened = self.open(&url, given).await;
                     let _ = reply.send(opened);
                 }
                 Command::Close { reply } => {
@@ -224,7 +234,7 @@ impl Owner {
         }
     }
 
-    async fn open(&mut self, url: &str, given: Option<Credentials>) -> Result<Opened, CoreError> {
+    async fn open(&mut self, url: &str, given: Option<Given>) -> Result<Opened, CoreError> {
         let in_background = self.pushes_in_background.load(std::sync::atomic::Ordering::SeqCst);
         if given.is_none()
             && let Some(locker) = self.open.as_ref().filter(|locker| locker.url() == url)
@@ -232,14 +242,20 @@ impl Owner {
             locker.set_push_on_commit(!in_background);
             return Ok(Opened { locker: locker.clone(), fresh: false });
         }
-        let credentials = match given {
+        let Given { credentials, secret, new_passphrase } = given.unwrap_or_default();
+        let credentials = match credentials {
             Some(credentials) => credentials,
             None => resolve_credentials(url).await?,
         };
         let device = self.profile.device_id()?;
         let state_dir = self.profile.locker_state_dir();
         self.lock_device(&state_dir)?;
-        let locker = Locker::open(url, credentials, &device, &state_dir).await?;
+        let options = loft_locker::OpenOptions {
+            secret,
+            new_locker_passphrase: new_passphrase.map(zeroize::Zeroizing::new),
+            ..loft_locker::OpenOptions::default()
+        };
+        let locker = Locker::open_with(url, credentials, &device, &state_dir, options).await?;
         locker.set_push_on_commit(!in_background);
         self.open = Some(locker.clone());
         Ok(Opened { locker, fresh: true })

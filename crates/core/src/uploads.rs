@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorKind;
 use crate::hub::Hub;
 use crate::index::{emit_library_changed, locker_copy};
 use crate::session::blocking;
@@ -55,7 +56,7 @@ pub struct UploadItem {
     pub bytes_sent: u64,
     pub state: UploadState,
     /// Why it failed ([`loft_locker::LockerError::kind`] and the message), when it did.
-    pub error_kind: Option<String>,
+    pub error_kind: Option<ErrorKind>,
     pub message: Option<String>,
 }
 
@@ -230,7 +231,7 @@ impl Uploads {
                     .into());
                 }
             }
-            Err(error) if error.kind() == "network" => {}
+            Err(error) if error.kind() == ErrorKind::Network => {}
             Err(error) => return Err(error),
         }
         let added = {
@@ -252,7 +253,7 @@ impl Uploads {
                     failed.path,
                     0,
                     UploadState::Failed,
-                    Some(failed.kind.as_str().to_owned()),
+                    Some(failed.kind.into()),
                     Some(failed.message),
                 );
                 added.push(item);
@@ -412,7 +413,7 @@ impl Uploads {
                 .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::SeqCst));
             let network_failure = match &outcome {
                 Ok(report) => report.failed.iter().any(|failed| failed.kind == "network"),
-                Err(error) => error.kind() == "network",
+                Err(error) => error.kind() == ErrorKind::Network,
             };
             self.set_upload(id, |item| match &outcome {
                 // Cancelled while sending: whatever else happened, the user's word stands.
@@ -434,12 +435,12 @@ impl Uploads {
                 Ok(report) => {
                     item.state = UploadState::Failed;
                     let failed = report.failed.first();
-                    item.error_kind = failed.map(|failed| failed.kind.as_str().to_owned());
+                    item.error_kind = failed.map(|failed| failed.kind.into());
                     item.message = failed.map(|failed| failed.message.clone());
                 }
                 Err(error) => {
                     item.state = UploadState::Failed;
-                    item.error_kind = Some(error.kind().to_owned());
+                    item.error_kind = Some(error.kind());
                     item.message = Some(error.to_string());
                 }
             });
@@ -539,7 +540,7 @@ impl QueueState {
         path: PathBuf,
         size: u64,
         state: UploadState,
-        error_kind: Option<String>,
+        error_kind: Option<ErrorKind>,
         message: Option<String>,
     ) -> UploadItem {
         self.next_id += 1;

@@ -45,6 +45,8 @@ pub use playlists::{
 };
 pub use query::SEARCH_CANDIDATES;
 pub use schema::SCHEMA_VERSION;
+#[cfg(feature = "ipc-types")]
+pub use smart::ConditionValue;
 pub use smart::{
     Condition, Match, RuleField, RuleOp, RuleSort, SMART_LIMIT_MAX, SmartPlaylistInfo, SmartRule,
     builtin_smart_playlists,

@@ -21,6 +21,7 @@ pub const SMART_LIMIT_MAX: u32 = 100_000;
 const MAX_CONDITIONS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct SmartRule {
     /// Whether a track must meet every condition, or any one.
     #[serde(default, rename = "match")]
@@ -34,6 +35,7 @@ pub struct SmartRule {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Match {
     #[default]
@@ -42,16 +44,30 @@ pub enum Match {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Condition {
     pub field: RuleField,
     pub op: RuleOp,
     /// Text for text fields, a number for numbers (seconds for `duration`, days for the
     /// `in_last_days` operators), `true`/`false` for `loved`.
     #[serde(default)]
+    #[cfg_attr(feature = "ipc-types", specta(type = ConditionValue))]
     pub value: Value,
 }
 
+/// The shape a condition's value has across the desktop app's IPC: the catalog keeps any JSON,
+/// but a rule this Loft can run has one of these (see [`Condition::value`]).
+#[cfg(feature = "ipc-types")]
+#[derive(Serialize, specta::Type)]
+#[serde(untagged)]
+pub enum ConditionValue {
+    Text(String),
+    Number(f64),
+    Flag(bool),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct RuleSort {
     pub field: RuleField,
     #[serde(default)]
@@ -59,6 +75,7 @@ pub struct RuleSort {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleField {
     Title,
@@ -79,6 +96,7 @@ pub enum RuleField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOp {
     Is,
@@ -470,6 +488,7 @@ impl Condition {
 
 /// A rule playlist as the library lists it: a built-in one or the user's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct SmartPlaylistInfo {
     pub id: String,
     pub name: String,

@@ -28,6 +28,7 @@ const PARTS_IN_FLIGHT: usize = 4;
 
 /// What a check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct CheckReport {
     /// When the check ended (this device's clock).
     pub checked_ms: u64,
@@ -57,6 +58,7 @@ impl CheckReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct Finding {
     pub kind: FindingKind,
     /// The blob (a SHA-256), or the object's path for logs, snapshots and device records.
@@ -68,6 +70,7 @@ pub struct Finding {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     MissingManifest,
@@ -251,7 +254,7 @@ impl Locker {
                     .map(|(size, sealed)| (*size, storage.stored_part_len(*sealed, length)));
                 let path = format::part_path(&manifest.sha256, index);
                 async move {
-                    if !present.is_some_and(|(size, complete)| size == complete) {
+                    if present.is_none_or(|(size, complete)| size != complete) {
                         return (index, Ok(None), present);
                     }
                     (index, storage.read_part(&path, &expected_hash, length).await, present)

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -57,6 +56,34 @@ pub struct EncryptReport {
     /// Every device has moved and the plaintext objects are gone.
     pub finished: bool,
     pub plaintext_deleted: usize,
+}
+
+/// Refuses a locker.json that undoes what this device saw before (`kept`, its copy): an
+/// encrypted locker said to be plaintext, or a finished conversion said to be under way again.
+/// Either would make the device read or write plaintext that the provider (or whoever put an
+/// old copy back) controls; the MAC cannot catch an old genuine copy, this device's memory can.
+pub(crate) fn refuse_downgrade(kept: &LockerFile, now: &LockerFile) -> Result<()> {
+    match (&kept.encryption, &now.encryption) {
+        (Some(_), None) => Err(LockerError::Integrity(
+            "locker.json no longer says this locker is encrypted: someone without its key rewrote it, \
+             so Loft will not use it; restore locker.json from another device"
+                .into(),
+        )),
+        (Some(before), Some(after))
+            if before.converting_since_ms.is_none() && after.converting_since_ms.is_some() =>
+        {
+            Err(rolled_back())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn rolled_back() -> LockerError {
+    LockerError::Integrity(
+        "locker.json is an older copy from before the locker's encryption finished (someone put it \
+         back); Loft will not read plaintext from the locker again"
+            .into(),
+    )
 }
 
 /// `(blobs done, blobs in all)` as a conversion goes.
@@ -250,6 +277,9 @@ impl Locker {
             (Some(info), Crypt::Sealed { vault, plaintext_readable }) => {
                 info.check_mac(vault.master(), &file.facts())?;
                 let readable = info.converting_since_ms.is_some();
+                if readable && !plaintext_readable {
+                    return Err(rolled_back());
+                }
                 if readable != plaintext_readable {
                     tracing::info!(converting = readable, "the locker's conversion state changed");
                     storage.set_crypt(Crypt::Sealed { vault, plaintext_readable: readable });
@@ -302,6 +332,7 @@ impl Locker {
         if !report.damaged.is_empty() {
             return Ok(report);
         }
+        self.seal_records_of(&options.without_devices).await?;
         let mut file = self.read_locker_file().await?;
         let vault = self.storage().vault().ok_or_else(locked)?;
         let mut info = file.encryption.clone().ok_or_else(not_encrypted)?;
@@ -448,7 +479,7 @@ impl Locker {
             storage.put_part(&part, data).await?;
             sent = sent.saturating_add(length);
         }
-        storage.put(&path, Bytes::from(bytes)).await?;
+        storage.put(&path, bytes).await?;
         Ok(Some(sent))
     }
 
@@ -469,6 +500,26 @@ impl Locker {
             .filter_map(|object| format::device_of_path(&object.path).map(str::to_owned))
             .collect();
         Ok(plain.into_iter().filter(|device| !sealed.contains(device) && !without.contains(device)).collect())
+    }
+
+    /// Seals the plaintext device records of `devices` (left out of the conversion), so the
+    /// catalog still knows what they had seen: without a record, a device that wrote logs
+    /// would keep garbage collection from ever running.
+    async fn seal_records_of(&self, devices: &[String]) -> Result<()> {
+        let storage = self.storage();
+        for object in storage.list_plaintext(format::DEVICES_DIR).await? {
+            let Some(device) = format::device_of_path(&object.path) else { continue };
+            if !devices.iter().any(|left_out| left_out == device) || storage.has_sealed(&object.path).await? {
+                continue;
+            }
+            if let Some(bytes) = storage
+                .read_plaintext(&object.path, format::MAX_DEVICE_FILE_BYTES, "the device record")
+                .await?
+            {
+                storage.put(&object.path, bytes).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes the plaintext layout: only ever called once locker.json says the conversion

@@ -12,6 +12,9 @@ use crate::error::{LockerError, Result};
 pub const FORMAT_VERSION: u32 = 3;
 /// What objects say that a first-format client can read whole.
 pub const FIRST_FORMAT: u32 = 1;
+/// What catalog files holding the second format's op kinds say (never 3: encryption is a
+/// property of the locker, not of what is sealed inside it).
+pub const CATALOG_FORMAT: u32 = 2;
 /// What `locker.json` says of an encrypted locker.
 pub const ENCRYPTED_FORMAT: u32 = 3;
 

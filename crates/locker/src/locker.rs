@@ -117,6 +117,8 @@ pub struct LockerStatus {
     /// Whether these figures come from the locker now (else: what this device knew when it last
     /// reached it).
     pub reached: bool,
+    /// Whether the locker is encrypted, unlocked here, or being converted.
+    pub encryption: crate::encryption::EncryptionState,
 }
 
 /// A device that has synced with the locker (`catalog/devices/<id>.json`).
@@ -195,6 +197,12 @@ impl Locker {
             },
             Err(error) => return Err(error),
         };
+        if !offline
+            && let Some(kept) = kept_locker_file(state_dir, url).await
+            && kept.locker_id == locker_file.locker_id
+        {
+            crate::encryption::refuse_downgrade(&kept, &locker_file)?;
+        }
         if options.new_locker_passphrase.is_some() && locker_file.encryption.is_none() {
             // Asked to make an encrypted locker where a plaintext one exists: converting it is
             // a step of its own, never a side effect of connecting.
@@ -399,6 +407,10 @@ impl Locker {
     }
 
     pub async fn status(&self) -> Result<LockerStatus> {
+        if self.is_locked() {
+            // Nothing of the locker can be read until it is unlocked: what this device knows.
+            return Ok(self.known_status().await);
+        }
         let devices = self.devices().await?;
         let backend_quota = self.backend_quota().await.unwrap_or(None);
         let mut status = self.known_status().await;
@@ -424,6 +436,7 @@ impl Locker {
             backend_quota: None,
             pending_changes: local.outbox.ops.len(),
             reached: false,
+            encryption: self.encryption(),
         }
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Change, Op, wall_clock_ms};
 use crate::error::{LockerError, Result};
-use crate::format::{self, FORMAT_VERSION};
+use crate::format;
 use crate::local::{Sealed, to_json, write_state_file};
 use crate::locker::Locker;
 use crate::storage::Created;
@@ -199,7 +199,7 @@ impl Locker {
         let ops = &local.outbox.ops[..count];
         let first_format = ops.iter().all(|op| op.change.in_first_format());
         let file = LogFile {
-            format: if first_format { format::FIRST_FORMAT } else { FORMAT_VERSION },
+            format: if first_format { format::FIRST_FORMAT } else { format::CATALOG_FORMAT },
             device: self.inner.device.clone(),
             seq,
             ops: ops.to_vec(),

@@ -13,7 +13,7 @@ use crate::catalog::{
     CatalogState, Hlc, Listening, Op, Playlist, SmartPlaylist, Subject, Track, wall_clock_ms,
 };
 use crate::error::{LockerError, Result};
-use crate::format::{self, FORMAT_VERSION};
+use crate::format;
 use crate::inbox::InboxReport;
 use crate::local::{CacheFile, to_json, write_state_file};
 use crate::locker::{DeviceInfo, Locker};
@@ -437,7 +437,7 @@ impl Locker {
             let hlc = local.clock.tick(wall_clock_ms());
             let snapshot = SnapshotFile {
                 format: if local.catalog.needs_second_format() {
-                    FORMAT_VERSION
+                    format::CATALOG_FORMAT
                 } else {
                     format::FIRST_FORMAT
                 },

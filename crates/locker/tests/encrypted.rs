@@ -28,6 +28,7 @@ on_every_backend!(
     changed_moved_or_cut_bytes_are_refused_and_never_played,
     the_passphrase_changes_and_the_recovery_key_unlocks,
     a_plaintext_locker_converts_while_another_device_keeps_using_it,
+    a_device_left_out_of_a_conversion_keeps_its_record,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -403,6 +404,7 @@ async fn a_plaintext_locker_converts_while_another_device_keeps_using_it(backend
     laptop.playlist_add_many(&playlist, &ids, None).await.unwrap();
     desk.sync().await.unwrap();
     assert!(!laptop.encryption().encrypted);
+    let plaintext_locker_file = std::fs::read(storage.objects_root.join("locker.json")).unwrap();
 
     // The laptop starts the conversion while the desk, which knows nothing of it, uploads.
     let during = written_tracks(&desk_state.path().join("during"), 500, 1);
@@ -416,6 +418,7 @@ async fn a_plaintext_locker_converts_while_another_device_keeps_using_it(backend
     assert!(!first.finished);
     assert_eq!(first.waiting_for, vec!["desk".to_owned()]);
     assert!(laptop.encryption().encrypted && laptop.encryption().converting);
+    let converting_locker_file = std::fs::read(storage.objects_root.join("locker.json")).unwrap();
     corpus.extend(during);
 
     // The desk learns of it at its next sync: without the key it writes nothing, and keeps
@@ -464,4 +467,54 @@ async fn a_plaintext_locker_converts_while_another_device_keeps_using_it(backend
     desk.sync().await.unwrap();
     assert_eq!(desk.track_count().await, corpus.len());
     assert!(!desk.encryption().converting);
+
+    // Whoever puts an old locker.json back — from during the conversion (its MAC is genuine)
+    // or from before it — gets no device that saw the end to read or write plaintext again.
+    let finished_locker_file = std::fs::read(storage.objects_root.join("locker.json")).unwrap();
+    storage.put_behind_the_back("locker.json", &converting_locker_file);
+    let error = desk.sync().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Integrity, "{error}");
+    assert!(!desk.encryption().converting);
+    drop(desk);
+    let error = open(&storage, "desk", desk_state.path(), test_options()).await.err().unwrap();
+    assert_eq!(error.kind(), ErrorKind::Integrity, "{error}");
+    storage.put_behind_the_back("locker.json", &plaintext_locker_file);
+    let error = open(&storage, "desk", desk_state.path(), test_options()).await.err().unwrap();
+    assert_eq!(error.kind(), ErrorKind::Integrity, "{error}");
+    assert!(error.to_string().contains("no longer says this locker is encrypted"), "{error}");
+    storage.put_behind_the_back("locker.json", &finished_locker_file);
+    let desk = open(&storage, "desk", desk_state.path(), test_options()).await.unwrap();
+    assert!(desk.encryption().encrypted && !desk.encryption().converting);
+}
+
+/// A device that never comes back is left out of the conversion (`--without`): the conversion
+/// finishes without it, its record is sealed with the rest, and garbage collection still runs.
+async fn a_device_left_out_of_a_conversion_keeps_its_record(backend: Backend) {
+    let storage = TestStorage::start(backend).await;
+    let (laptop_state, lost_state) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let laptop = open(&storage, "laptop", laptop_state.path(), test_options()).await.unwrap();
+    let lost = open(&storage, "lost-phone", lost_state.path(), test_options()).await.unwrap();
+    let tracks = written_tracks(&lost_state.path().join("music"), 700, 2);
+    upload_all(&lost, &tracks.iter().map(|file| file.path.clone()).collect::<Vec<_>>()).await;
+    lost.create_playlist("From The Lost Phone").await.unwrap();
+    lost.sync().await.unwrap();
+    drop(lost);
+    laptop.sync().await.unwrap();
+
+    let start =
+        EncryptOptions { passphrase: Some(Zeroizing::new(PASSPHRASE.to_owned())), ..Default::default() };
+    let first = laptop.encrypt(start, None).await.unwrap();
+    assert_eq!(first.waiting_for, vec!["lost-phone".to_owned()]);
+    let without = EncryptOptions { without_devices: vec!["lost-phone".into()], ..Default::default() };
+    let last = laptop.encrypt(without, None).await.unwrap();
+    assert!(last.finished, "{last:?}");
+    assert_nothing_readable(&storage, &tracks, &["From The Lost Phone", "lost-phone"]);
+
+    let gc = laptop.gc(loft_locker::GcOptions::default()).await.unwrap();
+    assert_eq!(gc.refused, None, "{gc:?}");
+    let tablet_state = TempDir::new().unwrap();
+    let tablet = open(&storage, "tablet", tablet_state.path(), unlocking(PASSPHRASE)).await.unwrap();
+    tablet.sync().await.unwrap();
+    assert_eq!(tablet.track_count().await, 2);
+    assert_eq!(tablet.playlists().await.len(), 1);
 }

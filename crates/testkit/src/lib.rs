@@ -1,7 +1,8 @@
 //! Real servers on loopback for tests that need a locker behind a network: an S3 service
-//! (s3s over s3s-fs, with SigV4 signatures checked against one key pair). Each server runs on a
-//! thread and runtime of its own, so synchronous tests can use it, and stopping it closes every
-//! connection at once, the way a server that went away does.
+//! (s3s over s3s-fs, with SigV4 signatures checked against one key pair) and a WebDAV one
+//! (dav-server over a folder, one user). Each server runs on a thread and runtime of its own,
+//! so synchronous tests can use it, and stopping it closes every connection at once, the way a
+//! server that went away does.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,9 +11,11 @@ use std::thread::JoinHandle;
 
 use hyper_util::rt::TokioIo;
 
+mod dav;
 mod http_proxy;
 mod paced;
 
+pub use dav::{DAV_PASSWORD, DAV_USER, DavServer};
 pub use http_proxy::{Fault, HttpProxy};
 
 pub const S3_KEY: &str = "loft-test-key";

@@ -35,10 +35,10 @@ pub async fn pick_folder(app: AppHandle) -> CommandResult<Option<PathBuf>> {
     let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_folder()).await;
     match picked {
         Ok(folder) => Ok(folder.and_then(|f| f.into_path().ok())),
-        Err(error) => Err(loft_core::ErrorPayload {
-            kind: "internal".into(),
-            message: format!("the folder dialog failed: {error}"),
-        }),
+        Err(error) => {
+            tracing::error!(%error, "the folder dialog failed");
+            Err(loft_core::ErrorPayload::internal("The system's folder dialog failed to open."))
+        }
     }
 }
 

@@ -2,7 +2,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use loft_core::locker_types::{ConnectionCheck, Credentials, LockerStatus};
-use loft_core::{CacheStatus, Loft, TrackAvailability, UploadItem};
+use loft_core::locker_types::{EncryptProgress, EncryptReport, LockerSecret, RecoveryKey};
+use loft_core::{CacheStatus, Event, LockerKeying, Loft, TrackAvailability, UploadItem};
 use serde::Deserialize;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::DialogExt;
@@ -39,19 +40,114 @@ pub async fn locker_status(app: AppHandle) -> CommandResult<Option<LockerStatus>
     blocking(app, |loft| loft.locker_status()).await
 }
 
+/// The connect form's encryption choice: the passphrase of an encrypted locker, and whether
+/// to create the locker encrypted when the location is empty.
+#[derive(Debug, Deserialize, specta::Type)]
+#[cfg_attr(test, derive(PartialEq, Eq, serde::Serialize))]
+pub struct GivenKeying {
+    pub passphrase: Option<String>,
+    pub encrypt: bool,
+}
+
+impl From<GivenKeying> for LockerKeying {
+    fn from(given: GivenKeying) -> Self {
+        let create_with = if given.encrypt { given.passphrase.clone() } else { None };
+        LockerKeying { passphrase: given.passphrase, create_with }
+    }
+}
+
+/// What unlocks an encrypted locker: its passphrase, or the recovery key written down when it
+/// was made.
+#[derive(Debug, Deserialize, specta::Type)]
+#[cfg_attr(test, derive(PartialEq, Eq, serde::Serialize))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GivenSecret {
+    Passphrase { passphrase: String },
+    RecoveryKey { recovery_key: String },
+}
+
+impl TryFrom<GivenSecret> for LockerSecret {
+    type Error = loft_core::CoreError;
+
+    fn try_from(given: GivenSecret) -> Result<Self, Self::Error> {
+        match given {
+            GivenSecret::Passphrase { passphrase } => Ok(LockerSecret::passphrase(passphrase)),
+            GivenSecret::RecoveryKey { recovery_key } => Ok(LockerSecret::RecoveryKey(
+                RecoveryKey::parse(&recovery_key).map_err(loft_core::CoreError::from)?,
+            )),
+        }
+    }
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn connect_locker(
     app: AppHandle,
     url: String,
     credentials: GivenCredentials,
+    keying: GivenKeying,
 ) -> CommandResult<LockerStatus> {
     blocking(app, move |loft| {
-        let status = loft.connect_locker(&url, credentials.into())?;
+        let status = loft.connect_locker_with(&url, credentials.into(), keying.into())?;
         loft.start_locker_sync();
         Ok(status)
     })
     .await
+}
+
+/// Opens the connected encrypted locker on this device; the key is kept in the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock_locker(app: AppHandle, secret: GivenSecret) -> CommandResult<LockerStatus> {
+    blocking(app, move |loft| {
+        let status = loft.unlock_locker(secret.try_into()?)?;
+        loft.start_locker_sync();
+        Ok(status)
+    })
+    .await
+}
+
+/// Starts or continues encrypting the connected locker; `passphrase` starts one. Progress
+/// arrives as `locker_encryption_progress` events, the end as a `locker_encryption` event.
+#[tauri::command]
+#[specta::specta]
+pub async fn encrypt_locker(
+    app: AppHandle,
+    passphrase: Option<String>,
+    without_devices: Vec<String>,
+) -> CommandResult<EncryptReport> {
+    blocking(app, move |loft| {
+        let events = loft.events().clone();
+        let progress: Arc<EncryptProgress> = Arc::new(move |sealed, total| {
+            events.emit(Event::LockerEncryptionProgress { blobs_sealed: sealed, blobs_total: total });
+        });
+        loft.encrypt_locker(passphrase, without_devices, Some(progress))
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn change_locker_passphrase(
+    app: AppHandle,
+    current: GivenSecret,
+    new_passphrase: String,
+) -> CommandResult<()> {
+    blocking(app, move |loft| loft.change_locker_passphrase(current.try_into()?, &new_passphrase)).await
+}
+
+/// The recovery key of the connected encrypted locker, shown again on request.
+#[tauri::command]
+#[specta::specta]
+pub async fn locker_recovery_key(app: AppHandle) -> CommandResult<String> {
+    blocking(app, |loft| loft.locker_recovery_key()).await
+}
+
+/// Forgets this device's copy of the key: the locker asks for the passphrase at the next start.
+#[tauri::command]
+#[specta::specta]
+pub async fn forget_locker_key(app: AppHandle) -> CommandResult<()> {
+    blocking(app, |loft| loft.forget_locker_key()).await
 }
 
 /// "Test connection" in the connect form: which step works and which fails, without
@@ -125,10 +221,8 @@ pub async fn pick_and_upload(app: AppHandle) -> CommandResult<Option<Vec<UploadI
         Ok(Some(files)) => files.into_iter().filter_map(|f| f.into_path().ok()).collect(),
         Ok(None) => return Ok(None),
         Err(error) => {
-            return Err(loft_core::ErrorPayload {
-                kind: "internal".into(),
-                message: format!("the file dialog failed: {error}"),
-            });
+            tracing::error!(%error, "the file dialog failed");
+            return Err(loft_core::ErrorPayload::internal("The system's file dialog failed to open."));
         }
     };
     blocking(app, move |loft| loft.enqueue_uploads(&paths).map(Some)).await

@@ -5,7 +5,9 @@
 pub mod app;
 pub mod desktop;
 pub mod library;
+pub mod listening;
 pub mod locker;
+pub mod locker_check;
 pub mod player;
 pub mod playlists;
 
@@ -26,6 +28,6 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .unwrap_or_else(|join_error| {
             tracing::error!(%join_error, "a command failed unexpectedly");
-            Err(ErrorPayload { kind: "internal".into(), message: format!("internal error: {join_error}") })
+            Err(ErrorPayload::internal("Something went wrong inside Loft; the log has the details."))
         })
 }

@@ -92,9 +92,9 @@ async fn pick(
 ) -> CommandResult<Option<PathBuf>> {
     match tauri::async_runtime::spawn_blocking(show).await {
         Ok(picked) => Ok(picked.and_then(|p| p.into_path().ok())),
-        Err(error) => Err(loft_core::ErrorPayload {
-            kind: "internal".into(),
-            message: format!("the file dialog failed: {error}"),
-        }),
+        Err(error) => {
+            tracing::error!(%error, "the file dialog failed");
+            Err(loft_core::ErrorPayload::internal("The system's file dialog failed to open."))
+        }
     }
 }

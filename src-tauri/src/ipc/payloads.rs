@@ -12,12 +12,15 @@ use loft_core::library_types::{
     Page, Playlist, PlaylistEntry, ReplayGain, ScanError, ScanReport, SortField, SourceFilter, Track,
     TrackQuery, TrackSource, Unmatched,
 };
+use loft_core::library_types::{Condition, Match, RuleField, RuleOp, RuleSort, SmartPlaylistInfo, SmartRule};
 use loft_core::locker_types::{
-    BackendQuota, CacheState, CacheSummary, ConnectionCheck, DeviceInfo as LockerDevice, LockerStatus,
+    BackendQuota, CacheState, CacheSummary, ConnectionCheck, DeviceInfo as LockerDevice, EncryptReport,
+    EncryptionState, LockerStatus,
 };
+use loft_core::locker_types::{CheckReport, Finding, FindingKind};
 use loft_core::player::DeviceInfo;
 use loft_core::{
-    AppInfo, CacheStatus, ErrorPayload, Event, M3u8ImportReport, PlaybackStatus, ReplayGainMode,
+    AppInfo, CacheStatus, ErrorKind, ErrorPayload, Event, M3u8ImportReport, PlaybackStatus, ReplayGainMode,
     SearchResults, Settings, SyncSummary, TrackAvailability, TrackCacheState, UploadItem, UploadState,
 };
 use serde::Serialize;
@@ -26,7 +29,7 @@ use serde_json::Value;
 use specta::Type;
 use specta::datatype::DataType;
 
-use crate::commands::locker::GivenCredentials;
+use crate::commands::locker::{GivenCredentials, GivenKeying, GivenSecret};
 use crate::commands::player::RepeatMode;
 
 pub struct Arg {
@@ -109,7 +112,7 @@ pub fn examples(types: specta::Types) -> Payloads {
         types,
         commands: Vec::new(),
         events: events(),
-        error: ErrorPayload { kind: "not_found".into(), message: "no playlist p9".into() },
+        error: ErrorPayload { kind: ErrorKind::NotFound, message: "There is no playlist p9.".into() },
     };
 
     p.call("app_info").returns(AppInfo {
@@ -266,7 +269,34 @@ pub fn examples(types: specta::Types) -> Payloads {
             "credentials",
             GivenCredentials::S3 { access_key_id: "ada".into(), secret_access_key: "secret".into() },
         )
+        .arg("keying", GivenKeying { passphrase: Some("correct horse battery".into()), encrypt: true })
         .ok(locker_status());
+    p.call("unlock_locker")
+        .arg("secret", GivenSecret::Passphrase { passphrase: "correct horse battery".into() })
+        .ok(locker_status());
+    p.call("encrypt_locker")
+        .arg("passphrase", Some("correct horse battery".to_owned()))
+        .arg("without_devices", vec!["old-laptop".to_owned()])
+        .ok(EncryptReport {
+            recovery_key: Some("H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF".into()),
+            blobs_total: 12,
+            blobs_sealed: 12,
+            bytes_sealed: 96_000_000,
+            catalog_files_sealed: 4,
+            damaged: vec![],
+            waiting_for: vec!["desktop".into()],
+            finished: false,
+            plaintext_deleted: 0,
+        });
+    p.call("change_locker_passphrase")
+        .arg(
+            "current",
+            GivenSecret::RecoveryKey { recovery_key: "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF".into() },
+        )
+        .arg("new_passphrase", "a new passphrase".to_owned())
+        .ok(());
+    p.call("locker_recovery_key").ok("H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF".to_owned());
+    p.call("forget_locker_key").ok(());
     p.call("test_locker_connection")
         .arg("url", "webdav+https://dav.example.org/music".to_owned())
         .arg("credentials", GivenCredentials::WebDav { user: "ada".into(), password: "secret".into() })
@@ -292,8 +322,8 @@ pub fn examples(types: specta::Types) -> Payloads {
         tracks_removed: 1,
         playlists_changed: 1,
         playlists_deleted: 0,
-        listening_changed: 0,
-        rule_playlists_changed: 0,
+        listening_changed: 4,
+        rule_playlists_changed: 1,
         library: LockerApplied { added: 2, updated: 0, removed: 1 },
         merged: 1,
         inbox_imported: 0,
@@ -337,8 +367,89 @@ pub fn examples(types: specta::Types) -> Payloads {
             cache: CacheState::Partial { bytes: 1_000_000, size: 4_000_000 },
         },
     ]);
+    listening_examples(&mut p);
 
     p
+}
+
+fn listening_examples(p: &mut Payloads) {
+    p.call("set_loved").arg("track_ids", vec![7i64]).arg("loved", true).ok(vec![track()]);
+    p.call("set_rating")
+        .arg("track_ids", vec![7i64, 9])
+        .arg("rating", Some(4u8))
+        .ok(vec![track(), locker_track()]);
+    p.call("history").arg("limit", 50u64).ok(vec![track()]);
+    p.call("smart_playlists").ok(vec![
+        SmartPlaylistInfo {
+            id: "builtin-loved".into(),
+            name: "Loved".into(),
+            rule: SmartRule {
+                match_: Match::All,
+                conditions: vec![Condition {
+                    field: RuleField::Loved,
+                    op: RuleOp::Is,
+                    value: Value::Bool(true),
+                }],
+                sort: Some(RuleSort { field: RuleField::Artist, descending: false }),
+                limit: None,
+            },
+            builtin: true,
+        },
+        smart_playlist(),
+    ]);
+    p.call("smart_playlist_tracks").arg("id", "builtin-loved".to_owned()).ok(vec![track()]);
+    p.call("save_smart_playlist")
+        .arg("id", None::<String>)
+        .arg("name", "Late jazz".to_owned())
+        .arg("rule", smart_playlist().rule)
+        .ok(smart_playlist());
+    p.call("delete_smart_playlist").arg("id", "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f".to_owned()).ok(());
+    p.call("check_locker").ok(check_report());
+    p.call("last_locker_check").ok(Some(check_report()));
+}
+
+/// "genre is Jazz and rating >= 4 and last played not in last 90 days sort by plays desc limit 50"
+fn smart_playlist() -> SmartPlaylistInfo {
+    SmartPlaylistInfo {
+        id: "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f".into(),
+        name: "Late jazz".into(),
+        rule: SmartRule {
+            match_: Match::All,
+            conditions: vec![
+                Condition { field: RuleField::Genre, op: RuleOp::Is, value: Value::from("Jazz") },
+                Condition { field: RuleField::Rating, op: RuleOp::Ge, value: Value::from(4) },
+                Condition { field: RuleField::LastPlayed, op: RuleOp::NotInLastDays, value: Value::from(90) },
+            ],
+            sort: Some(RuleSort { field: RuleField::PlayCount, descending: true }),
+            limit: Some(50),
+        },
+        builtin: false,
+    }
+}
+
+fn check_report() -> CheckReport {
+    CheckReport {
+        checked_ms: 1_700_000_950_000,
+        blobs_checked: 120,
+        parts_checked: 480,
+        bytes_read: 3_200_000_000,
+        findings: vec![
+            Finding {
+                kind: FindingKind::DamagedPart,
+                id: SHA256.into(),
+                detail: "part 3 of Hoppípolla does not match its hash".into(),
+                repair:
+                    "upload the file (Hoppípolla) again from any device that has it: Loft repairs the blob"
+                        .into(),
+            },
+            Finding {
+                kind: FindingKind::UnreferencedParts,
+                id: "9b2c0d4e".into(),
+                detail: "2 parts no track references".into(),
+                repair: "loft locker gc deletes them".into(),
+            },
+        ],
+    }
 }
 
 /// One of each event. The contract test checks that every variant has one.
@@ -365,8 +476,6 @@ fn events() -> Vec<Event> {
         },
         Event::LockerUnreachable { message: "The locker does not answer: connection refused.".into() },
         Event::LockerReachable,
-        Event::LockerChecked { damaged: false },
-        Event::PendingChanges { count: 2 },
         Event::PlaybackPosition { index: 1, track_id: 7, position_secs: 12.25, duration_secs: Some(301.2) },
         Event::TrackChanged {
             index: 1,
@@ -398,6 +507,10 @@ fn events() -> Vec<Event> {
         Event::DownloadProgress { track_id: 9, bytes: 1_000_000, size: 4_000_000 },
         Event::CacheChanged { track_ids: vec![9, 11] },
         Event::PlaylistsChanged { ids: vec!["p1".into()] },
+        Event::LockerChecked { damaged: false },
+        Event::LockerEncryption { converting: true, waiting_for: vec!["desktop".into()] },
+        Event::LockerEncryptionProgress { blobs_sealed: 3, blobs_total: 12 },
+        Event::PendingChanges { count: 2 },
     ]
 }
 
@@ -511,8 +624,9 @@ fn locker_status() -> LockerStatus {
         }],
         last_sync_ms: Some(1_700_000_000_000),
         backend_quota: Some(BackendQuota { used_bytes: Some(12_000_000), available_bytes: None }),
-        pending_changes: 0,
+        pending_changes: 2,
         reached: true,
+        encryption: EncryptionState { encrypted: true, unlocked: true, converting: false },
     }
 }
 
@@ -535,7 +649,7 @@ fn failed_upload() -> UploadItem {
         size: 3_000_000,
         bytes_sent: 0,
         state: UploadState::Failed,
-        error_kind: Some("network".into()),
+        error_kind: Some(ErrorKind::Network),
         message: Some("The locker does not answer: connection refused.".into()),
     }
 }

@@ -1150,9 +1150,14 @@ export const commandPayloads = {
           }
         }
       ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
-      "pending_changes": 0,
+      "pending_changes": 2,
       "playlists": 1,
       "quota_bytes": 10000000000,
       "reached": true,
@@ -1169,6 +1174,10 @@ export const commandPayloads = {
         "access_key_id": "ada",
         "kind": "s3",
         "secret_access_key": "secret"
+      },
+      {
+        "encrypt": true,
+        "passphrase": "correct horse battery"
       }
     ] satisfies Parameters<Commands['connectLocker']>,
     sent: {
@@ -1176,6 +1185,10 @@ export const commandPayloads = {
         "access_key_id": "ada",
         "kind": "s3",
         "secret_access_key": "secret"
+      },
+      "keying": {
+        "encrypt": true,
+        "passphrase": "correct horse battery"
       },
       "url": "s3://music?endpoint=http://127.0.0.1:9000"
     },
@@ -1195,9 +1208,14 @@ export const commandPayloads = {
           }
         }
       ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
-      "pending_changes": 0,
+      "pending_changes": 2,
       "playlists": 1,
       "quota_bytes": 10000000000,
       "reached": true,
@@ -1205,6 +1223,110 @@ export const commandPayloads = {
       "url": "s3://music?endpoint=http://127.0.0.1:9000",
       "usage_bytes": 12000000
     } satisfies Returned<'connectLocker'>,
+  },
+  unlockLocker: {
+    command: "unlock_locker",
+    params: [
+      {
+        "kind": "passphrase",
+        "passphrase": "correct horse battery"
+      }
+    ] satisfies Parameters<Commands['unlockLocker']>,
+    sent: {
+      "secret": {
+        "kind": "passphrase",
+        "passphrase": "correct horse battery"
+      }
+    },
+    result: {
+      "backend_quota": {
+        "available_bytes": null,
+        "used_bytes": 12000000
+      },
+      "device": "laptop",
+      "devices": [
+        {
+          "device": "laptop",
+          "last_sync_ms": 1700000000000,
+          "seen": {
+            "desktop": 4,
+            "laptop": 12
+          }
+        }
+      ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
+      "last_sync_ms": 1700000000000,
+      "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
+      "pending_changes": 2,
+      "playlists": 1,
+      "quota_bytes": 10000000000,
+      "reached": true,
+      "tracks": 3,
+      "url": "s3://music?endpoint=http://127.0.0.1:9000",
+      "usage_bytes": 12000000
+    } satisfies Returned<'unlockLocker'>,
+  },
+  encryptLocker: {
+    command: "encrypt_locker",
+    params: [
+      "correct horse battery",
+      [
+        "old-laptop"
+      ]
+    ] satisfies Parameters<Commands['encryptLocker']>,
+    sent: {
+      "passphrase": "correct horse battery",
+      "withoutDevices": [
+        "old-laptop"
+      ]
+    },
+    result: {
+      "blobs_sealed": 12,
+      "blobs_total": 12,
+      "bytes_sealed": 96000000,
+      "catalog_files_sealed": 4,
+      "damaged": [],
+      "finished": false,
+      "plaintext_deleted": 0,
+      "recovery_key": "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF",
+      "waiting_for": [
+        "desktop"
+      ]
+    } satisfies Returned<'encryptLocker'>,
+  },
+  changeLockerPassphrase: {
+    command: "change_locker_passphrase",
+    params: [
+      {
+        "kind": "recovery_key",
+        "recovery_key": "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF"
+      },
+      "a new passphrase"
+    ] satisfies Parameters<Commands['changeLockerPassphrase']>,
+    sent: {
+      "current": {
+        "kind": "recovery_key",
+        "recovery_key": "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF"
+      },
+      "newPassphrase": "a new passphrase"
+    },
+    result: null satisfies Returned<'changeLockerPassphrase'>,
+  },
+  lockerRecoveryKey: {
+    command: "locker_recovery_key",
+    params: [] satisfies Parameters<Commands['lockerRecoveryKey']>,
+    sent: {},
+    result: "H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF" satisfies Returned<'lockerRecoveryKey'>,
+  },
+  forgetLockerKey: {
+    command: "forget_locker_key",
+    params: [] satisfies Parameters<Commands['forgetLockerKey']>,
+    sent: {},
+    result: null satisfies Returned<'forgetLockerKey'>,
   },
   testLockerConnection: {
     command: "test_locker_connection",
@@ -1261,9 +1383,14 @@ export const commandPayloads = {
           }
         }
       ],
+      "encryption": {
+        "converting": false,
+        "encrypted": true,
+        "unlocked": true
+      },
       "last_sync_ms": 1700000000000,
       "locker_id": "5d0c2f7e-1d8b-4e1c-9a3b-8f4e2c6d7a90",
-      "pending_changes": 0,
+      "pending_changes": 2,
       "playlists": 1,
       "quota_bytes": 10000000000,
       "reached": true,
@@ -1390,7 +1517,7 @@ export const commandPayloads = {
         "removed": 1,
         "updated": 0
       },
-      "listening_changed": 0,
+      "listening_changed": 4,
       "merged": 1,
       "ops_applied": 3,
       "pending_changes": 0,
@@ -1399,7 +1526,7 @@ export const commandPayloads = {
       "problems": [
         "catalog/log/laptop/000012.json"
       ],
-      "rule_playlists_changed": 0,
+      "rule_playlists_changed": 1,
       "tracks_changed": 2,
       "tracks_removed": 1
     } satisfies Returned<'syncLocker'>,
@@ -1527,6 +1654,516 @@ export const commandPayloads = {
       }
     ] satisfies Returned<'trackAvailability'>,
   },
+  setLoved: {
+    command: "set_loved",
+    params: [
+      [
+        7
+      ],
+      true
+    ] satisfies Parameters<Commands['setLoved']>,
+    sent: {
+      "loved": true,
+      "trackIds": [
+        7
+      ]
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'setLoved'>,
+  },
+  setRating: {
+    command: "set_rating",
+    params: [
+      [
+        7,
+        9
+      ],
+      4
+    ] satisfies Parameters<Commands['setRating']>,
+    sent: {
+      "rating": 4,
+      "trackIds": [
+        7,
+        9
+      ]
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      },
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": null,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 9,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "pinned",
+        "path": null,
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "locker",
+        "title": "Glósóli",
+        "track_no": 3,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'setRating'>,
+  },
+  history: {
+    command: "history",
+    params: [
+      50
+    ] satisfies Parameters<Commands['history']>,
+    sent: {
+      "limit": 50
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'history'>,
+  },
+  smartPlaylists: {
+    command: "smart_playlists",
+    params: [] satisfies Parameters<Commands['smartPlaylists']>,
+    sent: {},
+    result: [
+      {
+        "builtin": true,
+        "id": "builtin-loved",
+        "name": "Loved",
+        "rule": {
+          "conditions": [
+            {
+              "field": "loved",
+              "op": "is",
+              "value": true
+            }
+          ],
+          "match": "all",
+          "sort": {
+            "descending": false,
+            "field": "artist"
+          }
+        }
+      },
+      {
+        "builtin": false,
+        "id": "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f",
+        "name": "Late jazz",
+        "rule": {
+          "conditions": [
+            {
+              "field": "genre",
+              "op": "is",
+              "value": "Jazz"
+            },
+            {
+              "field": "rating",
+              "op": "ge",
+              "value": 4
+            },
+            {
+              "field": "last_played",
+              "op": "not_in_last_days",
+              "value": 90
+            }
+          ],
+          "limit": 50,
+          "match": "all",
+          "sort": {
+            "descending": true,
+            "field": "play_count"
+          }
+        }
+      }
+    ] satisfies Returned<'smartPlaylists'>,
+  },
+  smartPlaylistTracks: {
+    command: "smart_playlist_tracks",
+    params: [
+      "builtin-loved"
+    ] satisfies Parameters<Commands['smartPlaylistTracks']>,
+    sent: {
+      "id": "builtin-loved"
+    },
+    result: [
+      {
+        "added_at": 1700000100,
+        "album": "Takk...",
+        "album_artist": "Sigur Rós",
+        "artist": "Sigur Rós",
+        "artists": [
+          "Sigur Rós"
+        ],
+        "bit_depth": 16,
+        "bitrate_kbps": 900,
+        "channels": 2,
+        "compilation": false,
+        "composer": "",
+        "cover_id": 3,
+        "date": "2005-09-12",
+        "disc_no": 1,
+        "disc_total": null,
+        "duration_ms": 268000,
+        "format": "flac",
+        "genre": "Post-rock",
+        "id": 7,
+        "last_played_ms": 1700000900000,
+        "loved": true,
+        "musicbrainz": {
+          "artist_id": null,
+          "recording_id": "3b9d0e6b-4b8f-4c5e-9f5a-0d2f7f0c1a11",
+          "release_artist_id": null,
+          "release_id": null,
+          "track_id": null
+        },
+        "offline": "none",
+        "path": "/home/ada/Music/Sigur Rós/Takk/02 Hoppípolla.flac",
+        "play_count": 4,
+        "rating": 4,
+        "replaygain": {
+          "album_gain_db": null,
+          "album_peak": null,
+          "track_gain_db": -7.5,
+          "track_peak": 0.98
+        },
+        "resume_ms": null,
+        "sample_rate": 44100,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "source": "both",
+        "title": "Hoppípolla",
+        "track_no": 2,
+        "track_total": 11,
+        "year": 2005
+      }
+    ] satisfies Returned<'smartPlaylistTracks'>,
+  },
+  saveSmartPlaylist: {
+    command: "save_smart_playlist",
+    params: [
+      null,
+      "Late jazz",
+      {
+        "conditions": [
+          {
+            "field": "genre",
+            "op": "is",
+            "value": "Jazz"
+          },
+          {
+            "field": "rating",
+            "op": "ge",
+            "value": 4
+          },
+          {
+            "field": "last_played",
+            "op": "not_in_last_days",
+            "value": 90
+          }
+        ],
+        "limit": 50,
+        "match": "all",
+        "sort": {
+          "descending": true,
+          "field": "play_count"
+        }
+      }
+    ] satisfies Parameters<Commands['saveSmartPlaylist']>,
+    sent: {
+      "id": null,
+      "name": "Late jazz",
+      "rule": {
+        "conditions": [
+          {
+            "field": "genre",
+            "op": "is",
+            "value": "Jazz"
+          },
+          {
+            "field": "rating",
+            "op": "ge",
+            "value": 4
+          },
+          {
+            "field": "last_played",
+            "op": "not_in_last_days",
+            "value": 90
+          }
+        ],
+        "limit": 50,
+        "match": "all",
+        "sort": {
+          "descending": true,
+          "field": "play_count"
+        }
+      }
+    },
+    result: {
+      "builtin": false,
+      "id": "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f",
+      "name": "Late jazz",
+      "rule": {
+        "conditions": [
+          {
+            "field": "genre",
+            "op": "is",
+            "value": "Jazz"
+          },
+          {
+            "field": "rating",
+            "op": "ge",
+            "value": 4
+          },
+          {
+            "field": "last_played",
+            "op": "not_in_last_days",
+            "value": 90
+          }
+        ],
+        "limit": 50,
+        "match": "all",
+        "sort": {
+          "descending": true,
+          "field": "play_count"
+        }
+      }
+    } satisfies Returned<'saveSmartPlaylist'>,
+  },
+  deleteSmartPlaylist: {
+    command: "delete_smart_playlist",
+    params: [
+      "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f"
+    ] satisfies Parameters<Commands['deleteSmartPlaylist']>,
+    sent: {
+      "id": "5f0c6a2e-3d4b-4c8a-9e1f-2a7b8c9d0e1f"
+    },
+    result: null satisfies Returned<'deleteSmartPlaylist'>,
+  },
+  checkLocker: {
+    command: "check_locker",
+    params: [] satisfies Parameters<Commands['checkLocker']>,
+    sent: {},
+    result: {
+      "blobs_checked": 120,
+      "bytes_read": 3200000000,
+      "checked_ms": 1700000950000,
+      "findings": [
+        {
+          "detail": "part 3 of Hoppípolla does not match its hash",
+          "id": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+          "kind": "damaged_part",
+          "repair": "upload the file (Hoppípolla) again from any device that has it: Loft repairs the blob"
+        },
+        {
+          "detail": "2 parts no track references",
+          "id": "9b2c0d4e",
+          "kind": "unreferenced_parts",
+          "repair": "loft locker gc deletes them"
+        }
+      ],
+      "parts_checked": 480
+    } satisfies Returned<'checkLocker'>,
+  },
+  lastLockerCheck: {
+    command: "last_locker_check",
+    params: [] satisfies Parameters<Commands['lastLockerCheck']>,
+    sent: {},
+    result: {
+      "blobs_checked": 120,
+      "bytes_read": 3200000000,
+      "checked_ms": 1700000950000,
+      "findings": [
+        {
+          "detail": "part 3 of Hoppípolla does not match its hash",
+          "id": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+          "kind": "damaged_part",
+          "repair": "upload the file (Hoppípolla) again from any device that has it: Loft repairs the blob"
+        },
+        {
+          "detail": "2 parts no track references",
+          "id": "9b2c0d4e",
+          "kind": "unreferenced_parts",
+          "repair": "loft locker gc deletes them"
+        }
+      ],
+      "parts_checked": 480
+    } satisfies Returned<'lastLockerCheck'>,
+  },
 };
 
 /** One event of each kind, as the shell emits it on the event channel. */
@@ -1598,14 +2235,6 @@ export const eventPayloads = [
   } satisfies LoftEvent,
   {
     "type": "locker_reachable"
-  } satisfies LoftEvent,
-  {
-    "damaged": false,
-    "type": "locker_checked"
-  } satisfies LoftEvent,
-  {
-    "count": 2,
-    "type": "pending_changes"
   } satisfies LoftEvent,
   {
     "duration_secs": 301.2,
@@ -1691,10 +2320,30 @@ export const eventPayloads = [
     ],
     "type": "playlists_changed"
   } satisfies LoftEvent,
+  {
+    "damaged": false,
+    "type": "locker_checked"
+  } satisfies LoftEvent,
+  {
+    "converting": true,
+    "type": "locker_encryption",
+    "waiting_for": [
+      "desktop"
+    ]
+  } satisfies LoftEvent,
+  {
+    "blobs_sealed": 3,
+    "blobs_total": 12,
+    "type": "locker_encryption_progress"
+  } satisfies LoftEvent,
+  {
+    "count": 2,
+    "type": "pending_changes"
+  } satisfies LoftEvent,
 ];
 
 /** A failed call's rejection. */
 export const errorPayload = {
   "kind": "not_found",
-  "message": "no playlist p9"
+  "message": "There is no playlist p9."
 } satisfies ErrorPayload;

@@ -57,7 +57,19 @@ export const commands = {
 	/**  Asks where to save and writes the playlist as .m3u8; `None` when the user cancels. */
 	exportM3u8: (id: string, name: string) => __TAURI_INVOKE<M3u8Export | null>("export_m3u8", { id, name }),
 	lockerStatus: () => __TAURI_INVOKE<LockerStatus | null>("locker_status"),
-	connectLocker: (url: string, credentials: GivenCredentials) => __TAURI_INVOKE<LockerStatus>("connect_locker", { url, credentials }),
+	connectLocker: (url: string, credentials: GivenCredentials, keying: GivenKeying) => __TAURI_INVOKE<LockerStatus>("connect_locker", { url, credentials, keying }),
+	/**  Opens the connected encrypted locker on this device; the key is kept in the OS keychain. */
+	unlockLocker: (secret: GivenSecret) => __TAURI_INVOKE<LockerStatus>("unlock_locker", { secret }),
+	/**
+	 *  Starts or continues encrypting the connected locker; `passphrase` starts one. Progress
+	 *  arrives as `locker_encryption_progress` events, the end as a `locker_encryption` event.
+	 */
+	encryptLocker: (passphrase: string | null, withoutDevices: string[]) => __TAURI_INVOKE<EncryptReport>("encrypt_locker", { passphrase, withoutDevices }),
+	changeLockerPassphrase: (current: GivenSecret, newPassphrase: string) => __TAURI_INVOKE<null>("change_locker_passphrase", { current, newPassphrase }),
+	/**  The recovery key of the connected encrypted locker, shown again on request. */
+	lockerRecoveryKey: () => __TAURI_INVOKE<string>("locker_recovery_key"),
+	/**  Forgets this device's copy of the key: the locker asks for the passphrase at the next start. */
+	forgetLockerKey: () => __TAURI_INVOKE<null>("forget_locker_key"),
 	/**
 	 *  "Test connection" in the connect form: which step works and which fails, without
 	 *  connecting or storing anything.
@@ -86,6 +98,29 @@ export const commands = {
 	setCacheLimit: (bytes: number) => __TAURI_INVOKE<null>("set_cache_limit", { bytes }),
 	clearCache: () => __TAURI_INVOKE<number>("clear_cache"),
 	trackAvailability: (trackIds: number[]) => __TAURI_INVOKE<TrackAvailability[]>("track_availability", { trackIds }),
+	/**  Gives the tracks a heart, or takes it back; returns them as they are now. */
+	setLoved: (trackIds: number[], loved: boolean) => __TAURI_INVOKE<Track[]>("set_loved", { trackIds, loved }),
+	/**  Rates the tracks 0 to 5 stars, or clears their rating (`None`); returns them as they are now. */
+	setRating: (trackIds: number[], rating: number | null) => __TAURI_INVOKE<Track[]>("set_rating", { trackIds, rating }),
+	/**  The tracks played most recently, latest first. */
+	history: (limit: number) => __TAURI_INVOKE<Track[]>("history", { limit }),
+	/**  The built-in rule playlists, then the user's by name. */
+	smartPlaylists: () => __TAURI_INVOKE<SmartPlaylistInfo[]>("smart_playlists"),
+	/**  The tracks a rule playlist picks now. */
+	smartPlaylistTracks: (id: string) => __TAURI_INVOKE<Track[]>("smart_playlist_tracks", { id }),
+	/**  Makes a rule playlist (`id` absent) or changes one; every device gets it through the locker. */
+	saveSmartPlaylist: (id: string | null, name: string, rule: SmartRule) => __TAURI_INVOKE<SmartPlaylistInfo>("save_smart_playlist", { id, name, rule }),
+	deleteSmartPlaylist: (id: string) => __TAURI_INVOKE<null>("delete_smart_playlist", { id }),
+	/**
+	 *  Checks the connected locker (every referenced blob is downloaded and hashed, so this takes
+	 *  as long as downloading it); a `locker_checked` event follows.
+	 */
+	checkLocker: () => __TAURI_INVOKE<CheckReport>("check_locker"),
+	/**
+	 *  The result of the last check of the connected locker on this device; `None` when none ran
+	 *  or no locker is connected.
+	 */
+	lastLockerCheck: () => __TAURI_INVOKE<CheckReport | null>("last_locker_check"),
 	/**  Whether closing the window while music plays hides it in the tray instead of quitting. */
 	setKeepPlayingWhenClosed: (on: boolean) => __TAURI_INVOKE<Settings>("set_keep_playing_when_closed", { on }),
 	/**  Whether a notification shows each new track (Linux). */
@@ -171,6 +206,34 @@ export type CacheSummary = {
 	pinned_bytes: number,
 };
 
+/**  What a check found. */
+export type CheckReport = {
+	/**  When the check ended (this device's clock). */
+	checked_ms: number,
+	/**  Blobs of present tracks that were verified. */
+	blobs_checked: number,
+	parts_checked: number,
+	bytes_read: number,
+	/**  Everything wrong, and everything merely unreferenced. */
+	findings: Finding[],
+};
+
+export type Condition = {
+	field: RuleField,
+	op: RuleOp,
+	/**
+	 *  Text for text fields, a number for numbers (seconds for `duration`, days for the
+	 *  `in_last_days` operators), `true`/`false` for `loved`.
+	 */
+	value?: ConditionValue,
+};
+
+/**
+ *  The shape a condition's value has across the desktop app's IPC: the catalog keeps any JSON,
+ *  but a rule this Loft can run has one of these (see [`Condition::value`]).
+ */
+export type ConditionValue = string | number | null | boolean;
+
 /**  What a connection test found. `step` names the step that failed, or is "ok". */
 export type ConnectionCheck = {
 	ok: boolean,
@@ -194,9 +257,94 @@ export type DeviceInfo = {
 	is_default: boolean,
 };
 
+/**  What a conversion did; run it again to continue. */
+export type EncryptReport = {
+	/**  The recovery key, when this run created the locker's key: shown once, to write down. */
+	recovery_key: string | null,
+	/**  Blobs in the locker in plaintext when this run looked, and how many of them it sealed. */
+	blobs_total: number,
+	blobs_sealed: number,
+	bytes_sealed: number,
+	catalog_files_sealed: number,
+	/**
+	 *  Tracks whose plaintext copy is damaged (a part does not match its hash): not sealed, and
+	 *  the conversion does not finish until they are uploaded again or removed.
+	 */
+	damaged: string[],
+	/**  Devices that have not unlocked the locker yet: the plaintext stays until they have. */
+	waiting_for: string[],
+	/**  Every device has moved and the plaintext objects are gone. */
+	finished: boolean,
+	plaintext_deleted: number,
+};
+
+/**  Whether a locker is encrypted, and whether this device can read it. */
+export type EncryptionState = {
+	encrypted: boolean,
+	/**  This device holds the key (always true of a plaintext locker). */
+	unlocked: boolean,
+	/**  A conversion from plaintext is under way: plaintext objects are still read. */
+	converting: boolean,
+};
+
+/**
+ *  What kind of failure an error is, for front ends to decide how to show it (a banner, a
+ *  dialog, an exit code) and for code to decide what to do (retry later, ask for a passphrase).
+ *  Serialized in snake_case: the IPC contract's `kind`.
+ */
+export type ErrorKind = 
+/**  The profile's data directory cannot be used or found. */
+"data_dir" | 
+/**  The settings file is unreadable. */
+"settings" | 
+/**  The caller passed something unusable. */
+"invalid_input" | 
+/**  A track, playlist, folder, bucket or blob that does not exist. */
+"not_found" | 
+/**  The library's SQLite database failed. */
+"library_database" | 
+/**  Watching the music folders for changes failed. */
+"library_watch" | 
+/**  Local file input/output. */
+"io" | 
+/**  Decoding or playing audio. */
+"audio" | 
+/**  The locker refused the credentials, or none could be found. */
+"credentials" | 
+/**  The credentials were accepted but may not do this. */
+"permission" | 
+/**  The OS keychain is not usable here. */
+"keychain" | 
+/**  The locker cannot be reached: worth trying later. */
+"network" | 
+/**  The upload would go over the locker's quota. */
+"quota" | 
+/**  The storage itself is full. */
+"storage_full" | 
+/**  The locker's layout is newer than this client, or a file in it is malformed. */
+"format" | 
+/**  Bytes in the locker do not match their hash or fail authentication. */
+"integrity" | 
+/**  The locker is encrypted and this device has not unlocked it. */
+"locked" | 
+/**  The passphrase or recovery key given does not unlock the locker. */
+"wrong_passphrase" | 
+/**  An object that is written only once exists already with other content. */
+"conflict" | 
+/**  The file is not audio that Loft can read. */
+"not_audio" | 
+/**  The file changed on disk while it was being uploaded. */
+"file_changed" | 
+/**  The user cancelled. */
+"cancelled" | 
+/**  Any other failure of the storage backend. */
+"storage" | 
+/**  A failure inside Loft itself (a task that panicked, a system dialog that broke). */
+"internal";
+
 /**  The shape in which an error crosses the IPC boundary: `{kind, message}`. */
 export type ErrorPayload = {
-	kind: string,
+	kind: ErrorKind,
 	message: string,
 };
 
@@ -224,6 +372,13 @@ export type Event =
 { type: "sync_finished"; ops_applied: number; tracks_changed: number; tracks_removed: number; playlists_changed: number; playlists_deleted: number; inbox_imported: number; problems: string[] } | 
 /**  A check of the locker ended; `damaged` when it found damage (the cloud pane shows it). */
 { type: "locker_checked"; damaged: boolean } | 
+/**
+ *  A run of the locker's conversion to encrypted ended: `converting` while plaintext is
+ *  still there, `waiting_for` the devices that have not unlocked it yet.
+ */
+{ type: "locker_encryption"; converting: boolean; waiting_for: string[] } | 
+/**  A conversion to encrypted goes on: blobs sealed so far of those in all. */
+{ type: "locker_encryption_progress"; blobs_sealed: number; blobs_total: number } | 
 /**  This device's edits waiting to be written to the locker (0 once all are in). */
 { type: "pending_changes"; count: number } | 
 /**  The locker stopped answering (network down, server gone); syncs retry every minute. */
@@ -263,6 +418,18 @@ export type Event =
  */
 { type: "playlists_changed"; ids: string[] };
 
+export type Finding = {
+	kind: FindingKind,
+	/**  The blob (a SHA-256), or the object's path for logs, snapshots and device records. */
+	id: string,
+	/**  What is wrong, for people. */
+	detail: string,
+	/**  What to do about it. */
+	repair: string,
+};
+
+export type FindingKind = "missing_manifest" | "damaged_manifest" | "missing_part" | "damaged_part" | "unreadable_log" | "unreadable_snapshot" | "unreadable_device" | "unreferenced_manifest" | "unreferenced_parts";
+
 /**  A music folder the user added. */
 export type Folder = {
 	id: number,
@@ -273,6 +440,21 @@ export type Folder = {
 
 /**  What the connect form sends: secrets are only ever passed on to the keychain. */
 export type GivenCredentials = { kind: "none" } | { kind: "s3"; access_key_id: string; secret_access_key: string } | { kind: "web_dav"; user: string; password: string };
+
+/**
+ *  The connect form's encryption choice: the passphrase of an encrypted locker, and whether
+ *  to create the locker encrypted when the location is empty.
+ */
+export type GivenKeying = {
+	passphrase: string | null,
+	encrypt: boolean,
+};
+
+/**
+ *  What unlocks an encrypted locker: its passphrase, or the recovery key written down when it
+ *  was made.
+ */
+export type GivenSecret = { kind: "passphrase"; passphrase: string } | { kind: "recovery_key"; recovery_key: string };
 
 /**  What applying the locker's changes did to the index. */
 export type LockerApplied = {
@@ -312,6 +494,8 @@ export type LockerStatus = {
 	 *  reached it).
 	 */
 	reached: boolean,
+	/**  Whether the locker is encrypted, unlocked here, or being converted. */
+	encryption: EncryptionState,
 };
 
 /**
@@ -339,6 +523,8 @@ export type M3u8ImportReport = {
 	/**  Lines that named no library track, each with its line number and the reason. */
 	unmatched: Unmatched[],
 };
+
+export type Match = "all" | "any";
 
 export type MusicBrainzIds = {
 	recording_id: string | null,
@@ -437,6 +623,17 @@ export type ReplayGain = {
 
 export type ReplayGainMode = "off" | "track" | "album";
 
+export type RuleField = "title" | "artist" | "album" | "album_artist" | "genre" | "composer" | "format" | "year" | 
+/**  In seconds. */
+"duration" | "play_count" | "rating" | "loved" | "last_played" | "added";
+
+export type RuleOp = "is" | "is_not" | "contains" | "not_contains" | "starts_with" | "gt" | "ge" | "lt" | "le" | "in_last_days" | "not_in_last_days";
+
+export type RuleSort = {
+	field: RuleField,
+	descending?: boolean,
+};
+
 /**  A file the scan could not index, and why. */
 export type ScanError = {
 	/**  Lossily converted to text when the name is not valid UTF-8. */
@@ -493,6 +690,22 @@ export type Settings = {
 	 *  library, instead of only playing.
 	 */
 	open_adds_folders?: boolean,
+};
+
+/**  A rule playlist as the library lists it: a built-in one or the user's. */
+export type SmartPlaylistInfo = {
+	id: string,
+	name: string,
+	rule: SmartRule,
+	builtin: boolean,
+};
+
+export type SmartRule = {
+	/**  Whether a track must meet every condition, or any one. */
+	match?: Match,
+	conditions?: Condition[],
+	sort?: RuleSort | null,
+	limit?: number | null,
 };
 
 /**  The columns a track list can be sorted by. */
@@ -646,7 +859,7 @@ export type UploadItem = {
 	bytes_sent: number,
 	state: UploadState,
 	/**  Why it failed ([`loft_locker::LockerError::kind`] and the message), when it did. */
-	error_kind: string | null,
+	error_kind: ErrorKind | null,
 	message: string | null,
 };
 

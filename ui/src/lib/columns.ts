@@ -1,5 +1,6 @@
 // The Songs table's columns: what each shows, what it sorts by, and how wide it starts.
 import { formatDuration } from './format';
+import { formatLastPlayed, formatPlayCount } from './listening';
 import type { SortField, Track } from './bindings';
 
 export interface Column {
@@ -8,6 +9,8 @@ export interface Column {
   sort: SortField | null;
   width: number;
   align?: 'right';
+  /** A cell the user clicks to change (a heart, stars) rather than text. */
+  control?: 'loved' | 'rating';
   value: (track: Track) => string;
 }
 
@@ -25,6 +28,17 @@ export const COLUMNS: Column[] = [
     align: 'right',
     value: (t) => formatDuration(t.duration_ms),
   },
+  { key: 'loved', label: 'Loved', sort: null, width: 56, control: 'loved', value: (t) => (t.loved ? 'loved' : '') },
+  { key: 'rating', label: 'Rating', sort: null, width: 100, control: 'rating', value: (t) => String(t.rating ?? '') },
+  {
+    key: 'plays',
+    label: 'Plays',
+    sort: 'play_count',
+    width: 64,
+    align: 'right',
+    value: (t) => formatPlayCount(t.play_count),
+  },
+  { key: 'last_played', label: 'Last played', sort: null, width: 120, value: (t) => formatLastPlayed(t.last_played_ms) },
 ];
 
 export const MIN_COLUMN_WIDTH = 48;

@@ -1,6 +1,6 @@
 //! `loft locker …`, `loft upload` and `loft sync`: the locker from the command line.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -10,7 +10,8 @@ use loft_core::locker_types::{
     CheckReport, Credentials, GcOptions, GcReport, LockerLocation, LockerStatus, UploadReport, format_size,
     parse_size,
 };
-use loft_core::{CoreError, Event, EventSink, Loft, SyncSummary};
+use loft_core::locker_types::{EncryptReport, LockerSecret};
+use loft_core::{CoreError, Event, EventSink, LockerKeying, Loft, SyncSummary};
 use serde::Serialize;
 
 use super::CliError;
@@ -29,7 +30,36 @@ pub enum LockerCommand {
         /// input, and kept in the OS keychain, never in a file.
         #[arg(long, value_name = "ID")]
         login: Option<String>,
+        /// Create the locker encrypted (an empty location only): the storage sees ciphertext
+        /// and random names. The passphrase comes from LOFT_LOCKER_PASSPHRASE or is asked for;
+        /// the recovery key is printed once, to write down.
+        #[arg(long)]
+        encrypt: bool,
     },
+    /// Unlock an encrypted locker on this device (the key is then kept in the OS keychain).
+    /// The passphrase comes from LOFT_LOCKER_PASSPHRASE or is asked for.
+    Unlock {
+        /// Unlock with the recovery key instead (LOFT_LOCKER_RECOVERY_KEY, or asked for).
+        #[arg(long)]
+        recovery_key: bool,
+    },
+    /// Encrypt the connected locker, or go on encrypting it. Other devices keep working and
+    /// switch once they unlock it; the plaintext is deleted when every device has. Safe to
+    /// stop at any point and run again.
+    Encrypt {
+        /// A device not to wait for (lost or retired); may be given several times.
+        #[arg(long = "without", value_name = "DEVICE")]
+        without: Vec<String>,
+    },
+    /// Change the encrypted locker's passphrase (asks for the current one, or with
+    /// --recovery-key for the recovery key; the new one comes from LOFT_LOCKER_NEW_PASSPHRASE
+    /// or is asked for).
+    Passphrase {
+        #[arg(long)]
+        recovery_key: bool,
+    },
+    /// Print the encrypted locker's recovery key again.
+    RecoveryKey,
     /// Try a locker location without connecting it: says which step fails (name resolution,
     /// connection, TLS, credentials, bucket, permission). Exits with 1 when one does.
     Test {
@@ -88,10 +118,62 @@ struct StatusView {
 
 pub fn run(loft: &Loft, out: &Output, command: LockerCommand) -> Result<(), CliError> {
     match command {
-        LockerCommand::Connect { url, login } => {
+        LockerCommand::Connect { url, login, encrypt } => {
             let credentials = login.map(|login| credentials_for(&url, login)).transpose()?;
-            let status = loft.connect_locker(&url, credentials)?;
-            out.emit(&status, |status| format!("connected {}\n{}", status.url, render_status(status)));
+            let keying = LockerKeying {
+                create_with: encrypt.then(|| new_passphrase("LOFT_LOCKER_PASSPHRASE")).transpose()?,
+                passphrase: None,
+            };
+            let mut status = loft.connect_locker_with(&url, credentials, keying)?;
+            if status.encryption.encrypted && !status.encryption.unlocked && std::io::stdin().is_terminal() {
+                status = loft.unlock_locker(LockerSecret::passphrase(ask("Passphrase of this locker: ")?))?;
+            }
+            let recovery_key = if encrypt { Some(loft.locker_recovery_key()?) } else { None };
+            #[derive(Serialize)]
+            struct Connected {
+                #[serde(flatten)]
+                status: LockerStatus,
+                recovery_key: Option<String>,
+            }
+            out.emit(&Connected { status, recovery_key }, |done| {
+                let mut text = format!("connected {}\n{}", done.status.url, render_status(&done.status));
+                if let Some(key) = &done.recovery_key {
+                    text.push_str(&recovery_note(key));
+                }
+                text
+            });
+        }
+        LockerCommand::Unlock { recovery_key } => {
+            let secret = if recovery_key { recovery_secret()? } else { current_passphrase()? };
+            let status = loft.unlock_locker(secret)?;
+            out.emit(&status, |status| format!("unlocked {}\n{}", status.url, render_status(status)));
+        }
+        LockerCommand::Encrypt { without } => {
+            let encrypted = loft.locker_status()?.is_some_and(|status| status.encryption.encrypted);
+            let passphrase = if encrypted { None } else { Some(new_passphrase("LOFT_LOCKER_PASSPHRASE")?) };
+            let progress: Arc<loft_core::locker_types::EncryptProgress> = Arc::new(|done, total| {
+                let _ = writeln!(std::io::stderr(), "encrypting: {done}/{total} files");
+            });
+            let report = loft.encrypt_locker(passphrase, without, Some(progress))?;
+            out.emit(&report, render_encrypt);
+            if !report.damaged.is_empty() {
+                return Err(CliError::Failed(
+                    "some files in the locker are damaged and were not encrypted (see above)".to_owned(),
+                ));
+            }
+        }
+        LockerCommand::Passphrase { recovery_key } => {
+            let current = if recovery_key { recovery_secret()? } else { current_passphrase()? };
+            let new = new_passphrase("LOFT_LOCKER_NEW_PASSPHRASE")?;
+            loft.change_locker_passphrase(current, &new)?;
+            out.emit(&serde_json::json!({"changed": true}), |_| {
+                "the passphrase is changed; other devices keep working, and new ones unlock with it"
+                    .to_owned()
+            });
+        }
+        LockerCommand::RecoveryKey => {
+            let key = loft.locker_recovery_key()?;
+            out.emit(&serde_json::json!({"recovery_key": key}), |_| recovery_note(&key));
         }
         LockerCommand::Test { url, login } => {
             let credentials = login.map(|login| credentials_for(&url, login)).transpose()?;
@@ -203,6 +285,91 @@ fn credentials_for(url: &str, login: String) -> Result<Credentials, CliError> {
     }
 }
 
+/// A line from the terminal without echo, or from standard input when it is not a terminal.
+fn ask(prompt: &str) -> Result<String, CliError> {
+    let read = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line.trim_end_matches(['\r', '\n']).to_owned())
+    };
+    read.map_err(|error| CliError::Usage(format!("cannot read the passphrase: {error}")))
+}
+
+/// The passphrase of an encrypted locker: `LOFT_LOCKER_PASSPHRASE`, else asked for.
+fn current_passphrase() -> Result<LockerSecret, CliError> {
+    match std::env::var("LOFT_LOCKER_PASSPHRASE") {
+        Ok(passphrase) if !passphrase.is_empty() => Ok(LockerSecret::passphrase(passphrase)),
+        _ => Ok(LockerSecret::passphrase(ask("Passphrase: ")?)),
+    }
+}
+
+fn recovery_secret() -> Result<LockerSecret, CliError> {
+    let text = match std::env::var("LOFT_LOCKER_RECOVERY_KEY") {
+        Ok(text) if !text.is_empty() => text,
+        _ => ask("Recovery key: ")?,
+    };
+    Ok(LockerSecret::RecoveryKey(
+        loft_core::locker_types::RecoveryKey::parse(&text).map_err(CoreError::from)?,
+    ))
+}
+
+/// A new passphrase: from `variable`, else asked for twice.
+fn new_passphrase(variable: &str) -> Result<String, CliError> {
+    let passphrase = match std::env::var(variable) {
+        Ok(passphrase) if !passphrase.is_empty() => passphrase,
+        _ => {
+            let first = ask("New passphrase: ")?;
+            if std::io::stdin().is_terminal() && ask("The same again: ")? != first {
+                return Err(CliError::Usage("the two passphrases differ; nothing was changed".to_owned()));
+            }
+            first
+        }
+    };
+    loft_core::locker_types::check_new_passphrase(&passphrase).map_err(CoreError::from)?;
+    Ok(passphrase)
+}
+
+fn recovery_note(key: &str) -> String {
+    format!(
+        "recovery key: {key}\nwrite it down and keep it apart from this computer: it unlocks the locker if the \
+         passphrase is forgotten, and nobody else can\n"
+    )
+}
+
+fn render_encrypt(report: &EncryptReport) -> String {
+    let mut text = String::new();
+    if let Some(key) = &report.recovery_key {
+        text.push_str("the locker is now encrypted for every new write\n");
+        text.push_str(&recovery_note(key));
+    }
+    text.push_str(&format!(
+        "encrypted {} of {} files already in the locker ({}), and {} catalog files\n",
+        report.blobs_sealed,
+        report.blobs_total,
+        format_size(report.bytes_sealed),
+        report.catalog_files_sealed
+    ));
+    for damaged in &report.damaged {
+        text.push_str(&format!(
+            "damaged, not encrypted: track {damaged}; upload its file again or remove it, then run this again\n"
+        ));
+    }
+    if report.finished {
+        text.push_str(&format!(
+            "finished: nothing in the locker is readable without the key any more ({} plaintext objects deleted)\n",
+            report.plaintext_deleted
+        ));
+    } else if !report.waiting_for.is_empty() {
+        text.push_str(&format!(
+            "waiting for {} to unlock the locker; the plaintext stays until they have (or run this again \
+             with --without DEVICE)\n",
+            report.waiting_for.join(", ")
+        ));
+    }
+    text
+}
+
 /// The library track a user named by its number or its SHA-256.
 fn library_track_id(loft: &Loft, given: &str) -> Result<i64, CliError> {
     if let Ok(id) = given.parse::<i64>() {
@@ -276,6 +443,15 @@ fn render_status(status: &LockerStatus) -> String {
         0 => {}
         1 => text.push_str("1 change waiting to sync\n"),
         n => text.push_str(&format!("{n} changes waiting to sync\n")),
+    }
+    let encryption = &status.encryption;
+    match (encryption.encrypted, encryption.unlocked, encryption.converting) {
+        (false, _, _) => text.push_str("encryption: off\n"),
+        (true, false, _) => text.push_str("encryption: on, locked here: run `loft locker unlock`\n"),
+        (true, true, true) => {
+            text.push_str("encryption: on for new writes; converting what is there (`loft locker encrypt`)\n")
+        }
+        (true, true, false) => text.push_str("encryption: on\n"),
     }
     if !status.reached {
         text.push_str("(the locker cannot be reached: this is what this device knows)\n");

@@ -10,12 +10,15 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// What `loft` reads from the environment that a test must set itself or not at all.
-const HOST_SETTINGS: [&str; 5] = [
+const HOST_SETTINGS: [&str; 8] = [
     "LOFT_DATA_DIR",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "LOFT_WEBDAV_USER",
     "LOFT_WEBDAV_PASSWORD",
+    "LOFT_LOCKER_PASSPHRASE",
+    "LOFT_LOCKER_NEW_PASSPHRASE",
+    "LOFT_LOCKER_RECOVERY_KEY",
 ];
 
 /// `loft --data-dir DATA_DIR`, ready for arguments.
@@ -25,6 +28,8 @@ pub fn command(data_dir: &Path) -> Command {
     for name in HOST_SETTINGS {
         command.env_remove(name);
     }
+    // Keys of encrypted test lockers never go into the host's keychain.
+    command.env("LOFT_NO_KEYCHAIN", "1");
     command
 }
 

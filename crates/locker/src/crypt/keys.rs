@@ -333,7 +333,7 @@ impl EncryptionInfo {
         let passphrase_key =
             WrappedKey::seal(&*kdf.wrapping_key(passphrase)?, master, facts.locker_id, "passphrase")?;
         let recovery_key =
-            WrappedKey::seal(&*master.recovery_key().wrapping_key(), master, facts.locker_id, "recovery")?;
+            WrappedKey::seal(&master.recovery_key().wrapping_key(), master, facts.locker_id, "recovery")?;
         let mut info = EncryptionInfo {
             scheme: SCHEME.into(),
             passphrase_kdf: kdf,
@@ -369,7 +369,7 @@ impl EncryptionInfo {
                 })?
             }
             LockerSecret::RecoveryKey(recovery) => {
-                self.recovery_key.open(&*recovery.wrapping_key(), facts.locker_id, "recovery").ok_or_else(
+                self.recovery_key.open(&recovery.wrapping_key(), facts.locker_id, "recovery").ok_or_else(
                     || LockerError::WrongPassphrase("That recovery key does not unlock this locker".into()),
                 )?
             }

@@ -241,8 +241,7 @@ fn seal_stream(key: &[u8; 32], plaintext: &[u8], out: &mut Vec<u8>) {
 fn open_stream(key: &[u8; 32], stored: &[u8], first: u64, final_chunk: u64) -> Option<Vec<u8>> {
     let cipher = ChaCha20Poly1305::new(key.into());
     let mut plain = Vec::with_capacity(stored.len());
-    let mut index = first;
-    for sealed in stored.chunks((CHUNK + TAG) as usize) {
+    for (index, sealed) in (first..).zip(stored.chunks((CHUNK + TAG) as usize)) {
         if index > final_chunk || (sealed.len() as u64) < TAG {
             return None;
         }
@@ -253,7 +252,6 @@ fn open_stream(key: &[u8; 32], stored: &[u8], first: u64, final_chunk: u64) -> O
         }
         let opened = cipher.decrypt(&nonce(index, is_last), Payload { msg: sealed, aad: b"" }).ok()?;
         plain.extend_from_slice(&opened);
-        index += 1;
     }
     if stored.is_empty() {
         return None;

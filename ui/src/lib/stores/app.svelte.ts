@@ -4,7 +4,7 @@ import type { AppInfo, ReplayGainMode, Settings } from '../bindings';
 import type { Album, SearchResults } from '../bindings';
 import { notices } from './notices.svelte';
 
-export type View = 'songs' | 'albums' | 'artists' | 'playlists' | 'locker' | 'offline' | 'settings';
+export type View = 'songs' | 'albums' | 'artists' | 'playlists' | 'smart' | 'locker' | 'offline' | 'settings';
 
 /**
  * Songs fetched per keystroke: a screenful and more, without shipping and painting hundreds of

@@ -2,7 +2,7 @@
 // offline cache, and whether the locker can be reached at all.
 import { api } from '../api';
 import type { LoftEvent } from '../events';
-import type { CacheStatus, GivenCredentials, LockerStatus, Track, UploadItem } from '../bindings';
+import type { CacheStatus, EncryptReport, GivenCredentials, GivenKeying, GivenSecret, LockerStatus, Track, UploadItem } from '../bindings';
 import { connectivity } from './connectivity.svelte';
 import { addTrackActions } from './menu.svelte';
 import { notices } from './notices.svelte';
@@ -84,17 +84,84 @@ class LockerState {
     }
   }
 
-  async connect(url: string, credentials: GivenCredentials): Promise<boolean> {
+  /** The recovery key to show once, after this device made a locker's key; null once noted. */
+  recoveryKey = $state<string | null>(null);
+  /** A conversion to encrypted running from this window: blobs sealed of those in all. */
+  encrypting = $state<{ sealed: number; total: number } | null>(null);
+  /** What the last conversion run reported (devices it waits for, damaged tracks). */
+  encryptReport = $state<EncryptReport | null>(null);
+  unlocking = $state(false);
+
+  /** Encrypted, and this device has no key yet: the pane asks for the passphrase. */
+  locked = $derived(this.status?.encryption.encrypted === true && !this.status.encryption.unlocked);
+
+  async connect(url: string, credentials: GivenCredentials, keying: GivenKeying = { passphrase: null, encrypt: false }): Promise<boolean> {
     this.connecting = true;
     try {
-      this.status = await api.connectLocker(url, credentials);
+      this.status = await api.connectLocker(url, credentials, keying);
       this.reachable = true;
+      if (keying.encrypt && this.status.encryption.unlocked) this.recoveryKey = await api.lockerRecoveryKey();
       return true;
     } catch (error) {
       notices.report(error);
       return false;
     } finally {
       this.connecting = false;
+    }
+  }
+
+  async unlock(secret: GivenSecret): Promise<boolean> {
+    this.unlocking = true;
+    try {
+      this.status = await api.unlockLocker(secret);
+      return true;
+    } catch (error) {
+      notices.report(error);
+      return false;
+    } finally {
+      this.unlocking = false;
+    }
+  }
+
+  /** Starts (with a passphrase) or continues the conversion of this locker to encrypted. */
+  async encrypt(passphrase: string | null, withoutDevices: string[] = []): Promise<void> {
+    this.encrypting = { sealed: 0, total: 0 };
+    try {
+      const report = await api.encryptLocker(passphrase, withoutDevices);
+      this.encryptReport = report;
+      if (report.recovery_key) this.recoveryKey = report.recovery_key;
+      this.status = await api.lockerStatus();
+    } catch (error) {
+      notices.report(error);
+    } finally {
+      this.encrypting = null;
+    }
+  }
+
+  async changePassphrase(current: GivenSecret, newPassphrase: string): Promise<boolean> {
+    try {
+      await api.changeLockerPassphrase(current, newPassphrase);
+      return true;
+    } catch (error) {
+      notices.report(error);
+      return false;
+    }
+  }
+
+  async showRecoveryKey(): Promise<void> {
+    try {
+      this.recoveryKey = await api.lockerRecoveryKey();
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  async forgetKey(): Promise<void> {
+    try {
+      await api.forgetLockerKey();
+      this.status = await api.lockerStatus();
+    } catch (error) {
+      notices.report(error);
     }
   }
 
@@ -285,6 +352,12 @@ class LockerState {
         break;
       case 'cache_changed':
         void this.loadCache();
+        break;
+      case 'locker_encryption_progress':
+        this.encrypting = { sealed: event.blobs_sealed, total: event.blobs_total };
+        break;
+      case 'locker_encryption':
+        void this.#refreshStatus();
         break;
       default:
         break;

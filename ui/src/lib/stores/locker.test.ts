@@ -8,7 +8,8 @@ import type { LockerStatus, Track, UploadItem } from '../bindings';
 
 const status: LockerStatus = {
   url: 'file:///tmp/locker', locker_id: 'l', device: 'd', usage_bytes: 3.2e9, quota_bytes: 5e9,
-  tracks: 10, playlists: 1, devices: [], last_sync_ms: null, backend_quota: null, pending_changes: 0, reached: true,
+  tracks: 10, playlists: 1, devices: [], last_sync_ms: null, backend_quota: null,
+  pending_changes: 0, reached: true, encryption: { encrypted: false, unlocked: true, converting: false },
 };
 
 afterEach(() => {
@@ -18,6 +19,35 @@ afterEach(() => {
 });
 
 describe('locker store', () => {
+  it('asks for the passphrase only where an encrypted locker has no key', () => {
+    locker.status = status;
+    expect(locker.locked).toBe(false);
+    locker.status = { ...status, encryption: { encrypted: true, unlocked: false, converting: false } };
+    expect(locker.locked).toBe(true);
+    locker.status = { ...status, encryption: { encrypted: true, unlocked: true, converting: true } };
+    expect(locker.locked).toBe(false);
+  });
+
+  it('creates an encrypted locker and keeps the recovery key to show once', async () => {
+    const calls: [string, Record<string, unknown>][] = [];
+    const sealed = { ...status, encryption: { encrypted: true, unlocked: true, converting: false } };
+    mockCommands(async <T>(command: string, args: Record<string, unknown>) => {
+      calls.push([command, args]);
+      return (command === 'locker_recovery_key' ? 'H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF' : sealed) as T;
+    });
+    const keying = { passphrase: 'violet harbour lantern', encrypt: true };
+    expect(await locker.connect('file:///tmp/locker', { kind: 'none' }, keying)).toBe(true);
+    expect(calls[0]).toEqual(['connect_locker', { url: 'file:///tmp/locker', credentials: { kind: 'none' }, keying }]);
+    expect(locker.recoveryKey).toBe('H53K-EEZI-XDVF-J5X5-POUI-A42V-HVOQ-OTRF');
+    locker.recoveryKey = null;
+  });
+
+  it('follows a conversion from its progress events', () => {
+    locker.handleEvent({ type: 'locker_encryption_progress', blobs_sealed: 3, blobs_total: 12 });
+    expect(locker.encrypting).toEqual({ sealed: 3, total: 12 });
+    locker.encrypting = null;
+  });
+
   it('works out speed and time left from what was sent', () => {
     const rate = uploadRate({ bytesSent: 10e6, bytesTotal: 40e6, startedAt: 0 }, 2000);
     expect(rate.bytesPerSecond).toBe(5e6);
