@@ -34,8 +34,8 @@ cargo nextest run --workspace --exclude loft-desktop --locked
 step "Rust doc tests (nextest does not run them)"
 cargo test --doc --workspace --exclude loft-desktop --locked
 
-step "IPC contract: bindings and payload fixtures up to date, one payload per command and event"
-cargo test -p loft-desktop --locked ipc::contract
+step "desktop shell: IPC contract (bindings and payload fixtures up to date, one payload per command and event), media controls, file associations, capabilities"
+cargo test -p loft-desktop --locked
 
 step "UI type check"
 npm run ui:check --silent

@@ -3,6 +3,8 @@
 # tauri-driver and WebKitWebDriver on a virtual X display. Arguments name test files to run
 # instead of all of them (tests/run-e2e.sh tests/e2e/encrypted.test.mjs).
 #
+# Usage: tests/run-e2e.sh [TEST_FILE...] (all of tests/e2e/ by default).
+#
 # Time limits: every test and hook has one (tests/e2e/lib/limits.mjs), and the whole run has
 # RUN_LIMIT_MINUTES. A run stopped at its limit names the tests that were still running.
 set -euo pipefail
@@ -11,11 +13,14 @@ cd "$(dirname "$0")/.."
 # The whole run takes about 4 minutes on a 2-core machine.
 RUN_LIMIT_MINUTES=15
 
-npx tauri build --debug --no-bundle
+# The e2e feature lets the tests emit events to the window (src-tauri/e2e/capability.json).
+npx tauri build --debug --no-bundle --features e2e
 # The S3 and WebDAV servers the cloud tests start and stop (crates/testkit).
 cargo build -p loft-testkit --bin loft-test-s3 --bin loft-test-dav --locked
 
-export LOFT_APP_BINARY="$PWD/target/debug/loft-desktop"
+export LOFT_APP_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-desktop"
+export LOFT_TEST_S3_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-s3"
+export LOFT_TEST_DAV_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-dav"
 LOFT_E2E_RUNNING_FILE="$(mktemp)"
 export LOFT_E2E_RUNNING_FILE
 trap 'rm -f "$LOFT_E2E_RUNNING_FILE"' EXIT

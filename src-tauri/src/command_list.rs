@@ -80,4 +80,7 @@ loft_commands! {
     listening::delete_smart_playlist,
     locker_check::check_locker,
     locker_check::last_locker_check,
+    desktop::set_keep_playing_when_closed,
+    desktop::set_notify_on_track_change,
+    desktop::set_open_adds_folders,
 }

@@ -15,6 +15,9 @@ pub struct PlaybackStatus {
     pub state: loft_audio::PlaybackState,
     pub index: Option<usize>,
     pub track_id: Option<i64>,
+    /// What the engine calls the current entry: for a file played from outside the library
+    /// (track id 0), its path, which is all there is to name it by.
+    pub name: Option<String>,
     pub position_secs: f64,
     pub duration_secs: Option<f64>,
     /// Track ids in queue order.
@@ -30,6 +33,7 @@ impl PlaybackStatus {
             state: loft_audio::PlaybackState::Stopped,
             index: None,
             track_id: None,
+            name: None,
             position_secs: 0.0,
             duration_secs: None,
             queue: Vec::new(),
@@ -45,6 +49,7 @@ impl From<PlayerStatus> for PlaybackStatus {
             state: status.state,
             index: status.index,
             track_id: status.track_id,
+            name: status.index.and_then(|index| status.queue.get(index).cloned()),
             position_secs: status.position_secs,
             duration_secs: status.duration_secs,
             queue: status.queue_track_ids,

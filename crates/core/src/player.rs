@@ -102,6 +102,11 @@ impl Player {
         Ok(self.engine.play_now(items, start)?)
     }
 
+    /// Loads `items` paused at `items[start]`, `position_secs` in: a queue restored on start.
+    pub fn cue(&self, items: Vec<QueueItem>, start: usize, position_secs: f64) -> Result<(), CoreError> {
+        Ok(self.engine.cue(items, start, position_secs)?)
+    }
+
     pub fn play_next(&self, items: Vec<QueueItem>) -> Result<(), CoreError> {
         Ok(self.engine.play_next(items)?)
     }

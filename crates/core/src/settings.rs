@@ -29,6 +29,15 @@ pub struct Settings {
     /// The connected locker (`s3://…`, `webdav+https://…`, `file:///…`); `None` when none is.
     /// Its credentials are never here: they live in the OS keychain or the environment.
     pub locker_url: Option<String>,
+    /// Closing the desktop window while music plays hides it in the tray instead of quitting.
+    /// On by default on Linux and Windows, as most players there do; macOS apps outlive their
+    /// windows by convention already.
+    pub keep_playing_when_closed: bool,
+    /// A desktop notification with the cover and title when a new track starts.
+    pub notify_on_track_change: bool,
+    /// Files opened from outside (command line, "Open with") also add their folder to the
+    /// library, instead of only playing.
+    pub open_adds_folders: bool,
 }
 
 impl Default for Settings {
@@ -39,6 +48,9 @@ impl Default for Settings {
             replaygain: ReplayGainMode::Track,
             cache_limit_bytes: 2 * 1024 * 1024 * 1024,
             locker_url: None,
+            keep_playing_when_closed: !cfg!(target_os = "macos"),
+            notify_on_track_change: false,
+            open_adds_folders: false,
         }
     }
 }

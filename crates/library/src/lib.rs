@@ -33,7 +33,7 @@ pub use cloud::{LockerApplied, LockerCopy, SourceFilter, TrackSource};
 pub use error::{LibraryError, Result};
 pub use hasher::{HashPace, Hasher};
 pub use listening::{Listening, OwnPlays};
-pub use m3u8::{M3u8Export, M3u8Import, NotExported, Unmatched};
+pub use m3u8::{M3u8Export, M3u8Import, NotExported, Unmatched, m3u_file_paths};
 pub use model::{
     Album, AlbumKey, Artist, CoverImage, CoverSize, Folder, HashReport, MusicBrainzIds, Page, ReplayGain,
     ScanError, ScanProgress, ScanReport, SortField, Track, TrackQuery, UNKNOWN_ALBUM, UNKNOWN_ARTIST,

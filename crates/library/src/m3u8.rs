@@ -110,6 +110,41 @@ fn file_url_path(line: &str) -> std::result::Result<PathBuf, String> {
     Ok(paths::from_bytes(&decoded))
 }
 
+/// The files an M3U/M3U8 file lists, in its order, whether or not they are in the library: what
+/// opening the playlist file as a queue plays. Lines that name no file here (URLs other than
+/// `file://`, files that do not exist, lines that are not UTF-8) are left out; only a playlist
+/// that cannot be read at all is an error.
+pub fn m3u_file_paths(file: &Path) -> Result<Vec<PathBuf>> {
+    let bytes =
+        std::fs::read(file).map_err(|source| LibraryError::PlaylistFile { path: file.to_owned(), source })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let base = file.parent().map(Path::to_owned).unwrap_or_default();
+    let mut found = Vec::new();
+    for raw in bytes.split(|&b| b == b'\n') {
+        let Ok(text) = std::str::from_utf8(raw) else { continue };
+        let line = text.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut candidates = Vec::new();
+        match url_scheme(line) {
+            Some(scheme) if scheme.eq_ignore_ascii_case("file") => {
+                candidates.extend(file_url_path(line).ok())
+            }
+            Some(_) => {}
+            None => {
+                candidates.push(base.join(line));
+                // A playlist written on Windows, read elsewhere.
+                if cfg!(not(windows)) && line.contains('\\') {
+                    candidates.push(base.join(line.replace('\\', "/")));
+                }
+            }
+        }
+        found.extend(candidates.into_iter().find(|candidate| candidate.is_file()));
+    }
+    Ok(found)
+}
+
 impl Library {
     /// Reads an M3U/M3U8 file and matches its entries to library tracks. Only a file that
     /// cannot be read at all is an error; each bad line becomes an [`Unmatched`].
@@ -284,5 +319,23 @@ mod tests {
         assert_eq!(path_line(folder, Path::new("/music/a/b.mp3")).unwrap(), "a/b.mp3");
         assert_eq!(path_line(folder, Path::new("/music/#1.mp3")).unwrap(), "./#1.mp3");
         assert_eq!(path_line(folder, Path::new("/other/c.mp3")).unwrap(), "/other/c.mp3");
+    }
+
+    #[test]
+    fn playlist_files_list_the_files_that_exist_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("albums");
+        std::fs::create_dir_all(folder.join("b")).unwrap();
+        std::fs::write(folder.join("b/one.flac"), b"x").unwrap();
+        std::fs::write(folder.join("two.mp3"), b"x").unwrap();
+        let absolute = folder.join("two.mp3");
+        let playlist = folder.join("list.m3u8");
+        let text = format!(
+            "\u{feff}#EXTM3U\r\n#EXTINF:1,A - B\r\nb/one.flac\r\nhttps://radio.example/x\r\nmissing.ogg\r\n{}\r\n",
+            absolute.display()
+        );
+        std::fs::write(&playlist, text).unwrap();
+        assert_eq!(m3u_file_paths(&playlist).unwrap(), vec![folder.join("b/one.flac"), absolute]);
+        assert!(m3u_file_paths(&tmp.path().join("none.m3u")).is_err());
     }
 }

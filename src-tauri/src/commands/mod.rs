@@ -3,6 +3,7 @@
 //! so neither the UI thread nor the async workers wait on I/O.
 
 pub mod app;
+pub mod desktop;
 pub mod library;
 pub mod listening;
 pub mod locker;

@@ -124,6 +124,9 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("get_settings").returns(settings());
     p.call("set_volume").arg("volume", 0.5f32).ok(settings());
     p.call("set_replaygain").arg("mode", ReplayGainMode::Album).ok(settings());
+    p.call("set_keep_playing_when_closed").arg("on", false).ok(settings());
+    p.call("set_notify_on_track_change").arg("on", true).ok(settings());
+    p.call("set_open_adds_folders").arg("on", true).ok(settings());
     p.call("set_output_device").arg("name", Some("pulse".to_owned())).ok(settings());
     p.call("output_devices").ok(vec![DeviceInfo {
         name: "pulse".into(),
@@ -182,6 +185,7 @@ pub fn examples(types: specta::Types) -> Payloads {
         state: PlaybackState::Playing,
         index: Some(1),
         track_id: Some(7),
+        name: Some("/music/Sigur Rós/Takk/02 Hoppípolla.flac".into()),
         position_secs: 12.5,
         duration_secs: Some(301.2),
         queue: vec![3, 7, 9],

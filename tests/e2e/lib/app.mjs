@@ -186,31 +186,34 @@ async function startDriver(env) {
 
 /**
  * Launches the app. `profileDir` keeps the profile between launches of one test (to test a
- * restart); by default every launch gets a fresh one.
+ * restart); by default every launch gets a fresh one. `homeDir` does the same for the home
+ * folder, where the window's size and place are kept. `args` are the app's command line (files
+ * to open).
  */
-export async function launchApp({ profileDir, env = {} } = {}) {
+export async function launchApp({ profileDir, homeDir, env = {}, args = [] } = {}) {
   if (!existsSync(appBinary)) {
     throw new Error(`the app binary ${appBinary} is missing: run tests/run-e2e.sh, which builds it`);
   }
   const scratch = makeScratch('loft-e2e-');
   const dataDir = profileDir ?? join(scratch, 'profile');
-  const home = join(scratch, 'home');
+  const home = homeDir ?? join(scratch, 'home');
   const capturePath = join(scratch, 'capture.raw');
   writeAlsaCapture(home, capturePath);
 
-  const { driver, port, output } = await startDriver({
+  const appEnv = {
     ...process.env,
     HOME: home,
     LOFT_DATA_DIR: dataDir,
     RUST_LOG: 'info',
     ...env,
-  });
+  };
+  const { driver, port, output } = await startDriver(appEnv);
 
   try {
     // Wall-clock times (ms since the epoch) for benchmarks: creating the session starts the app.
     const sessionRequestedAt = Date.now();
     const session = await Session.create(`http://127.0.0.1:${port}`, {
-      'tauri:options': { application: appBinary },
+      'tauri:options': { application: appBinary, args },
     });
     const sessionCreatedAt = Date.now();
     // Creating the session can return before the webview has loaded the page (seen on a
@@ -225,6 +228,8 @@ export async function launchApp({ profileDir, env = {} } = {}) {
       dataDir,
       capturePath,
       output,
+      /** The environment the app runs in, for starting a second instance of it. */
+      env: appEnv,
       /** The tauri-driver process; the app and its WebKit processes are its descendants. */
       driverPid: driver.pid,
       timing: { sessionRequestedAt, sessionCreatedAt },

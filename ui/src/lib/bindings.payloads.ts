@@ -31,7 +31,10 @@ export const commandPayloads = {
     sent: {},
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -47,7 +50,10 @@ export const commandPayloads = {
     },
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -63,11 +69,71 @@ export const commandPayloads = {
     },
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
     } satisfies Returned<'setReplaygain'>,
+  },
+  setKeepPlayingWhenClosed: {
+    command: "set_keep_playing_when_closed",
+    params: [
+      false
+    ] satisfies Parameters<Commands['setKeepPlayingWhenClosed']>,
+    sent: {
+      "on": false
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setKeepPlayingWhenClosed'>,
+  },
+  setNotifyOnTrackChange: {
+    command: "set_notify_on_track_change",
+    params: [
+      true
+    ] satisfies Parameters<Commands['setNotifyOnTrackChange']>,
+    sent: {
+      "on": true
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setNotifyOnTrackChange'>,
+  },
+  setOpenAddsFolders: {
+    command: "set_open_adds_folders",
+    params: [
+      true
+    ] satisfies Parameters<Commands['setOpenAddsFolders']>,
+    sent: {
+      "on": true
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setOpenAddsFolders'>,
   },
   setOutputDevice: {
     command: "set_output_device",
@@ -79,7 +145,10 @@ export const commandPayloads = {
     },
     result: {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
@@ -569,6 +638,7 @@ export const commandPayloads = {
     result: {
       "duration_secs": 301.2,
       "index": 1,
+      "name": "/music/Sigur Rós/Takk/02 Hoppípolla.flac",
       "position_secs": 12.5,
       "queue": [
         3,
@@ -2101,7 +2171,10 @@ export const eventPayloads = [
   {
     "settings": {
       "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
       "locker_url": null,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5

@@ -121,6 +121,12 @@ export const commands = {
 	 *  or no locker is connected.
 	 */
 	lastLockerCheck: () => __TAURI_INVOKE<CheckReport | null>("last_locker_check"),
+	/**  Whether closing the window while music plays hides it in the tray instead of quitting. */
+	setKeepPlayingWhenClosed: (on: boolean) => __TAURI_INVOKE<Settings>("set_keep_playing_when_closed", { on }),
+	/**  Whether a notification shows each new track (Linux). */
+	setNotifyOnTrackChange: (on: boolean) => __TAURI_INVOKE<Settings>("set_notify_on_track_change", { on }),
+	/**  Whether files opened from outside also add their folder to the library. */
+	setOpenAddsFolders: (on: boolean) => __TAURI_INVOKE<Settings>("set_open_adds_folders", { on }),
 };
 
 /** Events */
@@ -579,6 +585,11 @@ export type PlaybackStatus = {
 	state: PlaybackState,
 	index: number | null,
 	track_id: number | null,
+	/**
+	 *  What the engine calls the current entry: for a file played from outside the library
+	 *  (track id 0), its path, which is all there is to name it by.
+	 */
+	name: string | null,
 	position_secs: number | null,
 	duration_secs: number | null,
 	/**  Track ids in queue order. */
@@ -690,6 +701,19 @@ export type Settings = {
 	 *  Its credentials are never here: they live in the OS keychain or the environment.
 	 */
 	locker_url?: string | null,
+	/**
+	 *  Closing the desktop window while music plays hides it in the tray instead of quitting.
+	 *  On by default on Linux and Windows, as most players there do; macOS apps outlive their
+	 *  windows by convention already.
+	 */
+	keep_playing_when_closed?: boolean,
+	/**  A desktop notification with the cover and title when a new track starts. */
+	notify_on_track_change?: boolean,
+	/**
+	 *  Files opened from outside (command line, "Open with") also add their folder to the
+	 *  library, instead of only playing.
+	 */
+	open_adds_folders?: boolean,
 };
 
 /**  A rule playlist as the library lists it: a built-in one or the user's. */

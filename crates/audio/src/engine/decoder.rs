@@ -238,6 +238,12 @@ impl DecoderThread {
                 self.shared.paused.store(false, Ordering::Relaxed);
                 self.start_at(start, 0.0);
             }
+            Command::Cue(items, start, position) => {
+                self.queue.replace(items, start);
+                self.publish_queue();
+                self.shared.paused.store(true, Ordering::Relaxed);
+                self.start_at(start, position);
+            }
             Command::PlayNext(items) => {
                 self.queue.play_next(items);
                 self.after_queue_edit();
@@ -805,6 +811,28 @@ mod tests {
             callback.fill(&mut burst, OUTPUT_CHANNELS);
         }
         assert!(shared.underruns.load(Ordering::Relaxed) > 0);
+    }
+
+    #[test]
+    fn a_cued_queue_waits_paused_at_its_position_and_resumes_from_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = tone_wav(&dir, 3);
+        let outputs = ByHand::default();
+        let consumer = Arc::clone(&outputs.consumer);
+        let (mut decoder, shared, _commands) = decoder(Box::new(outputs));
+        decoder.handle(Command::Cue(vec![QueueItem::file(&wav), QueueItem::file(&wav)], 1, 2.0));
+        assert_eq!(decoder.reports.read(|view| view.state()), PlaybackState::Paused);
+        assert!(shared.paused.load(Ordering::Relaxed), "nothing sounds until resumed");
+        let consumer = consumer.lock().unwrap().take().unwrap();
+        let mut callback = Callback::new(consumer, Arc::clone(&shared), RATE);
+        refill(&mut decoder);
+        decoder.handle(Command::Resume);
+        assert_eq!(decoder.reports.read(|view| view.state()), PlaybackState::Playing);
+        let mut burst = vec![0.0f32; 4_096 * OUTPUT_CHANNELS];
+        callback.fill(&mut burst, OUTPUT_CHANNELS);
+        let (index, position) = decoder.playing_index_and_position().expect("a track plays");
+        assert_eq!(index, 1);
+        assert!((2.0..2.5).contains(&position), "resumed at {position} s, cued at 2 s");
     }
 
     #[test]

@@ -118,6 +118,8 @@ pub struct PlayerStatus {
 
 enum Command {
     PlayNow(Vec<QueueItem>, usize),
+    /// Like `PlayNow`, but paused at a position: a queue restored at start-up.
+    Cue(Vec<QueueItem>, usize, f64),
     PlayNext(Vec<QueueItem>),
     Append(Vec<QueueItem>),
     Remove(usize),
@@ -202,6 +204,16 @@ impl Engine {
         }
         self.shared.first_sample_pending.store(true, Ordering::Release);
         self.send(Command::PlayNow(items, start))
+    }
+
+    /// Replaces the queue with `items` and loads `items[start]` at `position_secs`, paused: a
+    /// later resume plays it from there.
+    pub fn cue(&self, items: Vec<QueueItem>, start: usize, position_secs: f64) -> Result<(), AudioError> {
+        if start >= items.len() {
+            return Err(AudioError::InvalidInput(format!("no item {start} in a queue of {}", items.len())));
+        }
+        let position = if position_secs.is_finite() { position_secs.max(0.0) } else { 0.0 };
+        self.send(Command::Cue(items, start, position))
     }
 
     pub fn play_next(&self, items: Vec<QueueItem>) -> Result<(), AudioError> {

@@ -62,6 +62,18 @@ class AppState {
     await this.#save(() => api.setReplaygain(mode));
   }
 
+  async setKeepPlayingWhenClosed(on: boolean): Promise<void> {
+    await this.#save(() => api.setKeepPlayingWhenClosed(on));
+  }
+
+  async setNotifyOnTrackChange(on: boolean): Promise<void> {
+    await this.#save(() => api.setNotifyOnTrackChange(on));
+  }
+
+  async setOpenAddsFolders(on: boolean): Promise<void> {
+    await this.#save(() => api.setOpenAddsFolders(on));
+  }
+
   async setOutputDevice(name: string | null): Promise<void> {
     await this.#save(() => api.setOutputDevice(name));
   }

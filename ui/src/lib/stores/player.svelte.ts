@@ -18,6 +18,13 @@ function millis(secs: number | null): number {
   return secs === null ? 0 : Math.round(secs * 1000);
 }
 
+/** A file's name without its folder and extension. */
+export function fileTitle(path: string): string {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
 class PlayerState {
   /** "playing", "paused", "buffering" or "stopped", as the engine names them. */
   state = $state('stopped');
@@ -29,6 +36,9 @@ class PlayerState {
   repeat = $state<RepeatMode>('off');
   /** Track ids in queue order. */
   queue = $state<number[]>([]);
+  /** What to call a file that plays without being in the library (opened from the file
+   * manager or the command line): its name without folder and extension. */
+  fileTitle = $state<string | null>(null);
   /** Every track the player has been handed, by id, to name what plays. */
   known = $state(new Map<number, Track>());
 
@@ -104,6 +114,7 @@ class PlayerState {
         this.trackId = event.track_id;
         this.positionMs = 0;
         this.durationMs = millis(event.duration_secs);
+        this.fileTitle = event.track_id > 0 ? null : fileTitle(event.name);
         void this.fetchUnknown([event.track_id]);
         break;
       case 'playback_state':
@@ -140,6 +151,7 @@ class PlayerState {
     this.state = status.state;
     this.index = status.index;
     this.trackId = status.track_id;
+    this.fileTitle = status.track_id !== null && status.track_id <= 0 && status.name !== null ? fileTitle(status.name) : null;
     this.positionMs = millis(status.position_secs);
     this.durationMs = millis(status.duration_secs);
     this.shuffle = status.shuffle;

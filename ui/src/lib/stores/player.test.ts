@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearMocks, mockCommands } from '../testing';
-import { player } from './player.svelte';
+import { fileTitle, player } from './player.svelte';
 import { notices } from './notices.svelte';
 import { connectivity } from './connectivity.svelte';
 import type { Track } from '../bindings';
@@ -60,6 +60,15 @@ describe('player store', () => {
     expect(player.durationMs).toBe(180_000);
     expect(player.repeat).toBe('all');
     expect(player.queueTracks.map((t) => t?.title)).toEqual(['One', 'Two']);
+  });
+
+  it('names a file played from outside the library by its file name', () => {
+    mockCommands(async <T>() => [] as T);
+    player.handleEvent({ type: 'track_changed', index: 0, track_id: 0, name: '/home/me/Downloads/01 Song.v2.mp3', duration_secs: 3 });
+    expect(player.fileTitle).toBe('01 Song.v2');
+    expect(fileTitle('C:\\Music\\b.flac')).toBe('b');
+    player.handleEvent({ type: 'track_changed', index: 1, track_id: 2, name: '/m/2.flac', duration_secs: 180 });
+    expect(player.fileTitle).toBeNull();
   });
 
   it('cycles repeat off → all → one → off', async () => {
