@@ -149,7 +149,10 @@ struct TrayShown(bool);
 fn keeps_playing_when_closed(app: &tauri::AppHandle) -> bool {
     let tray_shown = app.try_state::<TrayShown>().is_some_and(|shown| shown.0);
     let setting = app.state::<Arc<loft_core::Loft>>().settings().keep_playing_when_closed;
-    let playing = matches!(app.state::<loft_core::SharedPlayer>().status().state, "playing" | "buffering");
+    let playing = matches!(
+        app.state::<loft_core::SharedPlayer>().status().state,
+        loft_core::player::PlaybackState::Playing | loft_core::player::PlaybackState::Buffering
+    );
     tray_shown && setting && playing
 }
 

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use loft_core::player::{PlaybackState, RepeatMode};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,12 +17,12 @@ pub enum PlayState {
 }
 
 impl PlayState {
-    /// The engine's state names; buffering counts as playing, which is what the user asked.
-    fn from_engine(state: &str) -> PlayState {
+    /// Buffering counts as playing, which is what the user asked.
+    fn from_engine(state: PlaybackState) -> PlayState {
         match state {
-            "playing" | "buffering" => PlayState::Playing,
-            "paused" => PlayState::Paused,
-            _ => PlayState::Stopped,
+            PlaybackState::Playing | PlaybackState::Buffering => PlayState::Playing,
+            PlaybackState::Paused => PlayState::Paused,
+            PlaybackState::Stopped => PlayState::Stopped,
         }
     }
 }
@@ -35,11 +36,11 @@ pub enum Repeat {
 }
 
 impl Repeat {
-    fn from_engine(repeat: &str) -> Repeat {
+    fn from_engine(repeat: RepeatMode) -> Repeat {
         match repeat {
-            "one" => Repeat::One,
-            "all" => Repeat::All,
-            _ => Repeat::Off,
+            RepeatMode::One => Repeat::One,
+            RepeatMode::All => Repeat::All,
+            RepeatMode::Off => Repeat::Off,
         }
     }
 }
@@ -100,10 +101,10 @@ pub struct TrackStarted {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Followed {
-    PlaybackState { state: String },
+    PlaybackState { state: PlaybackState },
     PlaybackPosition { index: usize, position_secs: f64 },
     TrackChanged { index: usize, track_id: i64, name: String, duration_secs: Option<f64> },
-    QueueChanged { track_ids: Vec<i64>, shuffle: bool, repeat: String },
+    QueueChanged { track_ids: Vec<i64>, shuffle: bool, repeat: RepeatMode },
     QueueEnded,
     SettingsChanged { settings: FollowedSettings },
 }
@@ -130,7 +131,7 @@ impl NowPlaying {
         let queue = Followed::QueueChanged {
             track_ids: status.queue.clone(),
             shuffle: status.shuffle,
-            repeat: status.repeat.to_owned(),
+            repeat: status.repeat,
         };
         let mut changes: Vec<Change> = self.apply(queue, 0.0).into_iter().collect();
         if let (Some(index), Some(name)) = (status.index, status.name.clone()) {
@@ -141,14 +142,14 @@ impl NowPlaying {
                 self.position_secs = status.position_secs;
             }
         }
-        changes.extend(self.apply(Followed::PlaybackState { state: status.state.to_owned() }, 0.0));
+        changes.extend(self.apply(Followed::PlaybackState { state: status.state }, 0.0));
         changes
     }
 
     fn apply(&mut self, event: Followed, elapsed_secs: f64) -> Option<Change> {
         match event {
             Followed::PlaybackState { state } => {
-                let state = PlayState::from_engine(&state);
+                let state = PlayState::from_engine(state);
                 (state != self.state).then(|| {
                     self.state = state;
                     Change::State
@@ -181,7 +182,7 @@ impl NowPlaying {
             Followed::QueueChanged { track_ids, shuffle, repeat } => {
                 self.queue_len = track_ids.len();
                 self.shuffle = shuffle;
-                self.repeat = Repeat::from_engine(&repeat);
+                self.repeat = Repeat::from_engine(repeat);
                 Some(Change::Queue)
             }
             Followed::QueueEnded => {
@@ -302,7 +303,7 @@ mod tests {
     fn a_status_loaded_paused_shows_its_track_and_place() {
         let mut now = NowPlaying::default();
         let status = loft_core::PlaybackStatus {
-            state: "paused",
+            state: PlaybackState::Paused,
             index: Some(1),
             track_id: Some(0),
             name: Some("/m/b.flac".into()),
@@ -310,7 +311,7 @@ mod tests {
             duration_secs: Some(30.0),
             queue: vec![0, 0, 0],
             shuffle: false,
-            repeat: "off",
+            repeat: RepeatMode::Off,
         };
         let changes = now.apply_status(&status);
         assert!(
