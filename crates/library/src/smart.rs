@@ -201,6 +201,9 @@ impl RuleField {
     }
 }
 
+/// How many never-played songs the built-in list holds.
+pub const NEVER_PLAYED_LIMIT: u32 = 500;
+
 /// The built-in rule playlists: an id (not a catalog id), a name, a rule.
 pub fn builtin_smart_playlists() -> Vec<(&'static str, &'static str, SmartRule)> {
     let sort = |field, descending| Some(RuleSort { field, descending });
@@ -239,10 +242,12 @@ pub fn builtin_smart_playlists() -> Vec<(&'static str, &'static str, SmartRule)>
         (
             "builtin-never-played",
             "Never played",
+            // The newest first, and a bounded list like the other built-ins: in a large library
+            // most songs were never played, and a list of 80,000 is no guide to what to try next.
             rule(
                 vec![condition(RuleField::PlayCount, RuleOp::Is, Value::from(0))],
                 sort(RuleField::Added, true),
-                None,
+                Some(NEVER_PLAYED_LIMIT),
             ),
         ),
     ]
