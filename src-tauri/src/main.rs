@@ -33,7 +33,9 @@ fn main() {
     };
     tracing::info!(version = loft_core::VERSION, "starting the desktop app");
     let window_events = Arc::new(events::WindowEvents::default());
-    let loft = match loft_core::Loft::open_with_events(data_dir, window_events.clone()) {
+    // The service's async work runs on Tauri's own runtime: one runtime in the process.
+    let runtime = tauri::async_runtime::handle().inner().clone();
+    let loft = match loft_core::Loft::open_with_runtime(data_dir, window_events.clone(), runtime) {
         Ok(loft) => loft,
         Err(error) => {
             tracing::error!(%error, "cannot open the profile");
