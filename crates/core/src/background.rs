@@ -85,7 +85,7 @@ async fn run(hub: Arc<Hub>, uploads: Arc<Uploads>, url: String, wake: Arc<tokio:
         match hub.session.locker(&url).await {
             Ok(opened) => {
                 let locker = opened.locker;
-                match hub.sync_and_apply(&locker, !reconciled).await {
+                match hub.routine_sync_and_apply(&locker, !reconciled).await {
                     Ok(_) => reconciled = true,
                     Err(error) => tracing::warn!(%error, "locker sync failed"),
                 }

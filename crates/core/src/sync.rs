@@ -48,10 +48,29 @@ impl Hub {
         locker: &loft_locker::Locker,
         reconcile: bool,
     ) -> Result<SyncSummary, CoreError> {
+        self.sync_and_apply_as(locker, reconcile, false).await
+    }
+
+    /// [`Hub::sync_and_apply`] for the background loop: plays and resume positions wait to be
+    /// written in batches ([`loft_locker::Locker::routine_sync`]); edits still go out at once.
+    pub(crate) async fn routine_sync_and_apply(
+        &self,
+        locker: &loft_locker::Locker,
+        reconcile: bool,
+    ) -> Result<SyncSummary, CoreError> {
+        self.sync_and_apply_as(locker, reconcile, true).await
+    }
+
+    async fn sync_and_apply_as(
+        &self,
+        locker: &loft_locker::Locker,
+        reconcile: bool,
+        routine: bool,
+    ) -> Result<SyncSummary, CoreError> {
         if reconcile {
             self.give_own_plays(locker).await?;
         }
-        let synced = locker.sync().await;
+        let synced = if routine { locker.routine_sync().await } else { locker.sync().await };
         if let Err(error) = &synced {
             // Out of reach: the edits made meanwhile wait, and the window says how many.
             self.emit_pending(locker).await;

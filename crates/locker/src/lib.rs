@@ -64,5 +64,5 @@ pub use probe::{ConnectionCheck, check_connection};
 pub use quota::{BackendQuota, DEFAULT_QUOTA, format_size, parse_size};
 pub use storage::{CreateOnly, RetryPolicy};
 pub use stream::{BlobStream, DownloadProgress, LockerOpener, StreamOptions};
-pub use sync::SyncReport;
+pub use sync::{LISTENING_BATCH, SyncReport};
 pub use upload::{FailedUpload, ProgressCallback, UploadProgress, UploadReport, UploadedFile};

@@ -93,6 +93,8 @@ pub(crate) struct Inner {
     pub seq_checked: std::sync::atomic::AtomicBool,
     /// Whether an edit pushes the outbox before it returns ([`Locker::set_push_on_commit`]).
     pub push_on_commit: std::sync::atomic::AtomicBool,
+    /// A routine sync ran in this process (the first one writes whatever waits).
+    pub routine_synced: std::sync::atomic::AtomicBool,
     /// When the last push failed on the network.
     pub push_failed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -237,6 +239,7 @@ impl Locker {
                 pushing: tokio::sync::Mutex::new(()),
                 seq_checked: std::sync::atomic::AtomicBool::new(false),
                 push_on_commit: std::sync::atomic::AtomicBool::new(true),
+                routine_synced: std::sync::atomic::AtomicBool::new(false),
                 push_failed_at: std::sync::Mutex::new(None),
             }),
         };

@@ -10,9 +10,13 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{
-    CatalogState, Hlc, Listening, Op, Playlist, SmartPlaylist, Subject, Track, wall_clock_ms,
+    CatalogState, Change, Hlc, Listening, Op, Playlist, SmartPlaylist, Subject, Track, wall_clock_ms,
 };
 use crate::error::{LockerError, Result};
+
+/// How long plays and resume positions wait in the outbox for company before a routine sync
+/// writes them on their own (see [`Locker::routine_sync`]).
+pub const LISTENING_BATCH: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 use crate::format;
 use crate::inbox::InboxReport;
 use crate::local::{CacheFile, to_json, write_state_file};
@@ -90,7 +94,36 @@ impl Locker {
     /// returns what changed. A failure in the inbox never loses what the pull found: it is in
     /// the report's `inbox.failed`.
     pub async fn sync(&self) -> Result<SyncReport> {
-        let pushed = self.push().await;
+        self.sync_pushing(true).await
+    }
+
+    /// [`Locker::sync`] for a loop that runs every minute or so: it writes the outbox only when
+    /// it holds an edit other than plays and resume positions, or when the oldest of those has
+    /// waited [`LISTENING_BATCH`] (and at the first such sync of a process), so music playing
+    /// all day adds a log file every half hour, not one per song. Edits go out at once.
+    pub async fn routine_sync(&self) -> Result<SyncReport> {
+        let first = !self.inner.routine_synced.swap(true, std::sync::atomic::Ordering::SeqCst);
+        let due = first || self.outbox_due().await;
+        self.sync_pushing(due).await
+    }
+
+    async fn outbox_due(&self) -> bool {
+        let local = self.inner.local.lock().await;
+        if local.outbox.sealed.is_some() {
+            return true;
+        }
+        let waits =
+            |change: &Change| matches!(change, Change::TrackPlayed { .. } | Change::TrackResume { .. });
+        if local.outbox.ops.iter().any(|op| !waits(&op.change)) {
+            return true;
+        }
+        let now = wall_clock_ms();
+        let batch = u64::try_from(LISTENING_BATCH.as_millis()).unwrap_or(u64::MAX);
+        local.outbox.ops.iter().any(|op| now.saturating_sub(op.hlc.wall_ms) >= batch)
+    }
+
+    async fn sync_pushing(&self, push: bool) -> Result<SyncReport> {
+        let pushed = if push { self.push().await } else { Ok(()) };
         let mut report = self.pull().await?;
         if let Err(error) = pushed {
             tracing::warn!(%error, "this device's edits could not be written to its log yet");
