@@ -123,6 +123,18 @@ async fn render_stream(opener: LockerOpener, out: PathBuf) -> Vec<u8> {
     render(QueueItem { track_id: 1, opener: Arc::new(opener) }, out).await
 }
 
+/// Waits (up to 20 s) until a blob that was just streamed is complete in the cache and the cap
+/// holds again: the decoder can reach the last byte a moment before the fetch thread has checked
+/// the whole file against its hash and let go of the entry, which is when the cap is applied.
+async fn settle(cache: &OfflineCache, sha256: &str, limit: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !(matches!(cache.state(sha256), CacheState::Complete { .. }) && cache.summary().used_bytes <= limit)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamed_tracks_render_bit_identical_through_a_faulty_link() {
     let (rig, tracks) = Rig::start(|dir| {
@@ -152,6 +164,7 @@ async fn streamed_tracks_render_bit_identical_through_a_faulty_link() {
         .await;
         assert!(local == streamed, "{} rendered differently when streamed", file.display());
         let size = std::fs::metadata(file).unwrap().len();
+        settle(&cache, sha256, u64::MAX).await;
         assert_eq!(cache.state(sha256), CacheState::Complete { size }, "{}", file.display());
         assert_eq!(
             std::fs::read(cache.complete_file(sha256).unwrap()).unwrap(),
@@ -181,6 +194,7 @@ async fn offline_cached_and_pinned_tracks_play_others_fail_plainly_and_downloads
     let size = std::fs::metadata(pinned_file).unwrap().len();
     assert_eq!(cache.state(pinned), CacheState::Pinned { bytes: size, size, complete: true });
     render_stream(opener(&locker, &cache, played_file, played), out.path().join("first.wav")).await;
+    settle(&cache, played, u64::MAX).await;
     assert!(matches!(cache.state(played), CacheState::Complete { .. }));
 
     rig.proxy.set_offline(true);
@@ -231,6 +245,7 @@ async fn the_cap_holds_and_pinned_entries_are_never_evicted() {
     tokio::task::spawn_blocking(move || pin.pin(None, Some(3))).await.unwrap().unwrap();
     for (index, (file, sha256)) in tracks.iter().enumerate().skip(1) {
         render_stream(opener(&locker, &cache, file, sha256), out.path().join(format!("{index}.wav"))).await;
+        settle(&cache, sha256, limit).await;
         assert!(cache.summary().used_bytes <= limit, "{:?} over the cap", cache.summary());
         assert!(matches!(cache.state(&tracks[0].1), CacheState::Pinned { complete: true, .. }));
         assert!(matches!(cache.state(sha256), CacheState::Complete { .. }), "just played stays");
