@@ -1,11 +1,12 @@
-//! No sleep while playing, on Linux: while music plays Loft holds a logind inhibitor lock
-//! ("sleep" and "idle", mode "block"), and lets it go as soon as playback pauses or stops, so
-//! the system suspends as usual otherwise. logind keeps the lock as long as the file
-//! descriptor it returns is open. Reached through zbus as mpris-server re-exports it, the one
-//! zbus of the app.
-
-use mpris_server::zbus;
-use mpris_server::zbus::zvariant::OwnedFd;
+//! No sleep while playing: while music plays Loft asks the system not to suspend for
+//! inactivity, and lets go as soon as playback pauses or stops, so the system sleeps as usual
+//! otherwise (and a suspend the user asks for still happens). Through the keepawake crate: a
+//! logind "idle" inhibitor lock on Linux, `SetThreadExecutionState(ES_SYSTEM_REQUIRED)` on
+//! Windows, a `PreventUserIdleSystemSleep` IOPMAssertion on macOS. The display may still turn
+//! off: this is music, not video.
+//!
+//! Windows ties the request to the thread that made it, so it is made and released on the
+//! controls' one long-lived thread, which is where [`super::Control::changed`] runs.
 
 use super::Control;
 use super::now_playing::{Change, NowPlaying, PlayState};
@@ -17,28 +18,19 @@ pub fn keeps_awake(state: PlayState) -> bool {
 
 #[derive(Default)]
 pub struct KeepAwake {
-    system_bus: Option<zbus::blocking::Connection>,
-    /// The inhibitor lock while it is held.
-    lock: Option<OwnedFd>,
-    /// logind could not be reached once: not asked again (a container, a system without it).
+    /// The request while it is held; dropping it lets the system sleep.
+    held: Option<keepawake::KeepAwake>,
+    /// The platform refused once (no logind in a container, say): not asked again.
     unavailable: bool,
 }
 
-impl KeepAwake {
-    fn acquire(&mut self) -> zbus::Result<OwnedFd> {
-        if self.system_bus.is_none() {
-            self.system_bus = Some(zbus::blocking::Connection::system()?);
-        }
-        let Some(bus) = self.system_bus.as_ref() else { return Err(zbus::Error::Unsupported) };
-        let reply = bus.call_method(
-            Some("org.freedesktop.login1"),
-            "/org/freedesktop/login1",
-            Some("org.freedesktop.login1.Manager"),
-            "Inhibit",
-            &("sleep:idle", "Loft", "Playing music", "block"),
-        )?;
-        reply.body().deserialize::<OwnedFd>()
-    }
+fn request() -> keepawake::Result<keepawake::KeepAwake> {
+    keepawake::Builder::default()
+        .idle(true)
+        .reason("Playing music")
+        .app_name("Loft")
+        .app_reverse_domain("app.loft.desktop")
+        .create()
 }
 
 impl Control for KeepAwake {
@@ -47,18 +39,18 @@ impl Control for KeepAwake {
             return;
         }
         if !keeps_awake(now.state) {
-            if self.lock.take().is_some() {
+            if self.held.take().is_some() {
                 tracing::debug!("the system may sleep again");
             }
             return;
         }
-        if self.lock.is_some() || self.unavailable {
+        if self.held.is_some() || self.unavailable {
             return;
         }
-        match self.acquire() {
-            Ok(lock) => {
+        match request() {
+            Ok(held) => {
                 tracing::debug!("keeping the system awake while music plays");
-                self.lock = Some(lock);
+                self.held = Some(held);
             }
             Err(error) => {
                 tracing::info!(%error, "cannot keep the system from sleeping while music plays");
@@ -80,10 +72,23 @@ mod tests {
     }
 
     #[test]
-    fn without_logind_playback_goes_on_and_nothing_is_held() {
+    fn a_platform_that_refuses_is_not_asked_again_and_nothing_is_held() {
         let mut keep_awake = KeepAwake { unavailable: true, ..KeepAwake::default() };
         let playing = NowPlaying { state: PlayState::Playing, ..NowPlaying::default() };
         keep_awake.changed(&playing, &Change::State);
-        assert!(keep_awake.lock.is_none());
+        assert!(keep_awake.held.is_none());
+    }
+
+    /// The request and its release, against whatever this machine offers: held while playing
+    /// where the platform grants it, never held once paused.
+    #[test]
+    fn pausing_releases_what_playing_took() {
+        let mut keep_awake = KeepAwake::default();
+        let playing = NowPlaying { state: PlayState::Playing, ..NowPlaying::default() };
+        keep_awake.changed(&playing, &Change::State);
+        assert!(keep_awake.held.is_some() != keep_awake.unavailable, "either held or known unavailable");
+        let paused = NowPlaying { state: PlayState::Paused, ..NowPlaying::default() };
+        keep_awake.changed(&paused, &Change::State);
+        assert!(keep_awake.held.is_none());
     }
 }

@@ -1,21 +1,23 @@
 //! The OS media controls: MPRIS 2 on Linux (the media keys, the desktop's media widget,
-//! `playerctl`), the tray's "now playing" line, and on Linux no sleep while music plays and
+//! `playerctl`), the System Media Transport Controls on Windows and Now Playing on macOS
+//! ([`transport`]), the tray's "now playing" line, no sleep while music plays, and on Linux
 //! notifications. One thread follows the service's events (the same `loft://event` the window
 //! receives), looks up the tags of each new track, and hands the result to each control. The
 //! controls' commands go to the same player the window drives ([`actions`]).
 
-// Windows' SMTC and macOS's Now Playing are not written yet: until they are, what only the Linux
-// controls use (seeking, volume, the track's file and art) is unused there.
+// What only MPRIS and the Linux notifications read (the track's file, the repeat mode, the
+// queue's length) is unused on Windows and macOS, whose controls show less.
 #![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 
 pub mod actions;
-#[cfg(target_os = "linux")]
 mod keep_awake;
 #[cfg(target_os = "linux")]
 mod mpris;
 #[cfg(target_os = "linux")]
 mod notify;
 pub mod now_playing;
+#[cfg(any(target_os = "windows", target_os = "macos", test))]
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -65,14 +67,17 @@ pub fn start(app: &AppHandle, extra: Vec<Box<dyn Control>>) {
 
     let app = app.clone();
     let spawned = std::thread::Builder::new().name("loft-media-controls".into()).spawn(move || {
-        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut controls = extra;
         #[cfg(target_os = "linux")]
         match mpris::Mpris::start(&app) {
             Ok(mpris) => controls.push(Box::new(mpris)),
             Err(error) => tracing::warn!(%error, "cannot offer MPRIS media controls on D-Bus"),
         }
-        #[cfg(target_os = "linux")]
+        #[cfg(any(target_os = "windows", target_os = "macos"))]
+        match transport::Transport::start(&app) {
+            Ok(transport) => controls.push(Box::new(transport)),
+            Err(error) => tracing::warn!(%error, "cannot offer the system's media controls"),
+        }
         controls.push(Box::new(keep_awake::KeepAwake::default()));
         #[cfg(target_os = "linux")]
         controls.push(Box::new(notify::Notifier::new(app.clone())));
