@@ -37,6 +37,7 @@ loft_commands! {
     player::seek,
     player::set_shuffle,
     player::set_repeat,
+    player::playing_file_tags,
     playlists::playlists,
     playlists::playlist_tracks,
     playlists::create_playlist,
@@ -83,4 +84,7 @@ loft_commands! {
     desktop::set_keep_playing_when_closed,
     desktop::set_notify_on_track_change,
     desktop::set_open_adds_folders,
+    desktop::show_mini_player,
+    desktop::show_full_player,
+    desktop::set_mini_player_on_top,
 }

@@ -28,3 +28,11 @@ fn emitting_events_is_granted_to_test_builds_only() {
     assert_eq!(permissions(E2E_ONLY), ["core:event:allow-emit"]);
     assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities/e2e.json").exists());
 }
+
+#[test]
+fn the_grants_name_loft_s_own_two_windows_and_no_other() {
+    for capability in [PRODUCTION, E2E_ONLY] {
+        let json: serde_json::Value = serde_json::from_str(capability).unwrap();
+        assert_eq!(json["windows"], serde_json::json!(["main", crate::mini_player::LABEL]));
+    }
+}

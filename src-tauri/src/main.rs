@@ -12,6 +12,7 @@ mod ipc;
 #[cfg(test)]
 mod least_privilege;
 mod media_controls;
+mod mini_player;
 mod opening;
 mod queue_memory;
 mod tray;
@@ -88,6 +89,11 @@ fn main() {
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) = event {
                 window_state::window_changed(window.app_handle());
+            }
+            if let tauri::WindowEvent::Destroyed = event
+                && window.label() == mini_player::LABEL
+            {
+                mini_player::closed(window.app_handle());
             }
             if let tauri::WindowEvent::CloseRequested { api, .. } = event
                 && window.label() == "main"

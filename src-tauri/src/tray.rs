@@ -1,4 +1,4 @@
-//! The tray icon: what plays, play/pause, next, previous, Show and Quit. With the setting
+//! The tray icon: what plays, play/pause, next, previous, Show, the mini player and Quit. With the setting
 //! "keep playing when the window is closed" on, closing the window while music plays hides it
 //! here instead of quitting (see `main.rs`).
 
@@ -42,6 +42,7 @@ fn build(app: &AppHandle) -> tauri::Result<Tray> {
     let next = MenuItem::with_id(app, "next", "Next", true, None::<&str>)?;
     let previous = MenuItem::with_id(app, "previous", "Previous", true, None::<&str>)?;
     let show = MenuItem::with_id(app, "show", "Show Loft", true, None::<&str>)?;
+    let mini = MenuItem::with_id(app, "mini-player", "Mini player", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
@@ -53,6 +54,7 @@ fn build(app: &AppHandle) -> tauri::Result<Tray> {
             &previous,
             &PredefinedMenuItem::separator(app)?,
             &show,
+            &mini,
             &quit,
         ],
     )?;
@@ -84,6 +86,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         "next" => perform_in_background(app, Action::Next),
         "previous" => perform_in_background(app, Action::Previous),
         "show" => crate::opening::show_main_window(app),
+        "mini-player" => crate::mini_player::toggle(app),
         "quit" => app.exit(0),
         _ => {}
     }

@@ -157,7 +157,10 @@ describe('the desktop citizen', () => {
     // One app, the first: the one tauri-driver started, in its process group.
     const apps = execFileSync('pgrep', ['-g', String(app.driverPid), '-x', 'loft-desktop'], { encoding: 'utf8' }).trim().split(/\s+/);
     assert.equal(apps.length, 1, `loft-desktop processes: ${apps.join(', ')}`);
-    assert.equal(await (await app.session.byTestId('now-title')).text(), 'second');
+    // The window names the file by its tags, as MPRIS does, not by its file name.
+    await app.session.waitFor('the window naming the file by its tags', async () =>
+      (await (await app.session.byTestId('now-title')).text()) === SECOND.title);
+    assert.equal(await (await app.session.byTestId('now-artist')).text(), SECOND.artist);
     // The setting is on: the file's folder joined the library, and its song with it.
     await app.session.waitFor('the folder of the opened file in the library', async () => {
       const folders = await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('library_folders').then((f) => f.map((x) => x.path))`);
@@ -256,7 +259,7 @@ describe('the queue across a restart', () => {
     assert.ok(Math.abs(back.position_secs - left.position_secs) < 1, `restored at ${back.position_secs} s, left at ${left.position_secs} s`);
     const second = [...SONGS].sort((a, b) => a.file.localeCompare(b.file))[1];
     await app.session.waitFor('the window naming the paused song', async () =>
-      (await (await app.session.byTestId('now-title')).text()) === second.file.replace(/\.flac$/, ''));
+      (await (await app.session.byTestId('now-title')).text()) === second.title);
     await app.session.waitFor(`MPRIS showing "${second.title}" paused`, async () => {
       const now = await mprisNow();
       return now?.title === second.title && now.status === 'Paused';

@@ -26,7 +26,8 @@ pub struct OpenedFiles {
 }
 
 /// The tags of a file outside the library, for a front end that shows what plays.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
 pub struct FileTags {
     pub title: String,
     pub artist: String,

@@ -38,6 +38,8 @@ pub struct Settings {
     /// Files opened from outside (command line, "Open with") also add their folder to the
     /// library, instead of only playing.
     pub open_adds_folders: bool,
+    /// The desktop's mini player stays above other windows.
+    pub mini_player_on_top: bool,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             keep_playing_when_closed: !cfg!(target_os = "macos"),
             notify_on_track_change: false,
             open_adds_folders: false,
+            mini_player_on_top: false,
         }
     }
 }

@@ -1,7 +1,7 @@
-//! How the app lives on the desktop outside its window: the tray, what closing does, and
-//! notifications.
+//! How the app lives on the desktop outside its window: the tray, what closing does,
+//! notifications and the mini player.
 
-use loft_core::Settings;
+use loft_core::{ErrorPayload, Settings};
 use tauri::AppHandle;
 
 use super::{CommandResult, blocking};
@@ -25,4 +25,34 @@ pub async fn set_notify_on_track_change(app: AppHandle, on: bool) -> CommandResu
 #[specta::specta]
 pub async fn set_open_adds_folders(app: AppHandle, on: bool) -> CommandResult<Settings> {
     blocking(app, move |loft| loft.update_settings(|s| s.open_adds_folders = on)).await
+}
+
+/// Switches to the mini player: a small window in place of the main one.
+#[tauri::command]
+#[specta::specta]
+pub async fn show_mini_player(app: AppHandle) -> CommandResult<()> {
+    crate::mini_player::show(&app).map_err(|error| {
+        tracing::error!(%error, "cannot show the mini player");
+        ErrorPayload::internal("The mini player could not be opened.")
+    })
+}
+
+/// Back from the mini player to the full window.
+#[tauri::command]
+#[specta::specta]
+pub async fn show_full_player(app: AppHandle) -> CommandResult<()> {
+    crate::mini_player::show_full(&app);
+    Ok(())
+}
+
+/// Whether the mini player stays above other windows; applied at once if it is open.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_mini_player_on_top(app: AppHandle, on: bool) -> CommandResult<Settings> {
+    let settings =
+        blocking(app.clone(), move |loft| loft.update_settings(|s| s.mini_player_on_top = on)).await?;
+    if let Err(error) = crate::mini_player::apply_on_top(&app, on) {
+        tracing::warn!(%error, "cannot keep the mini player on top");
+    }
+    Ok(settings)
 }

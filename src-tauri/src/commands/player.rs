@@ -116,3 +116,18 @@ pub async fn set_shuffle(app: AppHandle, on: bool) -> CommandResult<()> {
 pub async fn set_repeat(app: AppHandle, mode: RepeatMode) -> CommandResult<()> {
     with_player(app, move |_, player| player.set_repeat(mode)).await
 }
+
+/// The tags of the file playing at `index` of the queue when it is a file outside the library
+/// (opened from the file manager or the command line), so the window can show its title and
+/// artist rather than its file name. `None` for a library track, another index (the queue
+/// moved on), or a file whose tags cannot be read.
+#[tauri::command]
+#[specta::specta]
+pub async fn playing_file_tags(app: AppHandle, index: usize) -> CommandResult<Option<loft_core::FileTags>> {
+    let status = app.state::<SharedPlayer>().status();
+    let playing_file = match (status.index, status.track_id, status.name) {
+        (Some(playing), track_id, Some(name)) if playing == index && track_id.unwrap_or(0) <= 0 => name,
+        _ => return Ok(None),
+    };
+    blocking(app, move |loft| Ok(loft.file_tags(std::path::Path::new(&playing_file)))).await
+}

@@ -127,6 +127,9 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("set_keep_playing_when_closed").arg("on", false).ok(settings());
     p.call("set_notify_on_track_change").arg("on", true).ok(settings());
     p.call("set_open_adds_folders").arg("on", true).ok(settings());
+    p.call("show_mini_player").ok(());
+    p.call("show_full_player").ok(());
+    p.call("set_mini_player_on_top").arg("on", true).ok(settings());
     p.call("set_output_device").arg("name", Some("pulse".to_owned())).ok(settings());
     p.call("output_devices").ok(vec![DeviceInfo {
         name: "pulse".into(),
@@ -193,6 +196,12 @@ pub fn examples(types: specta::Types) -> Payloads {
         repeat: Repeat::All,
     });
     p.call("tracks_by_id").arg("ids", vec![7i64, 9]).ok(vec![track(), locker_track()]);
+    p.call("playing_file_tags").arg("index", 0usize).ok(Some(loft_core::FileTags {
+        title: "Hoppípolla".into(),
+        artist: "Sigur Rós".into(),
+        album: "Takk...".into(),
+        duration_secs: Some(268.0),
+    }));
     p.call("play_tracks").arg("ids", vec![7i64, 9]).arg("start", 1usize).ok(());
     p.call("queue_play_next").arg("ids", vec![7i64]).ok(());
     p.call("queue_append").arg("ids", vec![9i64, 3]).ok(());

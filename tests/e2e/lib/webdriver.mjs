@@ -133,6 +133,20 @@ export class Session {
     await this.#call('DELETE', '/actions');
   }
 
+  /** The handles of the app's windows (each webview WebKitWebDriver drives). */
+  windowHandles() {
+    return this.#call('GET', '/window/handles');
+  }
+
+  windowHandle() {
+    return this.#call('GET', '/window');
+  }
+
+  /** Sends the following commands to the window with `handle`. */
+  switchToWindow(handle) {
+    return this.#call('POST', '/window', { handle });
+  }
+
   execute(script, args = []) {
     return this.#call('POST', '/execute/sync', { script, args });
   }

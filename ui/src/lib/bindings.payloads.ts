@@ -33,6 +33,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
@@ -52,6 +53,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
@@ -71,6 +73,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
@@ -90,6 +93,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
@@ -109,6 +113,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
@@ -128,12 +133,45 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
       "replaygain": "track",
       "volume": 0.5
     } satisfies Returned<'setOpenAddsFolders'>,
+  },
+  showMiniPlayer: {
+    command: "show_mini_player",
+    params: [] satisfies Parameters<Commands['showMiniPlayer']>,
+    sent: {},
+    result: null satisfies Returned<'showMiniPlayer'>,
+  },
+  showFullPlayer: {
+    command: "show_full_player",
+    params: [] satisfies Parameters<Commands['showFullPlayer']>,
+    sent: {},
+    result: null satisfies Returned<'showFullPlayer'>,
+  },
+  setMiniPlayerOnTop: {
+    command: "set_mini_player_on_top",
+    params: [
+      true
+    ] satisfies Parameters<Commands['setMiniPlayerOnTop']>,
+    sent: {
+      "on": true
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "locker_url": null,
+      "mini_player_on_top": false,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setMiniPlayerOnTop'>,
   },
   setOutputDevice: {
     command: "set_output_device",
@@ -147,6 +185,7 @@ export const commandPayloads = {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",
@@ -765,6 +804,21 @@ export const commandPayloads = {
         "year": 2005
       }
     ] satisfies Returned<'tracksById'>,
+  },
+  playingFileTags: {
+    command: "playing_file_tags",
+    params: [
+      0
+    ] satisfies Parameters<Commands['playingFileTags']>,
+    sent: {
+      "index": 0
+    },
+    result: {
+      "album": "Takk...",
+      "artist": "Sigur Rós",
+      "duration_secs": 268.0,
+      "title": "Hoppípolla"
+    } satisfies Returned<'playingFileTags'>,
   },
   playTracks: {
     command: "play_tracks",
@@ -2173,6 +2227,7 @@ export const eventPayloads = [
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
       "locker_url": null,
+      "mini_player_on_top": false,
       "notify_on_track_change": false,
       "open_adds_folders": false,
       "output_device": "pulse",

@@ -44,6 +44,13 @@ export const commands = {
 	seek: (positionSecs: number | null) => __TAURI_INVOKE<null>("seek", { positionSecs }),
 	setShuffle: (on: boolean) => __TAURI_INVOKE<null>("set_shuffle", { on }),
 	setRepeat: (mode: RepeatMode) => __TAURI_INVOKE<null>("set_repeat", { mode }),
+	/**
+	 *  The tags of the file playing at `index` of the queue when it is a file outside the library
+	 *  (opened from the file manager or the command line), so the window can show its title and
+	 *  artist rather than its file name. `None` for a library track, another index (the queue
+	 *  moved on), or a file whose tags cannot be read.
+	 */
+	playingFileTags: (index: number) => __TAURI_INVOKE<FileTags | null>("playing_file_tags", { index }),
 	playlists: () => __TAURI_INVOKE<Playlist[]>("playlists"),
 	playlistTracks: (id: string) => __TAURI_INVOKE<PlaylistEntry[]>("playlist_tracks", { id }),
 	createPlaylist: (name: string) => __TAURI_INVOKE<Playlist>("create_playlist", { name }),
@@ -127,6 +134,12 @@ export const commands = {
 	setNotifyOnTrackChange: (on: boolean) => __TAURI_INVOKE<Settings>("set_notify_on_track_change", { on }),
 	/**  Whether files opened from outside also add their folder to the library. */
 	setOpenAddsFolders: (on: boolean) => __TAURI_INVOKE<Settings>("set_open_adds_folders", { on }),
+	/**  Switches to the mini player: a small window in place of the main one. */
+	showMiniPlayer: () => __TAURI_INVOKE<null>("show_mini_player"),
+	/**  Back from the mini player to the full window. */
+	showFullPlayer: () => __TAURI_INVOKE<null>("show_full_player"),
+	/**  Whether the mini player stays above other windows; applied at once if it is open. */
+	setMiniPlayerOnTop: (on: boolean) => __TAURI_INVOKE<Settings>("set_mini_player_on_top", { on }),
 };
 
 /** Events */
@@ -436,6 +449,14 @@ export type Event =
  */
 { type: "playlists_changed"; ids: string[] };
 
+/**  The tags of a file outside the library, for a front end that shows what plays. */
+export type FileTags = {
+	title: string,
+	artist: string,
+	album: string,
+	duration_secs: number | null,
+};
+
 export type Finding = {
 	kind: FindingKind,
 	/**  The blob (a SHA-256), or the object's path for logs, snapshots and device records. */
@@ -714,6 +735,8 @@ export type Settings = {
 	 *  library, instead of only playing.
 	 */
 	open_adds_folders?: boolean,
+	/**  The desktop's mini player stays above other windows. */
+	mini_player_on_top?: boolean,
 };
 
 /**  A rule playlist as the library lists it: a built-in one or the user's. */

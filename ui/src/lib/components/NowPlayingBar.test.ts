@@ -39,4 +39,11 @@ describe('NowPlayingBar', () => {
     await fireEvent.change(slider, { target: { value: '0.35' } });
     expect(volumes).toEqual([0.35]);
   });
+
+  it('switches to the mini player', async () => {
+    let asked = 0;
+    render(NowPlayingBar, { props: { ...idle, onvolume: () => {}, onmini: () => asked++ } });
+    await fireEvent.click(screen.getByTestId('mini-player-open'));
+    expect(asked).toBe(1);
+  });
 });

@@ -74,6 +74,10 @@ class AppState {
     await this.#save(() => api.setOpenAddsFolders(on));
   }
 
+  async setMiniPlayerOnTop(on: boolean): Promise<void> {
+    await this.#save(() => api.setMiniPlayerOnTop(on));
+  }
+
   async setOutputDevice(name: string | null): Promise<void> {
     await this.#save(() => api.setOutputDevice(name));
   }

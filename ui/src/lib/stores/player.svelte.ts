@@ -39,6 +39,8 @@ class PlayerState {
   /** What to call a file that plays without being in the library (opened from the file
    * manager or the command line): its name without folder and extension. */
   fileTitle = $state<string | null>(null);
+  /** Its artist, once its tags have been read; null until then or without one. */
+  fileArtist = $state<string | null>(null);
   /** Every track the player has been handed, by id, to name what plays. */
   known = $state(new Map<number, Track>());
 
@@ -114,7 +116,7 @@ class PlayerState {
         this.trackId = event.track_id;
         this.positionMs = 0;
         this.durationMs = millis(event.duration_secs);
-        this.fileTitle = event.track_id > 0 ? null : fileTitle(event.name);
+        this.showFile(event.index, event.track_id > 0 ? null : event.name);
         void this.fetchUnknown([event.track_id]);
         break;
       case 'playback_state':
@@ -138,6 +140,26 @@ class PlayerState {
     }
   }
 
+  /**
+   * Names a file playing outside the library: by its file name at once, then by its tags once
+   * they are read (unless the queue has moved on by then). `path` is null for a library track.
+   */
+  private showFile(index: number | null, path: string | null): void {
+    this.fileTitle = path === null ? null : fileTitle(path);
+    this.fileArtist = null;
+    if (path === null || index === null) return;
+    void api
+      .playingFileTags(index)
+      .then((tags) => {
+        if (!tags || this.index !== index || this.trackId === null || this.trackId > 0) return;
+        if (tags.title) this.fileTitle = tags.title;
+        this.fileArtist = tags.artist || null;
+      })
+      .catch(() => {
+        // The file name stays: tags are a nicety, and the file plays either way.
+      });
+  }
+
   /** Sends a command; what it changes comes back as events (see handleEvent). */
   private async run(action: () => Promise<unknown>): Promise<void> {
     try {
@@ -151,7 +173,8 @@ class PlayerState {
     this.state = status.state;
     this.index = status.index;
     this.trackId = status.track_id;
-    this.fileTitle = status.track_id !== null && status.track_id <= 0 && status.name !== null ? fileTitle(status.name) : null;
+    const bareFile = status.track_id !== null && status.track_id <= 0 && status.name !== null;
+    this.showFile(status.index, bareFile ? status.name : null);
     this.positionMs = millis(status.position_secs);
     this.durationMs = millis(status.duration_secs);
     this.shuffle = status.shuffle;

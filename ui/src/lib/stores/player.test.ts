@@ -71,6 +71,34 @@ describe('player store', () => {
     expect(player.fileTitle).toBeNull();
   });
 
+  it('names such a file by its tags once read, unless the queue has moved on', async () => {
+    const asked: unknown[] = [];
+    const answers: ((tags: unknown) => void)[] = [];
+    mockCommands(async <T>(command: string, args?: Record<string, unknown>) => {
+      if (command !== 'playing_file_tags') return [] as T;
+      asked.push(args?.index);
+      return new Promise<T>((resolve) => answers.push(resolve as (tags: unknown) => void));
+    });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+    player.handleEvent({ type: 'track_changed', index: 3, track_id: 0, name: '/m/hoppipolla.flac', duration_secs: 268 });
+    expect(player.fileTitle).toBe('hoppipolla');
+    await settle();
+    answers[0]!({ title: 'Hoppípolla', artist: 'Sigur Rós', album: 'Takk...', duration_secs: 268 });
+    await settle();
+    expect([player.fileTitle, player.fileArtist]).toEqual(['Hoppípolla', 'Sigur Rós']);
+
+    // The answer for a file that is no longer playing comes last, and is dropped.
+    player.handleEvent({ type: 'track_changed', index: 4, track_id: 0, name: '/m/glosoli.flac', duration_secs: 370 });
+    player.handleEvent({ type: 'track_changed', index: 5, track_id: 0, name: '/m/saeglopur.flac', duration_secs: 490 });
+    await settle();
+    expect(asked).toEqual([3, 4, 5]);
+    answers[2]!({ title: 'Sæglópur', artist: 'Sigur Rós', album: 'Takk...', duration_secs: 490 });
+    await settle();
+    answers[1]!({ title: 'Glósóli', artist: 'Sigur Rós', album: 'Takk...', duration_secs: 370 });
+    await settle();
+    expect([player.fileTitle, player.fileArtist]).toEqual(['Sæglópur', 'Sigur Rós']);
+  });
+
   it('cycles repeat off → all → one → off', async () => {
     const modes: unknown[] = [];
     mockCommands(async <T>(_command: string, args?: Record<string, unknown>) => {
