@@ -14,11 +14,14 @@ cd "$(dirname "$0")/.."
 RUN_LIMIT_MINUTES=15
 
 # The e2e feature lets the tests emit events to the window (src-tauri/e2e/capability.json).
-npx tauri build --debug --no-bundle --features e2e
+# The .deb is bundled too (about 10 s), so package.test.mjs can read what it installs.
+npx tauri build --debug --bundles deb --features e2e
 # The S3 and WebDAV servers the cloud tests start and stop (crates/testkit).
 cargo build -p loft-testkit --bin loft-test-s3 --bin loft-test-dav --locked
 
 export LOFT_APP_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-desktop"
+LOFT_DEB="$(ls -t "${CARGO_TARGET_DIR:-$PWD/target}"/debug/bundle/deb/*.deb | head -n 1)"
+export LOFT_DEB
 export LOFT_TEST_S3_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-s3"
 export LOFT_TEST_DAV_BINARY="${CARGO_TARGET_DIR:-$PWD/target}/debug/loft-test-dav"
 LOFT_E2E_RUNNING_FILE="$(mktemp)"
