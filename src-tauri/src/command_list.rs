@@ -87,4 +87,5 @@ loft_commands! {
     desktop::show_mini_player,
     desktop::show_full_player,
     desktop::set_mini_player_on_top,
+    desktop::set_last_view,
 }

@@ -184,10 +184,15 @@ describe('the window', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }, HOOK_LIMIT);
 
-  it('opens again at the size and place it was left', TEST_LIMIT, async () => {
+  it('opens again at the size and place it was left, on the playlist that was open', TEST_LIMIT, async () => {
     const profileDir = join(scratch, 'profile');
     const homeDir = join(scratch, 'home');
     app = await launchApp({ profileDir, homeDir });
+    const playlist = await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('create_playlist', { name: 'Road trip' })`);
+    const item = await app.session.waitFor('the playlist in the sidebar', () => app.session.find(`[data-playlist-id="${playlist.id}"]`));
+    await item.click();
+    await app.session.waitFor('the last view saved', async () =>
+      (await app.session.execute(`return window.__TAURI_INTERNALS__.invoke('get_settings').then((s) => s.last_view)`)) === `playlists/${playlist.id}`);
     const wanted = { x: 40, y: 30, width: 1000, height: 640 };
     await app.session.call('POST', '/window/rect', wanted);
     const set = await app.session.waitFor('the window resized', async () => {
@@ -213,6 +218,9 @@ describe('the window', () => {
       return r.width === set.width && r.height === set.height ? r : null;
     });
     assert.deepEqual([rect.x, rect.y], [set.x, set.y], 'the window opens where it was');
+    await app.session.waitFor('the playlist open again', async () =>
+      (await (await app.session.find(`[data-playlist-id="${playlist.id}"]`)).attribute('aria-current')) === 'page');
+    assert.equal(await (await app.session.byTestId('nav-songs')).attribute('aria-current'), null);
   });
 });
 

@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use crate::{CoreError, Event, NoEvents, Profile, Settings, SharedSink};
 
+/// The longest [`Settings::last_view`] kept: a view name and an id, with room to spare.
+const MAX_LAST_VIEW_BYTES: usize = 200;
+
 /// What a front end shows in an "about" line and what tests check.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ipc-types", derive(specta::Type))]
@@ -124,6 +127,20 @@ impl Loft {
         Ok(next)
     }
 
+    /// Remembers where the desktop window is ([`Settings::last_view`]). Kept short and
+    /// printable: it is the window's to interpret, and settings.json is no place for a blob.
+    pub fn set_last_view(&self, view: &str) -> Result<Settings, CoreError> {
+        if view.len() > MAX_LAST_VIEW_BYTES || view.chars().any(char::is_control) {
+            return Err(CoreError::InvalidInput(format!(
+                "a view is a name of at most {MAX_LAST_VIEW_BYTES} printable characters"
+            )));
+        }
+        if self.lock_settings().last_view == view {
+            return Ok(self.settings());
+        }
+        self.update_settings(|settings| settings.last_view = view.to_owned())
+    }
+
     pub fn set_volume(&self, volume: f32) -> Result<Settings, CoreError> {
         if !(0.0..=1.0).contains(&volume) || volume.is_nan() {
             return Err(CoreError::InvalidInput(format!("volume must be between 0 and 1, not {volume}")));
@@ -173,6 +190,18 @@ mod tests {
         assert_eq!(error.kind(), "invalid_input");
         assert_eq!(loft.settings(), before);
         assert!(loft.set_volume(f32::NAN).is_err());
+    }
+
+    #[test]
+    fn the_last_view_persists_and_nonsense_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let loft = Loft::open(tmp.path()).unwrap();
+        loft.set_last_view("playlists/01HZX3").unwrap();
+        for refused in ["x".repeat(MAX_LAST_VIEW_BYTES + 1), "albums\nvolume".to_owned()] {
+            assert_eq!(loft.set_last_view(&refused).unwrap_err().kind(), "invalid_input");
+        }
+        drop(loft);
+        assert_eq!(Loft::open(tmp.path()).unwrap().settings().last_view, "playlists/01HZX3");
     }
 
     #[test]

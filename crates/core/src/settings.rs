@@ -40,6 +40,10 @@ pub struct Settings {
     pub open_adds_folders: bool,
     /// The desktop's mini player stays above other windows.
     pub mini_player_on_top: bool,
+    /// Where the desktop window was, to open there again: a view's name, with the open
+    /// playlist's id after a slash ("playlists/…"). The window checks it against the views it
+    /// has; empty for the default.
+    pub last_view: String,
 }
 
 impl Default for Settings {
@@ -54,6 +58,7 @@ impl Default for Settings {
             notify_on_track_change: false,
             open_adds_folders: false,
             mini_player_on_top: false,
+            last_view: String::new(),
         }
     }
 }

@@ -56,3 +56,10 @@ pub async fn set_mini_player_on_top(app: AppHandle, on: bool) -> CommandResult<S
     }
     Ok(settings)
 }
+
+/// Remembers where the window is (a view, and the open playlist's id), to open there again.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_last_view(app: AppHandle, view: String) -> CommandResult<Settings> {
+    blocking(app, move |loft| loft.set_last_view(&view)).await
+}

@@ -130,6 +130,7 @@ pub fn examples(types: specta::Types) -> Payloads {
     p.call("show_mini_player").ok(());
     p.call("show_full_player").ok(());
     p.call("set_mini_player_on_top").arg("on", true).ok(settings());
+    p.call("set_last_view").arg("view", "playlists/01HZX3".to_owned()).ok(settings());
     p.call("set_output_device").arg("name", Some("pulse".to_owned())).ok(settings());
     p.call("output_devices").ok(vec![DeviceInfo {
         name: "pulse".into(),

@@ -32,6 +32,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -52,6 +53,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -72,6 +74,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -92,6 +95,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -112,6 +116,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -132,6 +137,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -164,6 +170,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -172,6 +179,27 @@ export const commandPayloads = {
       "replaygain": "track",
       "volume": 0.5
     } satisfies Returned<'setMiniPlayerOnTop'>,
+  },
+  setLastView: {
+    command: "set_last_view",
+    params: [
+      "playlists/01HZX3"
+    ] satisfies Parameters<Commands['setLastView']>,
+    sent: {
+      "view": "playlists/01HZX3"
+    },
+    result: {
+      "cache_limit_bytes": 2147483648,
+      "keep_playing_when_closed": true,
+      "last_view": "",
+      "locker_url": null,
+      "mini_player_on_top": false,
+      "notify_on_track_change": false,
+      "open_adds_folders": false,
+      "output_device": "pulse",
+      "replaygain": "track",
+      "volume": 0.5
+    } satisfies Returned<'setLastView'>,
   },
   setOutputDevice: {
     command: "set_output_device",
@@ -184,6 +212,7 @@ export const commandPayloads = {
     result: {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,
@@ -2226,6 +2255,7 @@ export const eventPayloads = [
     "settings": {
       "cache_limit_bytes": 2147483648,
       "keep_playing_when_closed": true,
+      "last_view": "",
       "locker_url": null,
       "mini_player_on_top": false,
       "notify_on_track_change": false,

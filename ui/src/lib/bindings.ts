@@ -140,6 +140,8 @@ export const commands = {
 	showFullPlayer: () => __TAURI_INVOKE<null>("show_full_player"),
 	/**  Whether the mini player stays above other windows; applied at once if it is open. */
 	setMiniPlayerOnTop: (on: boolean) => __TAURI_INVOKE<Settings>("set_mini_player_on_top", { on }),
+	/**  Remembers where the window is (a view, and the open playlist's id), to open there again. */
+	setLastView: (view: string) => __TAURI_INVOKE<Settings>("set_last_view", { view }),
 };
 
 /** Events */
@@ -737,6 +739,12 @@ export type Settings = {
 	open_adds_folders?: boolean,
 	/**  The desktop's mini player stays above other windows. */
 	mini_player_on_top?: boolean,
+	/**
+	 *  Where the desktop window was, to open there again: a view's name, with the open
+	 *  playlist's id after a slash ("playlists/…"). The window checks it against the views it
+	 *  has; empty for the default.
+	 */
+	last_view?: string,
 };
 
 /**  A rule playlist as the library lists it: a built-in one or the user's. */
