@@ -107,8 +107,11 @@ fn end_to_end(make: fn(&Path) -> Location) {
         for (_, value) in audio::TAGS.iter().filter(|(_, value)| value.len() > 5) {
             assert!(!contains(&bytes, value.as_bytes()), "{name} holds the tag {value}");
         }
+        // Magic numbers are as short as the strings above: looked for where a format puts
+        // them, at the start of an object that would be stored in the clear.
+        let head = &bytes[..bytes.len().min(16)];
         for magic in [&b"fLaC"[..], b"OggS", b"ID3\x04", b"ftyp"] {
-            assert!(!contains(&bytes, magic), "{name} holds {}", String::from_utf8_lossy(magic));
+            assert!(!contains(head, magic), "{name} starts with {}", String::from_utf8_lossy(magic));
         }
     }
 
