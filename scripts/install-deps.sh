@@ -14,12 +14,14 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # Build: Tauri's GTK/WebKit stack, the tray's app indicator and ALSA for cpal. Tests: a virtual
 # X server, the WebKit WebDriver, the encoders that make test audio, and playerctl, which drives
-# the app's MPRIS media controls; x11-utils' xprop and xwininfo, which read the windows' state.
+# the app's MPRIS media controls; x11-utils' xprop and xwininfo, which read the windows' state;
+# python3-gi and gdbus, with which the tray test plays a desktop's tray host.
 packages=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libasound2-dev libopus-dev
   libayatana-appindicator3-dev xvfb xauth)
 if [[ $for_tests -eq 1 ]]; then
-  packages+=(webkit2gtk-driver ffmpeg lame flac alsa-utils dbus-x11 procps playerctl x11-utils)
+  packages+=(webkit2gtk-driver ffmpeg lame flac alsa-utils dbus-x11 procps playerctl x11-utils
+    python3-gi libglib2.0-bin)
 fi
 
 missing=()
