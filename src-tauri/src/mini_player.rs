@@ -15,7 +15,7 @@ use crate::opening::show_main_window;
 pub const LABEL: &str = "mini";
 const MAIN: &str = "main";
 
-/// Logical pixels: room for a 96 px cover beside two lines of text, the seek bar and a row of
+/// Logical pixels: room for a 104 px cover beside two lines of text, the seek bar and a row of
 /// buttons.
 const SIZE: (f64, f64) = (380.0, 128.0);
 
