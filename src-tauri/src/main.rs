@@ -90,10 +90,10 @@ fn main() {
             if let tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) = event {
                 window_state::window_changed(window.app_handle());
             }
-            if let tauri::WindowEvent::Destroyed = event
+            if let tauri::WindowEvent::CloseRequested { .. } = event
                 && window.label() == mini_player::LABEL
             {
-                mini_player::closed(window.app_handle());
+                mini_player::closing(window.app_handle());
             }
             if let tauri::WindowEvent::CloseRequested { api, .. } = event
                 && window.label() == "main"

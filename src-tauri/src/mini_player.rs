@@ -10,7 +10,7 @@ use std::sync::Arc;
 use loft_core::Loft;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
-use crate::opening::show_main_window;
+use crate::opening::{raise_main_window, show_main_window};
 
 pub const LABEL: &str = "mini";
 const MAIN: &str = "main";
@@ -23,11 +23,14 @@ const SIZE: (f64, f64) = (380.0, 128.0);
 pub fn show(app: &AppHandle) -> tauri::Result<()> {
     let window = match app.get_webview_window(LABEL) {
         Some(window) => window,
-        None => build(app)?,
+        // Two callers at once (the button and the tray): the second build finds the label
+        // taken, and the window the first one made is the one to show.
+        None => build(app).or_else(|error| app.get_webview_window(LABEL).ok_or(error))?,
     };
-    window.unminimize()?;
     window.show()?;
-    window.set_focus()?;
+    if let Err(error) = window.unminimize().and_then(|()| window.set_focus()) {
+        tracing::debug!(%error, "cannot bring the mini player to the front");
+    }
     if let Some(main) = app.get_webview_window(MAIN) {
         main.hide()?;
     }
@@ -50,6 +53,10 @@ fn build(app: &AppHandle) -> tauri::Result<WebviewWindow> {
 /// Back to the full window: the main window shows and the mini player closes.
 pub fn show_full(app: &AppHandle) {
     show_main_window(app);
+}
+
+/// Closes the mini player if it is open.
+pub fn close(app: &AppHandle) {
     if let Some(mini) = app.get_webview_window(LABEL)
         && let Err(error) = mini.close()
     {
@@ -79,10 +86,9 @@ pub fn apply_on_top(app: &AppHandle, on_top: bool) -> tauri::Result<()> {
     }
 }
 
-/// A mini player closed by its own close button leaves the main window to come back: the app
-/// is never left with no window and music playing unseen.
-pub fn closed(app: &AppHandle) {
-    if app.get_webview_window(MAIN).is_some_and(|main| !main.is_visible().unwrap_or(true)) {
-        show_main_window(app);
-    }
+/// The mini player is closing (its own close button, or [`close`]): the main window comes
+/// back, so the app is never left with no window while it runs. Quitting destroys the windows
+/// without asking them to close, so nothing shows on the way out.
+pub fn closing(app: &AppHandle) {
+    raise_main_window(app);
 }

@@ -89,8 +89,15 @@ fn play_paths(app: &AppHandle, paths: &[PathBuf]) -> Result<(), loft_core::CoreE
     Ok(())
 }
 
-/// Brings the main window to the front, shown and not minimized.
+/// Brings the main window to the front, shown and not minimized; the mini player, which stands
+/// in for it, closes (so the two are never both shown, and closing one never leaves none).
 pub fn show_main_window(app: &AppHandle) {
+    raise_main_window(app);
+    crate::mini_player::close(app);
+}
+
+/// Shows the main window and nothing else: for the mini player as it closes.
+pub fn raise_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();

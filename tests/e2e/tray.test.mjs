@@ -64,7 +64,8 @@ describe('the tray icon', () => {
   before(async () => {
     scratch = makeScratch('loft-e2e-tray-');
     const music = join(scratch, 'music');
-    makeSongs(music, { seconds: 30 });
+    // Long enough that no song ends on its own while the menu is clicked.
+    makeSongs(music, { seconds: 120 });
     // Debian's python3, which has the GObject bindings (python3-gi).
     watcher = spawn('/usr/bin/python3', [join(repoRoot, 'tests', 'e2e', 'lib', 'status-notifier-watcher.py')], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -139,6 +140,13 @@ describe('the tray icon', () => {
     await app.session.waitFor('the mini player shown and the main window hidden', async () =>
       (await mapped('Loft mini player')) === true && (await mapped('Loft')) === false);
     assert.equal((await app.session.windowHandles()).length, 2);
+    // "Show Loft" means the full window: the mini player gives way to it, never both shown.
+    await click('Show Loft');
+    await app.session.waitFor('the main window instead of the mini player', async () =>
+      (await mapped('Loft')) === true && (await mapped('Loft mini player')) === null);
+    await click('Mini player');
+    await app.session.waitFor('the mini player again', async () =>
+      (await mapped('Loft mini player')) === true && (await mapped('Loft')) === false);
     await click('Mini player');
     await app.session.waitFor('the main window back and the mini player closed', async () =>
       (await mapped('Loft')) === true && (await mapped('Loft mini player')) === null);

@@ -8,6 +8,8 @@
 //! Windows ties the request to the thread that made it, so it is made and released on the
 //! controls' one long-lived thread, which is where [`super::Control::changed`] runs.
 
+use std::time::{Duration, Instant};
+
 use super::Control;
 use super::now_playing::{Change, NowPlaying, PlayState};
 
@@ -20,9 +22,13 @@ pub fn keeps_awake(state: PlayState) -> bool {
 pub struct KeepAwake {
     /// The request while it is held; dropping it lets the system sleep.
     held: Option<keepawake::KeepAwake>,
-    /// The platform refused once (no logind in a container, say): not asked again.
-    unavailable: bool,
+    /// The platform refused (no logind in a container, a bus restarting): not asked again
+    /// before this, so a system without the service is not asked at every play.
+    retry_after: Option<Instant>,
 }
+
+/// How long after a refusal the platform is asked again.
+const RETRY_AFTER: Duration = Duration::from_secs(10 * 60);
 
 fn request() -> keepawake::Result<keepawake::KeepAwake> {
     keepawake::Builder::default()
@@ -44,17 +50,18 @@ impl Control for KeepAwake {
             }
             return;
         }
-        if self.held.is_some() || self.unavailable {
+        if self.held.is_some() || self.retry_after.is_some_and(|after| Instant::now() < after) {
             return;
         }
         match request() {
             Ok(held) => {
                 tracing::debug!("keeping the system awake while music plays");
                 self.held = Some(held);
+                self.retry_after = None;
             }
             Err(error) => {
                 tracing::info!(%error, "cannot keep the system from sleeping while music plays");
-                self.unavailable = true;
+                self.retry_after = Some(Instant::now() + RETRY_AFTER);
             }
         }
     }
@@ -72,23 +79,29 @@ mod tests {
     }
 
     #[test]
-    fn a_platform_that_refuses_is_not_asked_again_and_nothing_is_held() {
-        let mut keep_awake = KeepAwake { unavailable: true, ..KeepAwake::default() };
+    fn a_platform_that_refused_is_not_asked_again_at_once() {
+        let mut keep_awake =
+            KeepAwake { retry_after: Some(Instant::now() + RETRY_AFTER), ..KeepAwake::default() };
         let playing = NowPlaying { state: PlayState::Playing, ..NowPlaying::default() };
         keep_awake.changed(&playing, &Change::State);
         assert!(keep_awake.held.is_none());
     }
 
-    /// The request and its release, against whatever this machine offers: held while playing
-    /// where the platform grants it, never held once paused.
+    /// The request and its release against what this machine offers. Windows and macOS always
+    /// grant it; a Linux without logind on its system bus (a container, CI) refuses, and is
+    /// then not asked again for a while.
     #[test]
-    fn pausing_releases_what_playing_took() {
+    fn playing_asks_and_pausing_releases() {
         let mut keep_awake = KeepAwake::default();
         let playing = NowPlaying { state: PlayState::Playing, ..NowPlaying::default() };
         keep_awake.changed(&playing, &Change::State);
-        assert!(keep_awake.held.is_some() != keep_awake.unavailable, "either held or known unavailable");
+        if cfg!(any(target_os = "windows", target_os = "macos")) {
+            assert!(keep_awake.held.is_some(), "the system refused to stay awake");
+        } else {
+            assert!(keep_awake.held.is_some() || keep_awake.retry_after.is_some());
+        }
         let paused = NowPlaying { state: PlayState::Paused, ..NowPlaying::default() };
         keep_awake.changed(&paused, &Change::State);
-        assert!(keep_awake.held.is_none());
+        assert!(keep_awake.held.is_none(), "paused, the system may sleep");
     }
 }

@@ -218,3 +218,20 @@ fn cover_file(loft: &Loft, cover_id: i64) -> Option<PathBuf> {
         }
     }
 }
+
+/// A `file://` URL for an absolute path, with what URLs cannot hold escaped.
+pub fn file_url(path: &Path) -> Option<String> {
+    if !path.is_absolute() {
+        return None;
+    }
+    let text = path.to_str()?;
+    let mut url = String::from("file://");
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Some(url)
+}

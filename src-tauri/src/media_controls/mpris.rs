@@ -76,30 +76,13 @@ pub fn metadata(track: Option<&TrackInfo>) -> Metadata {
     if let Some(length) = track.length_secs {
         builder = builder.length(time_of(length));
     }
-    if let Some(art) = track.art_path.as_deref().and_then(file_url) {
+    if let Some(art) = track.art_path.as_deref().and_then(super::file_url) {
         builder = builder.art_url(art);
     }
-    if let Some(url) = track.file.as_deref().and_then(file_url) {
+    if let Some(url) = track.file.as_deref().and_then(super::file_url) {
         builder = builder.url(url);
     }
     builder.build()
-}
-
-/// A `file://` URL for an absolute path, with what URLs cannot hold escaped.
-fn file_url(path: &std::path::Path) -> Option<String> {
-    if !path.is_absolute() {
-        return None;
-    }
-    let text = path.to_str()?;
-    let mut url = String::from("file://");
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
-            url.push(char::from(byte));
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    Some(url)
 }
 
 /// The properties an event changed, as MPRIS reports them.

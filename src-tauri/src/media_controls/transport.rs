@@ -60,24 +60,32 @@ impl Metadata {
         }
     }
 
+    /// Every text is given, empty ones too: Windows keeps a field it is not given, so a track
+    /// without an album would otherwise show the previous track's. (A cover cannot be taken
+    /// back through souvlaki: a track without one keeps showing the last cover on Windows.)
     pub fn as_souvlaki(&self) -> MediaMetadata<'_> {
-        fn text(value: &str) -> Option<&str> {
-            (!value.is_empty()).then_some(value)
-        }
         MediaMetadata {
-            title: text(&self.title),
-            artist: text(&self.artist),
-            album: text(&self.album),
+            title: Some(&self.title),
+            artist: Some(&self.artist),
+            album: Some(&self.album),
             cover_url: self.cover_url.as_deref(),
             duration: self.duration,
         }
     }
 }
 
-/// The cover as souvlaki takes a local file on both platforms: `file://` and the path as it
-/// is, not percent-encoded (it strips the scheme and opens the rest as a path).
+/// The cover as each platform's backend in souvlaki reads a local file. Windows strips
+/// `file://` and opens the rest as a path, so the path goes in as it is; macOS parses a real
+/// URL (`NSURL URLWithString:`), in which a space or an accent must be percent-encoded.
 pub fn cover_url(path: &std::path::Path) -> Option<String> {
-    (path.is_absolute() && path.is_file()).then(|| path.to_str().map(|text| format!("file://{text}")))?
+    if !path.is_file() {
+        return None;
+    }
+    if cfg!(target_os = "windows") {
+        path.is_absolute().then(|| path.to_str().map(|text| format!("file://{text}")))?
+    } else {
+        super::file_url(path)
+    }
 }
 
 /// What an OS media control asks of the app.
@@ -251,27 +259,37 @@ mod tests {
     }
 
     #[test]
-    fn metadata_carries_the_tags_length_and_art_as_a_plain_file_url() {
-        let art = tempfile::NamedTempFile::new().unwrap();
+    fn metadata_carries_the_tags_length_and_art_as_a_file_url() {
+        let folder = tempfile::tempdir().unwrap();
+        // Where macOS keeps it: "Application Support", with a space.
+        let art = folder.path().join("Application Support").join("cover 1.jpg");
+        std::fs::create_dir_all(art.parent().unwrap()).unwrap();
+        std::fs::write(&art, b"jpeg").unwrap();
         let mut track = playing(0.0).track.unwrap();
-        track.art_path = Some(art.path().to_owned());
+        track.art_path = Some(art.clone());
         let metadata = Metadata::of(&track);
         assert_eq!(metadata.artist, "Sigur Rós, Guest");
         assert_eq!(metadata.duration, Some(Duration::from_secs(268)));
-        let expected_url = format!("file://{}", art.path().display());
         let shown = metadata.as_souvlaki();
         assert_eq!(shown.title, Some("Hoppípolla"));
         assert_eq!(shown.album, Some("Takk…"));
-        assert_eq!(shown.cover_url, Some(expected_url.as_str()));
+        let url = shown.cover_url.unwrap();
+        assert!(
+            url.starts_with("file:///") && url.ends_with("/Application%20Support/cover%201.jpg"),
+            "{url}"
+        );
 
-        // Empty tags are left out rather than shown blank; a missing or relative cover too.
+        // An empty tag is given as empty, so the last track's does not stay on show; a missing
+        // or relative cover and a nonsense length are left out.
         track.album.clear();
         track.art_path = Some("relative/cover.jpg".into());
         track.length_secs = Some(f64::NAN);
         let metadata = Metadata::of(&track);
-        assert_eq!(metadata.as_souvlaki().album, None);
+        assert_eq!(metadata.as_souvlaki().album, Some(""));
         assert_eq!(metadata.cover_url, None);
         assert_eq!(metadata.duration, None);
+        track.art_path = Some(folder.path().join("gone.jpg"));
+        assert_eq!(Metadata::of(&track).cover_url, None);
     }
 
     #[test]

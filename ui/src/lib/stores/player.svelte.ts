@@ -41,6 +41,7 @@ class PlayerState {
   fileTitle = $state<string | null>(null);
   /** Its artist, once its tags have been read; null until then or without one. */
   fileArtist = $state<string | null>(null);
+  #fileSeq = 0;
   /** Every track the player has been handed, by id, to name what plays. */
   known = $state(new Map<number, Track>());
 
@@ -145,13 +146,15 @@ class PlayerState {
    * they are read (unless the queue has moved on by then). `path` is null for a library track.
    */
   private showFile(index: number | null, path: string | null): void {
+    const asked = ++this.#fileSeq;
     this.fileTitle = path === null ? null : fileTitle(path);
     this.fileArtist = null;
     if (path === null || index === null) return;
     void api
       .playingFileTags(index)
       .then((tags) => {
-        if (!tags || this.index !== index || this.trackId === null || this.trackId > 0) return;
+        // Only the answer to the latest question: a new queue starts at index 0 again.
+        if (!tags || asked !== this.#fileSeq) return;
         if (tags.title) this.fileTitle = tags.title;
         this.fileArtist = tags.artist || null;
       })
