@@ -141,11 +141,26 @@ pub enum SortField {
     Duration,
     Added,
     PlayCount,
+    LastPlayed,
+    Rating,
+    Loved,
 }
 
 impl SortField {
-    pub const NAMES: &[&str] =
-        &["title", "artist", "album", "album_artist", "year", "genre", "duration", "added", "play_count"];
+    pub const NAMES: &[&str] = &[
+        "title",
+        "artist",
+        "album",
+        "album_artist",
+        "year",
+        "genre",
+        "duration",
+        "added",
+        "play_count",
+        "last_played",
+        "rating",
+        "loved",
+    ];
 
     /// The ORDER BY terms; each matches one index of the schema column for column.
     pub(crate) fn order_terms(self) -> &'static [&'static str] {
@@ -163,6 +178,10 @@ impl SortField {
             SortField::Duration => &["t.duration_ms", "t.id"],
             SortField::Added => &["t.added_at", "t.id"],
             SortField::PlayCount => &["t.play_count", "t.id"],
+            // Never played and unrated sort first going up, last going down (SQLite's NULLs).
+            SortField::LastPlayed => &["t.last_played_ms", "t.id"],
+            SortField::Rating => &["t.rating", "t.id"],
+            SortField::Loved => &["t.loved", "t.id"],
         }
     }
 }
@@ -182,6 +201,9 @@ impl std::str::FromStr for SortField {
             "duration" | "duration_ms" | "length" => SortField::Duration,
             "added" | "added_at" => SortField::Added,
             "play_count" | "plays" => SortField::PlayCount,
+            "last_played" | "recently_played" => SortField::LastPlayed,
+            "rating" | "stars" => SortField::Rating,
+            "loved" | "heart" => SortField::Loved,
             _ => return Err(LibraryError::UnknownSortField(name.to_owned())),
         })
     }

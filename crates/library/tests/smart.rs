@@ -248,3 +248,44 @@ fn the_built_in_rule_playlists_pick_what_they_say() {
     assert_eq!(added.len(), 100);
     assert!(added.windows(2).all(|pair| pair[0].added_at >= pair[1].added_at));
 }
+
+/// The Songs list sorts by the listening columns too: by rating, hearts and last played, going
+/// up or down, with the tracks that have none (unrated, never played) first going up and last
+/// going down.
+#[test]
+fn the_songs_list_sorts_by_rating_hearts_and_last_played() {
+    use loft_library::{SortField, TrackQuery};
+    let tmp = tempfile::tempdir().unwrap();
+    let library = Library::open(tmp.path().join("library.sqlite3")).unwrap();
+    let known = generate(&library, 300, 11);
+    let by_sha: std::collections::HashMap<&str, &Known> =
+        known.iter().map(|track| (track.sha256.as_str(), track)).collect();
+    type Key = fn(&Known) -> Option<u64>;
+    let keys: [(SortField, Key); 3] = [
+        (SortField::Rating, |track| track.listening.rating.map(u64::from)),
+        (SortField::LastPlayed, |track| track.listening.last_played_ms),
+        (SortField::Loved, |track| Some(u64::from(track.listening.loved))),
+    ];
+    for (sort, key) in keys {
+        for descending in [false, true] {
+            let listed =
+                library.tracks(&TrackQuery { sort, descending, limit: 1000, ..Default::default() }).unwrap();
+            assert_eq!(listed.len(), known.len());
+            let values: Vec<Option<u64>> = listed
+                .iter()
+                .map(|track| key(by_sha[track.sha256.as_deref().expect("locker tracks have a hash")]))
+                .collect();
+            let mut expected = values.clone();
+            // Option orders None first, as SQLite orders NULL.
+            expected.sort();
+            if descending {
+                expected.reverse();
+            }
+            assert_eq!(values, expected, "{sort:?} descending={descending}");
+            assert!(
+                values.iter().collect::<std::collections::HashSet<_>>().len() > 1,
+                "{sort:?}: a spread to sort"
+            );
+        }
+    }
+}

@@ -764,7 +764,7 @@ export type SmartRule = {
 };
 
 /**  The columns a track list can be sorted by. */
-export type SortField = "title" | "artist" | "album" | "album_artist" | "year" | "genre" | "duration" | "added" | "play_count";
+export type SortField = "title" | "artist" | "album" | "album_artist" | "year" | "genre" | "duration" | "added" | "play_count" | "last_played" | "rating" | "loved";
 
 /**  Which copies a track list shows. */
 export type SourceFilter = 

@@ -28,8 +28,8 @@ export const COLUMNS: Column[] = [
     align: 'right',
     value: (t) => formatDuration(t.duration_ms),
   },
-  { key: 'loved', label: 'Loved', sort: null, width: 56, control: 'loved', value: (t) => (t.loved ? 'loved' : '') },
-  { key: 'rating', label: 'Rating', sort: null, width: 100, control: 'rating', value: (t) => String(t.rating ?? '') },
+  { key: 'loved', label: 'Loved', sort: 'loved', width: 56, control: 'loved', value: (t) => (t.loved ? 'loved' : '') },
+  { key: 'rating', label: 'Rating', sort: 'rating', width: 100, control: 'rating', value: (t) => String(t.rating ?? '') },
   {
     key: 'plays',
     label: 'Plays',
@@ -38,7 +38,7 @@ export const COLUMNS: Column[] = [
     align: 'right',
     value: (t) => formatPlayCount(t.play_count),
   },
-  { key: 'last_played', label: 'Last played', sort: null, width: 120, value: (t) => formatLastPlayed(t.last_played_ms) },
+  { key: 'last_played', label: 'Last played', sort: 'last_played', width: 120, value: (t) => formatLastPlayed(t.last_played_ms) },
 ];
 
 export const MIN_COLUMN_WIDTH = 48;
