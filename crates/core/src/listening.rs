@@ -30,37 +30,62 @@ const LISTENING_STEP_SECS: f64 = 2.0;
 impl Loft {
     /// Loves a track (a heart), or takes the heart back.
     pub fn set_loved(&self, track_id: i64, loved: bool) -> Result<Track, CoreError> {
-        let sha256 = self.library().set_loved(track_id, loved)?;
-        if let Some(opened) = self.connected()? {
-            self.hub.block_on(async {
-                opened.locker.set_loved(&sha256, loved).await?;
-                self.hub.emit_pending(&opened.locker).await;
-                Ok::<_, CoreError>(())
-            })?;
-            self.request_locker_sync();
-        }
-        self.listening_changed(track_id)
+        Ok(self.set_loved_tracks(&[track_id], loved)?.remove(0))
+    }
+
+    /// Loves tracks, or takes their hearts back: in the library at once, and in the locker's
+    /// catalog as one edit however many tracks (one write of the outbox, one log file), so
+    /// hearting an album costs what hearting a song does. Returns the tracks as they are now.
+    pub fn set_loved_tracks(&self, track_ids: &[i64], loved: bool) -> Result<Vec<Track>, CoreError> {
+        let library = self.library();
+        let (keys, failed) = each_until_error(track_ids, |id| library.set_loved(id, loved));
+        self.record_listening_edit(|locker| async move {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            locker.set_loved_many(&keys, loved).await
+        })?;
+        failed.map_or(Ok(()), Err)?;
+        self.listening_changed(track_ids)
     }
 
     /// Rates a track 0 to 5, or clears its rating.
     pub fn set_rating(&self, track_id: i64, rating: Option<u8>) -> Result<Track, CoreError> {
-        let sha256 = self.library().set_rating(track_id, rating)?;
-        if let Some(opened) = self.connected()? {
-            self.hub.block_on(async {
-                opened.locker.set_rating(&sha256, rating).await?;
-                self.hub.emit_pending(&opened.locker).await;
-                Ok::<_, CoreError>(())
-            })?;
-            self.request_locker_sync();
-        }
-        self.listening_changed(track_id)
+        Ok(self.set_rating_tracks(&[track_id], rating)?.remove(0))
+    }
+
+    /// Rates tracks 0 to 5, or clears their ratings, as one edit (see [`Loft::set_loved_tracks`]).
+    pub fn set_rating_tracks(&self, track_ids: &[i64], rating: Option<u8>) -> Result<Vec<Track>, CoreError> {
+        let library = self.library();
+        let (keys, failed) = each_until_error(track_ids, |id| library.set_rating(id, rating));
+        self.record_listening_edit(|locker| async move {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            locker.set_rating_many(&keys, rating).await
+        })?;
+        failed.map_or(Ok(()), Err)?;
+        self.listening_changed(track_ids)
+    }
+
+    /// Records a heart or rating edit in the connected locker's catalog (the outbox keeps it
+    /// until the locker answers) and asks for a sync; nothing without a locker.
+    fn record_listening_edit<F, Fut>(&self, edit: F) -> Result<(), CoreError>
+    where
+        F: FnOnce(loft_locker::Locker) -> Fut,
+        Fut: Future<Output = loft_locker::Result<()>>,
+    {
+        let Some(opened) = self.connected()? else { return Ok(()) };
+        self.hub.block_on(async {
+            edit(opened.locker.clone()).await?;
+            self.hub.emit_pending(&opened.locker).await;
+            Ok::<_, CoreError>(())
+        })?;
+        self.request_locker_sync();
+        Ok(())
     }
 
     /// Counts a play of a track now (the player counts its plays itself; this is for front ends
     /// that play elsewhere).
     pub fn record_play(&self, track_id: i64) -> Result<Track, CoreError> {
         self.hub.block_on(self.hub.record_play(track_id, crate::now_ms()))?;
-        self.listening_changed(track_id)
+        Ok(self.listening_changed(&[track_id])?.remove(0))
     }
 
     /// The tracks played most recently, latest first.
@@ -117,12 +142,33 @@ impl Loft {
         Ok(())
     }
 
-    fn listening_changed(&self, track_id: i64) -> Result<Track, CoreError> {
-        self.events().emit(Event::LibraryChanged { added: 0, updated: 1, moved: 0, removed: 0 });
-        self.library()
-            .track(track_id)?
-            .ok_or_else(|| loft_library::LibraryError::UnknownTrack(track_id).into())
+    /// Tells the front ends once that tracks changed, and returns them as they are now.
+    fn listening_changed(&self, track_ids: &[i64]) -> Result<Vec<Track>, CoreError> {
+        let updated = u64::try_from(track_ids.len()).unwrap_or(u64::MAX);
+        self.events().emit(Event::LibraryChanged { added: 0, updated, moved: 0, removed: 0 });
+        let library = self.library();
+        track_ids
+            .iter()
+            .map(|&id| library.track(id)?.ok_or_else(|| loft_library::LibraryError::UnknownTrack(id).into()))
+            .collect()
     }
+}
+
+/// Applies `edit` to each track in turn, stopping at the first that fails: the keys of those
+/// done (which the catalog must then hear of too, so the library and the catalog agree) and the
+/// error, if one stopped it.
+fn each_until_error(
+    track_ids: &[i64],
+    mut edit: impl FnMut(i64) -> loft_library::Result<String>,
+) -> (Vec<String>, Option<CoreError>) {
+    let mut keys = Vec::with_capacity(track_ids.len());
+    for &id in track_ids {
+        match edit(id) {
+            Ok(key) => keys.push(key),
+            Err(error) => return (keys, Some(error.into())),
+        }
+    }
+    (keys, None)
 }
 
 impl Hub {

@@ -634,14 +634,43 @@ impl Locker {
     }
 
     pub async fn set_loved(&self, track: &str, loved: bool) -> Result<()> {
-        check_track_id(track)?;
-        self.commit(vec![Change::TrackLoved { track: track.to_owned(), loved }]).await
+        self.set_loved_many(&[track], loved).await
+    }
+
+    /// Hearts (or takes back the hearts of) several tracks as one edit: one write of the
+    /// outbox, one log file at the next push, however many tracks.
+    pub async fn set_loved_many(&self, tracks: &[&str], loved: bool) -> Result<()> {
+        let changes = tracks
+            .iter()
+            .map(|track| {
+                check_track_id(track)?;
+                Ok(Change::TrackLoved { track: (*track).to_owned(), loved })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.commit(changes).await
     }
 
     /// A rating of 0 to 5, or none.
     pub async fn set_rating(&self, track: &str, rating: Option<u8>) -> Result<()> {
-        check_track_id(track)?;
-        self.commit(vec![Change::TrackRated { track: track.to_owned(), rating }]).await
+        self.set_rating_many(&[track], rating).await
+    }
+
+    /// Rates several tracks as one edit, as [`Locker::set_loved_many`] does for hearts.
+    pub async fn set_rating_many(&self, tracks: &[&str], rating: Option<u8>) -> Result<()> {
+        let changes = tracks
+            .iter()
+            .map(|track| {
+                check_track_id(track)?;
+                Ok(Change::TrackRated { track: (*track).to_owned(), rating })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.commit(changes).await
     }
 
     pub async fn listening(&self, track: &str) -> Option<crate::catalog::Listening> {

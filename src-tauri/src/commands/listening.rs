@@ -12,7 +12,7 @@ const HISTORY_LIMIT_MAX: u64 = 10_000;
 #[tauri::command]
 #[specta::specta]
 pub async fn set_loved(app: AppHandle, track_ids: Vec<i64>, loved: bool) -> CommandResult<Vec<Track>> {
-    blocking(app, move |loft| track_ids.iter().map(|&id| loft.set_loved(id, loved)).collect()).await
+    blocking(app, move |loft| loft.set_loved_tracks(&track_ids, loved)).await
 }
 
 /// Rates the tracks 0 to 5 stars, or clears their rating (`None`); returns them as they are now.
@@ -23,7 +23,7 @@ pub async fn set_rating(
     track_ids: Vec<i64>,
     rating: Option<u8>,
 ) -> CommandResult<Vec<Track>> {
-    blocking(app, move |loft| track_ids.iter().map(|&id| loft.set_rating(id, rating)).collect()).await
+    blocking(app, move |loft| loft.set_rating_tracks(&track_ids, rating)).await
 }
 
 /// The tracks played most recently, latest first.
