@@ -4,32 +4,14 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { appBinary, launchApp } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
-
-const run = promisify(execFile);
-
-/** playerctl talking to Loft's MPRIS player only. */
-async function playerctl(...args) {
-  const { stdout } = await run('playerctl', ['--player=loft', ...args], { timeout: 10_000 });
-  return stdout.trim();
-}
-
-/** What MPRIS says plays, or null while Loft is not on the bus yet. */
-async function mprisNow() {
-  try {
-    const [title, artist, length] = (await playerctl('metadata', '--format', '{{title}}\t{{artist}}\t{{mpris:length}}')).split('\t');
-    return { title, artist, lengthSecs: Number(length) / 1e6, status: await playerctl('status') };
-  } catch {
-    return null;
-  }
-}
+import { mprisNow, playerctl } from './lib/desktop.mjs';
 
 const SECOND = { file: 'second.flac', title: 'Second Launch', artist: 'The Testers', album: 'Elsewhere', track: 1, freq: 660, colors: ['0x16a34a', '0xf0fdf4'] };
 

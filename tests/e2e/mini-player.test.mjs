@@ -5,40 +5,13 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { launchApp } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
-
-const run = promisify(execFile);
-
-async function playerctl(...args) {
-  const { stdout } = await run('playerctl', ['--player=loft', ...args], { timeout: 10_000 });
-  return stdout.trim();
-}
-
-async function mprisNow() {
-  try {
-    const title = await playerctl('metadata', 'title');
-    return { title, status: await playerctl('status'), position: Number(await playerctl('position')) };
-  } catch {
-    return null;
-  }
-}
-
-/** Whether the X server shows a window with this exact title ("IsViewable"), or null if none. */
-async function mapped(title) {
-  try {
-    const { stdout } = await run('xwininfo', ['-name', title], { timeout: 10_000 });
-    return /Map State:\s+IsViewable/.test(stdout);
-  } catch {
-    return null;
-  }
-}
+import { mapped, mprisNow, run } from './lib/desktop.mjs';
 
 describe('the mini player', () => {
   let scratch;

@@ -5,16 +5,14 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { launchApp, repoRoot } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
 import { SONGS, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
-
-const run = promisify(execFile);
+import { mapped, mprisNow, playerctl, run } from './lib/desktop.mjs';
 
 async function gdbus(...args) {
   try {
@@ -22,20 +20,6 @@ async function gdbus(...args) {
     return stdout.trim();
   } catch (error) {
     throw new Error(`gdbus ${args.join(' ')}: ${error.stderr || error.message}`);
-  }
-}
-
-async function playerctl(...args) {
-  const { stdout } = await run('playerctl', ['--player=loft', ...args], { timeout: 10_000 });
-  return stdout.trim();
-}
-
-async function mapped(title) {
-  try {
-    const { stdout } = await run('xwininfo', ['-name', title], { timeout: 10_000 });
-    return /Map State:\s+IsViewable/.test(stdout);
-  } catch {
-    return null;
   }
 }
 
@@ -100,11 +84,8 @@ describe('the tray icon', () => {
     }, 20_000);
   const waitMpris = (what, check) =>
     app.session.waitFor(what, async () => {
-      try {
-        return check({ title: await playerctl('metadata', 'title'), status: await playerctl('status') });
-      } catch {
-        return false;
-      }
+      const now = await mprisNow();
+      return now && check(now) ? now : null;
     }, 30_000);
 
   it('registers with the tray host and shows what plays', TEST_LIMIT, async () => {
