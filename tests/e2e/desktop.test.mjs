@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appBinary, launchApp } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
-import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { SONGS, SONGS_IN_FOLDER_ORDER, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 import { mprisNow, playerctl } from './lib/desktop.mjs';
 
@@ -20,8 +20,7 @@ describe('the desktop citizen', () => {
   let music;
   let elsewhere;
   let app;
-  // The fixtures in the order a folder opens: by file name.
-  const inFolderOrder = [...SONGS].sort((a, b) => a.file.localeCompare(b.file));
+  const inFolderOrder = SONGS_IN_FOLDER_ORDER;
 
   before(async () => {
     scratch = makeScratch('loft-e2e-desktop-');
@@ -247,7 +246,7 @@ describe('the queue across a restart', () => {
     assert.equal(back.state, 'paused');
     assert.equal(back.index, 1);
     assert.ok(Math.abs(back.position_secs - left.position_secs) < 1, `restored at ${back.position_secs} s, left at ${left.position_secs} s`);
-    const second = [...SONGS].sort((a, b) => a.file.localeCompare(b.file))[1];
+    const second = SONGS_IN_FOLDER_ORDER[1];
     await app.session.waitFor('the window naming the paused song', async () =>
       (await (await app.session.byTestId('now-title')).text()) === second.title);
     await app.session.waitFor(`MPRIS showing "${second.title}" paused`, async () => {

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
-import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { SONGS_IN_FOLDER_ORDER, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 import { mapped, mprisNow, run } from './lib/desktop.mjs';
 
@@ -18,7 +18,7 @@ describe('the mini player', () => {
   let app;
   let mainHandle;
   let miniHandle;
-  const inFolderOrder = [...SONGS].sort((a, b) => a.file.localeCompare(b.file));
+  const inFolderOrder = SONGS_IN_FOLDER_ORDER;
 
   before(async () => {
     scratch = makeScratch('loft-e2e-mini-');

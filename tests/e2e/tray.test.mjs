@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchApp, repoRoot } from './lib/app.mjs';
 import { makeScratch } from './lib/cleanup.mjs';
-import { SONGS, makeSongs } from './lib/fixtures.mjs';
+import { SONGS_IN_FOLDER_ORDER, makeSongs } from './lib/fixtures.mjs';
 import { HOOK_LIMIT, TEST_LIMIT } from './lib/limits.mjs';
 import { mapped, mprisNow, playerctl, run } from './lib/desktop.mjs';
 
@@ -42,7 +42,7 @@ describe('the tray icon', () => {
   let registered = '';
   let app;
   let item;
-  const inFolderOrder = [...SONGS].sort((a, b) => a.file.localeCompare(b.file));
+  const inFolderOrder = SONGS_IN_FOLDER_ORDER;
   const label = (song) => `${song.title} — ${song.artist}`;
 
   before(async () => {

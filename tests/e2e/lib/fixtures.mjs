@@ -10,6 +10,9 @@ export const SONGS = [
   { file: 'teardrop.flac', title: 'Teardrop', artist: 'Massive Attack', album: 'Mezzanine', track: 3, freq: 330, colors: ['0x111827', '0xdc2626'] },
 ];
 
+/** SONGS in the order a folder of them opens as a queue: by file name. */
+export const SONGS_IN_FOLDER_ORDER = [...SONGS].sort((a, b) => a.file.localeCompare(b.file));
+
 function ffmpeg(args, what) {
   try {
     // A synchronous call holds the event loop, so no test time limit could end a hung ffmpeg.
