@@ -50,11 +50,6 @@ fn build(app: &AppHandle) -> tauri::Result<WebviewWindow> {
         .build()
 }
 
-/// Back to the full window: the main window shows and the mini player closes.
-pub fn show_full(app: &AppHandle) {
-    show_main_window(app);
-}
-
 /// Closes the mini player if it is open.
 pub fn close(app: &AppHandle) {
     if let Some(mini) = app.get_webview_window(LABEL)
@@ -72,7 +67,7 @@ pub fn is_shown(app: &AppHandle) -> bool {
 /// Switches between the two: the tray's "Mini player" item.
 pub fn toggle(app: &AppHandle) {
     if is_shown(app) {
-        show_full(app);
+        show_main_window(app);
     } else if let Err(error) = show(app) {
         tracing::warn!(%error, "cannot show the mini player");
     }

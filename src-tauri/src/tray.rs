@@ -1,6 +1,6 @@
-//! The tray icon: what plays, play/pause, next, previous, Show, the mini player and Quit. With the setting
-//! "keep playing when the window is closed" on, closing the window while music plays hides it
-//! here instead of quitting (see `main.rs`).
+//! The tray icon: what plays, play/pause, next, previous, Show, the mini player and Quit. With
+//! the setting "keep playing when the window is closed" on, closing the window while music plays
+//! hides it here instead of quitting (see `main.rs`).
 
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};

@@ -37,11 +37,11 @@ pub async fn show_mini_player(app: AppHandle) -> CommandResult<()> {
     })
 }
 
-/// Back from the mini player to the full window.
+/// Back from the mini player to the full window (which closes the mini player).
 #[tauri::command]
 #[specta::specta]
 pub async fn show_full_player(app: AppHandle) -> CommandResult<()> {
-    crate::mini_player::show_full(&app);
+    crate::opening::show_main_window(&app);
     Ok(())
 }
 

@@ -136,7 +136,7 @@ export const commands = {
 	setOpenAddsFolders: (on: boolean) => __TAURI_INVOKE<Settings>("set_open_adds_folders", { on }),
 	/**  Switches to the mini player: a small window in place of the main one. */
 	showMiniPlayer: () => __TAURI_INVOKE<null>("show_mini_player"),
-	/**  Back from the mini player to the full window. */
+	/**  Back from the mini player to the full window (which closes the mini player). */
 	showFullPlayer: () => __TAURI_INVOKE<null>("show_full_player"),
 	/**  Whether the mini player stays above other windows; applied at once if it is open. */
 	setMiniPlayerOnTop: (on: boolean) => __TAURI_INVOKE<Settings>("set_mini_player_on_top", { on }),
